@@ -25,11 +25,12 @@ def convert(bits, src: FloatFormat, dst: FloatFormat, mode: str = "rne", sub_out
                       u=u, r=r, saturate=saturate)
 
 
-def to_float(bits, fmt: FloatFormat | FixedFormat) -> np.ndarray:
-    """Bit patterns -> float64 values (exact for every supported format)."""
+def to_float(bits, fmt: FloatFormat | FixedFormat, sub_in: str = "ieee") -> np.ndarray:
+    """Bit patterns -> float64 values (exact for every supported format); `sub_in` is how
+    float subnormals read (SPEC §1)."""
     if isinstance(fmt, FixedFormat):
         return to_signed(bits, fmt.width).astype(np.float64) * 2.0 ** -fmt.f
-    return convert(bits, fmt, FP64).view(np.float64)
+    return convert(bits, fmt, FP64, sub_in=sub_in).view(np.float64)
 
 
 def from_float(values, fmt: FloatFormat | FixedFormat, mode: str = "rne", sub_out: str = "ieee", *,

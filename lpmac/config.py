@@ -162,7 +162,9 @@ class MulConfig:
 
 
 def _preset_number(cfg: int | str) -> int:
-    text = str(cfg).strip().lower().removeprefix("cfg").removeprefix("-")
+    text = str(cfg).strip().lower()
+    if text.startswith("cfg"):            # 'cfg5', 'CFG-5'; a bare '-1' is not CFG-1
+        text = text[3:].removeprefix("-")
     if not text.isdigit() or int(text) not in CFG_PRESETS:
         raise ConfigError(f"unknown CFG preset {cfg!r}; valid presets are 1..6 (cfg1..cfg6)")
     return int(text)

@@ -1,0 +1,137 @@
+"""Verilog generation: configuration -> Amaranth component -> deterministic Verilog + JSON sidecar.
+
+Module names are derived from the parameters (as FloPoCo and HardFloat name operators), e.g.
+`mul_E5M2_cfg5`, `mac_E5M2_cfg5__E6M5`, `cvt_fp32_to_E5M2_rne`, unless the user gives one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+from amaranth.back import verilog
+from amaranth.hdl import Shape
+from amaranth.lib import wiring
+
+from lpmac import __version__
+from lpmac.config import AccConfig, GemmConfig, MacConfig, MulConfig
+from lpmac.formats import BfpFormat, FixedFormat, FloatFormat
+
+UNITS = ("mul", "fixmul", "acc", "mac", "convert", "tobfp", "frombfp", "gemm")
+
+
+@dataclass
+class Unit:
+    """A unit ready to be converted: the component, its default module name and a description."""
+
+    kind: str
+    component: wiring.Component
+    name: str
+    config: str
+    latency: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def module_name(text: str) -> str:
+    """A Verilog identifier from a configuration string."""
+    name = text.replace("+", "__").replace("/", "_").replace(".", "p").replace("-", "_")
+    name = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return name if re.match(r"[A-Za-z_]", name) else f"u_{name}"
+
+
+def _suffix(latency: int, use_dsp: bool = True) -> str:
+    return (f"_l{latency}" if latency else "") + ("" if use_dsp else "_nodsp")
+
+
+def mul_unit(cfg: MulConfig, latency: int = 0, use_dsp: bool = True) -> Unit:
+    from .fpmul import FpMul
+    return Unit("mul", FpMul(cfg, latency, use_dsp), module_name(f"mul_{cfg}") + _suffix(latency, use_dsp),
+                str(cfg), latency, {"in_format": str(cfg.in_format), "out_format": str(cfg.out_format)})
+
+
+def fixmul_unit(fmt: FixedFormat, rounding: str = "rne", latency: int = 0, use_dsp: bool = True) -> Unit:
+    from .fpmul import FixedMul
+    return Unit("fixmul", FixedMul(fmt, rounding, latency, use_dsp),
+                module_name(f"fixmul_{fmt}_{rounding}") + _suffix(latency, use_dsp), f"{fmt}:{rounding}", latency)
+
+
+def acc_unit(cfg: AccConfig, x_fmt: FloatFormat | None = None) -> Unit:
+    from .accum import FixedAcc, FpAcc
+    if cfg.is_fixed:
+        return Unit("acc", FixedAcc(cfg.fmt), module_name(f"acc_{cfg.fmt}"), str(cfg), 1)
+    x_fmt = cfg.fmt if x_fmt is None else x_fmt
+    name = f"acc_{cfg}" + ("" if x_fmt == cfg.fmt else f"_x{x_fmt}")
+    return Unit("acc", FpAcc(cfg, x_fmt), module_name(name), str(cfg), 1, {"x_format": str(x_fmt)})
+
+
+def mac_unit(cfg: MacConfig) -> Unit:
+    from .accum import Mac
+    return Unit("mac", Mac(cfg), module_name(f"mac_{cfg}"), str(cfg), 1)
+
+
+def convert_unit(src, dst, mode: str = "rne", *, saturate: bool = False, sub_out: str = "ieee",
+                 latency: int = 0, sr_bits: int = 8, sr_seed: int = 1) -> Unit:
+    from . import convert as c
+    tag = f"cvt_{src}_to_{dst}_{mode}" + ("_sat" if saturate else "") + ("_flush" if sub_out == "flush" else "")
+    if isinstance(src, FloatFormat) and isinstance(dst, FloatFormat):
+        comp = c.FloatToFloat(src, dst, mode, sub_out, saturate, sr_bits=sr_bits, sr_seed=sr_seed, latency=latency)
+    elif isinstance(src, FloatFormat) and isinstance(dst, FixedFormat):
+        comp = c.FloatToFixed(src, dst, mode, latency=latency)
+    elif isinstance(src, FixedFormat) and isinstance(dst, FloatFormat):
+        comp = c.FixedToFloat(src, dst, mode, sub_out, latency=latency)
+    else:
+        raise ValueError(f"no converter from {src} to {dst}: use float->float, float->fixed or fixed->float "
+                         "(tobfp/frombfp for block floating point)")
+    return Unit("convert", comp, module_name(tag) + _suffix(latency), f"{src}->{dst}:{mode}", latency)
+
+
+def tobfp_unit(fmt: FloatFormat, bfp: BfpFormat, mode: str = "rne", *, latency: int = 0,
+               sr_bits: int = 8, sr_seed: int = 1) -> Unit:
+    from .convert import FloatToBfp
+    return Unit("tobfp", FloatToBfp(fmt, bfp, mode, sr_bits=sr_bits, sr_seed=sr_seed, latency=latency),
+                module_name(f"tobfp_{fmt}_{bfp}_{mode}") + _suffix(latency), f"{fmt}->{bfp}:{mode}", latency)
+
+
+def frombfp_unit(bfp: BfpFormat, dst: FloatFormat, *, latency: int = 0) -> Unit:
+    from .convert import BfpToFloat
+    return Unit("frombfp", BfpToFloat(bfp, dst, latency=latency),
+                module_name(f"frombfp_{bfp}_{dst}") + _suffix(latency), f"{bfp}->{dst}", latency)
+
+
+def to_verilog(unit: Unit, name: str | None = None) -> str:
+    """Deterministic Verilog: the builtin Yosys, no source locations, no internal attributes."""
+    os.environ["AMARANTH_USE_YOSYS"] = "builtin"
+    text = verilog.convert(unit.component, name=name or unit.name, emit_src=False, strip_internal_attrs=True)
+    return text
+
+
+def port_list(unit: Unit) -> list[dict]:
+    """Ports of the top module as Amaranth names them (signature path joined with '__')."""
+    ports = []
+    for path, member, _ in unit.component.signature.flatten(unit.component):
+        ports.append({"name": "__".join(str(p) for p in path),
+                      "direction": "input" if member.flow == wiring.In else "output",
+                      "width": Shape.cast(member.shape).width})
+    if unit.latency or unit.kind in ("acc", "mac", "gemm"):
+        ports = [{"name": "clk", "direction": "input", "width": 1},
+                 {"name": "rst", "direction": "input", "width": 1}] + ports
+    return ports
+
+
+def sidecar(unit: Unit, name: str | None = None) -> dict:
+    return {"module": name or unit.name, "unit": unit.kind, "config": unit.config, "latency": unit.latency,
+            "ports": port_list(unit), "generator": f"lpmac {__version__}", **unit.extra}
+
+
+def write(unit: Unit, path: str, name: str | None = None) -> tuple[str, str]:
+    """Write the Verilog and its JSON sidecar (same stem, .json); returns both paths."""
+    text = to_verilog(unit, name)
+    with open(path, "w") as f:
+        f.write(text)
+    json_path = os.path.splitext(path)[0] + ".json"
+    with open(json_path, "w") as f:
+        json.dump(sidecar(unit, name), f, indent=2)
+        f.write("\n")
+    return path, json_path
