@@ -15,7 +15,7 @@ import numpy as np
 from lpmac.config import AccConfig, MacConfig
 from lpmac.formats import FixedFormat, FloatFormat
 
-from .bitops import U64, bit_length, from_signed, low_mask, shl, shr, to_signed
+from .bitops import U64, bit_length, chunked, from_signed, low_mask, shl, shr, to_signed
 from .convert import to_fixed
 from .fpmul import fp_mul
 from .raw import unpack
@@ -29,8 +29,20 @@ def fp_add(acc_bits, x_bits, cfg: AccConfig, x_fmt: FloatFormat | None = None, u
     `x_fmt` is the input's format (default: the accumulator's); both operands' subnormals
     read as IEEE. For stochastic rounding `u` holds the random bits (top cfg.sr_bits of the
     unit's xorshift32 state) of this step."""
+    x_fmt = cfg.fmt if x_fmt is None else x_fmt
+    if cfg.rounding == "sr":
+        if u is None:
+            raise ValueError("fp_add with stochastic rounding needs the random bits u")
+        return chunked(_fp_add_sr, (acc_bits, x_bits, u), cfg, x_fmt)
+    return chunked(_fp_add, (acc_bits, x_bits), cfg, x_fmt)
+
+
+def _fp_add_sr(acc_bits, x_bits, u, cfg, x_fmt):
+    return _fp_add(acc_bits, x_bits, cfg, x_fmt, u)
+
+
+def _fp_add(acc_bits, x_bits, cfg: AccConfig, x_fmt: FloatFormat, u=None) -> np.ndarray:
     fmt = cfg.fmt
-    x_fmt = fmt if x_fmt is None else x_fmt
     a = unpack(acc_bits, fmt)
     x = unpack(x_bits, x_fmt)
     a_sig, a_exp, a_sign, x_sig, x_exp, x_sign = np.broadcast_arrays(a.sig, a.exp, a.sign, x.sig, x.exp, x.sign)

@@ -55,3 +55,21 @@ def to_signed(bits: np.ndarray, width: int) -> np.ndarray:
 def from_signed(values: np.ndarray, width: int) -> np.ndarray:
     """int64 -> `width`-bit two's complement patterns (uint64)."""
     return np.asarray(values, dtype=np.int64).astype(np.uint64) & U64((1 << width) - 1)
+
+
+CHUNK = 1 << 14   # elements per step of an elementwise op: keeps the temporaries in cache
+
+
+def chunked(fn, arrays: tuple, *args, **kwargs) -> np.ndarray:
+    """fn(*arrays, *args) on broadcast arrays, evaluated CHUNK elements at a time."""
+    arrays = np.broadcast_arrays(*(np.asarray(x) for x in arrays))
+    shape = arrays[0].shape
+    if arrays[0].size <= CHUNK:
+        return fn(*arrays, *args, **kwargs)
+    flat = [x.reshape(-1) for x in arrays]
+    first = fn(*(x[:CHUNK] for x in flat), *args, **kwargs)
+    out = np.empty(flat[0].shape, first.dtype)
+    out[:CHUNK] = first
+    for i in range(CHUNK, flat[0].size, CHUNK):
+        out[i:i + CHUNK] = fn(*(x[i:i + CHUNK] for x in flat), *args, **kwargs)
+    return out.reshape(shape)

@@ -6,6 +6,7 @@ this is the form every unit computes on (as Berkeley HardFloat's raw floats), an
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -24,9 +25,24 @@ class Raw(NamedTuple):
     nan: np.ndarray    # bool
 
 
+TABLE_MAX_WIDTH = 16   # formats this narrow decode through a table of all their encodings
+
+
 def unpack(bits, fmt: FloatFormat, sub_in: str = "ieee") -> Raw:
     """Decode `fmt` bit patterns; `sub_in` is how subnormal inputs read (SPEC §1):
     ieee 0.frac*2^emin, as_normal 1.frac*2^-bias (CFG-5), flush +-0 (CFG-6)."""
+    if fmt.width <= TABLE_MAX_WIDTH:
+        index = as_u64(bits) & U64((1 << fmt.width) - 1)
+        return Raw(*(column[index] for column in _decode_table(fmt, sub_in)))
+    return _decode(bits, fmt, sub_in)
+
+
+@lru_cache(maxsize=64)
+def _decode_table(fmt: FloatFormat, sub_in: str) -> Raw:
+    return _decode(np.arange(1 << fmt.width, dtype=np.uint64), fmt, sub_in)
+
+
+def _decode(bits, fmt: FloatFormat, sub_in: str) -> Raw:
     b = as_u64(bits)
     m = fmt.m
     frac = b & U64((1 << m) - 1)
