@@ -1,0 +1,90 @@
+"""Sweep reports: results.csv, results.json, results.md and results.png from result rows.
+
+A row is a dict as `run_sweep` returns it; keys beyond the standard ones (e.g. reference
+columns added by the caller) become extra columns after the standard ones.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from matplotlib.figure import Figure  # Figure without pyplot renders with Agg, no global backend
+
+NUMERIC_FIELDS = ("luts", "carry", "muxf", "ffs", "dsps", "brams", "fmax_mhz")
+_HEAD = ("unit", "config", "target", "options", "status")
+_TAIL = ("seconds", "yosys_version", "nextpnr_version")
+_NESTED = ("luts_by_size", "cells")  # only in results.json
+_MD_NAMES = {"luts": "LUTs", "carry": "carry", "muxf": "MUXF", "ffs": "FFs", "dsps": "DSPs",
+             "brams": "BRAM", "fmax_mhz": "Fmax (MHz)"}
+
+
+def _options(row: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in row["options"].items())
+
+
+def _extra_columns(rows: list[dict]) -> list[str]:
+    known = {*_HEAD, *NUMERIC_FIELDS, *_TAIL, *_NESTED, "error"}
+    extra: dict[str, None] = {}  # ordered set, in first-seen order
+    for row in rows:
+        extra.update(dict.fromkeys(k for k in row if k not in known))
+    return list(extra)
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    lut_sizes = sorted({size for row in rows for size in row.get("luts_by_size", {})})
+    columns = [*_HEAD, "luts", *lut_sizes, *NUMERIC_FIELDS[1:], *_TAIL, *_extra_columns(rows), "error"]
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, **row.get("luts_by_size", {}), "options": _options(row)})
+
+
+def write_markdown(rows: list[dict], path: Path) -> None:
+    extra = _extra_columns(rows)
+    columns = ["unit", "config", "target", "options", *NUMERIC_FIELDS, *extra, "status"]
+    names = [_MD_NAMES.get(c, c) for c in columns]
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = {**row, "options": _options(row)}
+        if row["status"] == "failed":
+            cells["status"] = "failed: " + (row["error"].splitlines() or [""])[-1]
+        text = ("" if cells.get(c) is None else str(cells[c]).replace("|", "\\|") for c in columns)
+        lines.append("| " + " | ".join(text) + " |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def write_plot(rows: list[dict], path: Path) -> None:
+    """Horizontal bars of LUTs per point; a second bar per point when rows carry `ref_luts`."""
+    labels = ["/".join(filter(None, (r["unit"], r["config"], r["target"], _options(r)))) for r in rows]
+    ours = [r.get("luts") or 0 for r in rows]
+    refs = [r.get("ref_luts") for r in rows]
+    has_ref = any(v is not None for v in refs)
+    fig = Figure(figsize=(8, 1.5 + 0.35 * len(rows)), layout="constrained")
+    ax = fig.add_subplot()
+    pos = range(len(rows))
+    height = 0.4 if has_ref else 0.8
+    ours_pos = [p - height / 2 * has_ref for p in pos]
+    ax.barh(ours_pos, ours, height, label="ours (open flow)")
+    if has_ref:
+        ax.barh([p + height / 2 for p in pos], [v or 0 for v in refs], height, label="reference")
+        ax.legend()
+    for p, row in zip(ours_pos, rows):
+        if row["status"] == "failed":
+            ax.text(0, p, " failed", va="center", color="red")
+    ax.set_yticks(list(pos), labels)
+    ax.invert_yaxis()  # first point on top, as in the tables
+    ax.set_xlabel("LUTs")
+    fig.savefig(path, dpi=100)
+
+
+def write_reports(rows: list[dict], out_dir: Path) -> dict[str, Path]:
+    """Write all four reports into `out_dir`; return their paths by format."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {ext: out_dir / f"results.{ext}" for ext in ("csv", "json", "md", "png")}
+    write_csv(rows, paths["csv"])
+    paths["json"].write_text(json.dumps(rows, indent=1) + "\n")
+    write_markdown(rows, paths["md"])
+    write_plot(rows, paths["png"])
+    return paths
