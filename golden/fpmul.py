@@ -27,7 +27,7 @@ def fp_mul(a_bits, b_bits, cfg: MulConfig) -> np.ndarray:
     if w <= TABLE_MAX_WIDTH:
         mask = (1 << w) - 1
         index = (np.asarray(a_bits).astype(np.intp) & mask) << w
-        index |= np.asarray(b_bits).astype(np.intp) & mask
+        index = index | (np.asarray(b_bits).astype(np.intp) & mask)   # broadcasts (no in-place |=)
         return _product_table(cfg).take(index)
     return chunked(_fp_mul, (a_bits, b_bits), cfg)
 
