@@ -169,7 +169,11 @@ class RoundPack(wiring.Component):
         underflow = field <= 0 if self.sub_out == "flush" else Const(0)
         overflow = (field > f.max_field) | ((field == f.max_field) & (frac > f.max_frac))
         sign = self.sign
-        normal_bits = Cat(frac, field[:f.e], sign)
+        # `field` may be narrower than e bits (a small bias and a narrow input range): slicing
+        # would then drop bits and move the sign; assigning extends it to exactly e bits.
+        field_bits = Signal(f.e)
+        m.d.comb += field_bits.eq(field)
+        normal_bits = Cat(frac, field_bits, sign)
         to_inf = f.has_inf and self.mode != "rz" and not self.saturate
 
         with m.If(self.nan):
