@@ -1,0 +1,183 @@
+"""Host side of the systolic BFP GEMM (hdl/gemm.py): block streams for a list of products,
+result reassembly, and the cocotb test that drives the generated Verilog.
+
+`host_streams` lays products out as hdl/gemm.py's host protocol requires (pad K to T, M to R,
+N to C; output tiles row-major; per K-tile R A blocks and C B blocks). `drive_gemm` (cocotb,
+run through lpmac.sim.runner) plays those streams with pseudo-random valid/ready gaps,
+reacting to the DUT's ready/valid every cycle, and records every `c` beat with its cycle.
+The same `Handshakes` schedule drives the Amaranth simulation in tests/test_hdl_gemm.py.
+
+Spec ($LPMAC_GEMM_SPEC, JSON) names .npy files in its folder: a_blocks (nA, T), a_ktiles (nA,),
+b_blocks (nB, T) (uint64 bit patterns), the count of `c` beats to collect, T, C, the element
+widths and the gap probabilities; outputs: c_rows (beats, C) and stats.json (cycle numbers).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+U64 = np.uint64
+
+
+@dataclass
+class HostStreams:
+    a_blocks: np.ndarray    # (nA, T) A blocks in stream order
+    a_ktiles: np.ndarray    # (nA,) k_tiles to drive with each A block
+    b_blocks: np.ndarray    # (nB, T)
+    tiles: list             # (job, p, q) per output tile, in order
+    beats: int              # c beats expected (R per output tile)
+
+
+def host_streams(jobs, R: int, C: int, T: int) -> HostStreams:
+    """Streams for products `jobs` = [(A bits (M x K), B bits (K x N)), ...] back to back."""
+    a_blocks, a_kt, b_blocks, tiles = [], [], [], []
+    for n, (a, b) in enumerate(jobs):
+        a, b = np.asarray(a, U64), np.asarray(b, U64)
+        M, K = a.shape
+        N = b.shape[1]
+        nk = max(1, -(-K // T))
+        P, Q = max(1, -(-M // R)), max(1, -(-N // C))
+        ap = np.zeros((P * R, nk * T), U64)
+        ap[:M, :K] = a
+        bp = np.zeros((nk * T, Q * C), U64)
+        bp[:K, :N] = b
+        for p in range(P):
+            for q in range(Q):
+                tiles.append((n, p, q))
+                for t in range(nk):
+                    for i in range(R):
+                        a_blocks.append(ap[p * R + i, t * T:(t + 1) * T])
+                        a_kt.append(nk)
+                    for j in range(C):
+                        b_blocks.append(bp[t * T:(t + 1) * T, q * C + j])
+    return HostStreams(np.array(a_blocks, U64).reshape(-1, T), np.array(a_kt, np.int64),
+                       np.array(b_blocks, U64).reshape(-1, T), tiles, R * len(tiles))
+
+
+def assemble(c_rows: np.ndarray, jobs, streams: HostStreams, R: int, C: int) -> list:
+    """`c` beats (beats, C) -> one C matrix (M x N) per job."""
+    outs = []
+    for a, b in jobs:
+        M, N = np.shape(a)[0], np.shape(b)[1]
+        P, Q = max(1, -(-M // R)), max(1, -(-N // C))
+        outs.append(np.zeros((P * R, Q * C), U64))
+    for u, (n, p, q) in enumerate(streams.tiles):
+        outs[n][p * R:(p + 1) * R, q * C:(q + 1) * C] = c_rows[u * R:(u + 1) * R]
+    return [o[:np.shape(a)[0], :np.shape(b)[1]] for o, (a, b) in zip(outs, jobs)]
+
+
+def pack(values, width: int) -> int:
+    """Array elements (element 0 in the LSBs) -> one integer."""
+    out = 0
+    for k, v in enumerate(values):
+        out |= int(v) << (k * width)
+    return out
+
+
+def unpack(value: int, width: int, count: int) -> list[int]:
+    mask = (1 << width) - 1
+    return [(value >> (k * width)) & mask for k in range(count)]
+
+
+class Handshakes:
+    """Per-cycle valid/ready choices of the host: `valid_a/valid_b` offer the next block with
+    probabilities pa/pb (while blocks remain), `ready_c` with probability pc."""
+
+    def __init__(self, streams: HostStreams, pa: float = 1.0, pb: float = 1.0, pc: float = 1.0,
+                 seed: int = 0):
+        self.s, self.pa, self.pb, self.pc = streams, pa, pb, pc
+        self.rng = np.random.default_rng(seed)
+        self.ia = self.ib = 0
+        self.rows: list[int] = []
+        self.cycle = 0
+        self.first_in = None      # cycle of the first a or b beat
+        self.c_cycles: list[int] = []
+
+    def inputs(self) -> dict:
+        """The inputs of this cycle: {name: int}."""
+        s, r = self.s, self.rng.random(3)
+        va = self.ia < len(s.a_blocks) and r[0] < self.pa
+        vb = self.ib < len(s.b_blocks) and r[1] < self.pb
+        ia, ib = min(self.ia, len(s.a_blocks) - 1), min(self.ib, len(s.b_blocks) - 1)
+        self._va, self._vb = va, vb
+        return {"a_valid": int(va), "a_payload": s.a_blocks[ia], "k_tiles": int(s.a_ktiles[ia]),
+                "b_valid": int(vb), "b_payload": s.b_blocks[ib], "c_ready": int(r[2] < self.pc)}
+
+    def edge(self, a_ready: int, b_ready: int, c_valid: int, c_ready: int, c_payload) -> None:
+        """Account for the handshakes of this cycle (values sampled before the clock edge)."""
+        if self._va and a_ready:
+            self.ia += 1
+        if self._vb and b_ready:
+            self.ib += 1
+        if self.first_in is None and ((self._va and a_ready) or (self._vb and b_ready)):
+            self.first_in = self.cycle
+        if c_valid and c_ready:
+            self.rows.append(c_payload)
+            self.c_cycles.append(self.cycle)
+        self.cycle += 1
+
+    @property
+    def done(self) -> bool:
+        return len(self.rows) >= self.s.beats
+
+
+try:  # the cocotb side, only when running under a simulator
+    import cocotb
+    from cocotb.triggers import Timer
+except ImportError:  # pragma: no cover
+    cocotb = None
+
+
+if cocotb is not None:
+    @cocotb.test()
+    async def drive_gemm(dut):
+        spec_path = Path(os.environ["LPMAC_GEMM_SPEC"])
+        spec = json.loads(spec_path.read_text())
+        folder = spec_path.parent
+        streams = HostStreams(np.load(folder / "a_blocks.npy"), np.load(folder / "a_ktiles.npy"),
+                              np.load(folder / "b_blocks.npy"), [], spec["beats"])
+        w_in, w_out, C = spec["in_width"], spec["out_width"], spec["cols"]
+        hs = Handshakes(streams, spec["pa"], spec["pb"], spec["pc"], spec["seed"])
+        a_packed = [pack(blk, w_in) for blk in streams.a_blocks]
+        b_packed = [pack(blk, w_in) for blk in streams.b_blocks]
+        half = Timer(1, "ns")
+
+        dut.clk.value = 0
+        dut.rst.value = 1
+        for name in ("a__valid", "b__valid", "c__ready", "k_tiles", "a__payload", "b__payload"):
+            getattr(dut, name).value = 0
+        for _ in range(2):
+            await half
+            dut.clk.value = 1
+            await half
+            dut.clk.value = 0
+        dut.rst.value = 0
+
+        limit = spec["max_cycles"]
+        while not hs.done and hs.cycle < limit:
+            x = hs.inputs()
+            dut.a__valid.value = x["a_valid"]
+            dut.a__payload.value = a_packed[min(hs.ia, len(a_packed) - 1)]
+            dut.k_tiles.value = x["k_tiles"]
+            dut.b__valid.value = x["b_valid"]
+            dut.b__payload.value = b_packed[min(hs.ib, len(b_packed) - 1)]
+            dut.c__ready.value = x["c_ready"]
+            await half
+            c_valid = int(dut.c__valid.value)
+            payload = int(dut.c__payload.value) if c_valid and x["c_ready"] else 0
+            hs.edge(int(dut.a__ready.value), int(dut.b__ready.value), c_valid, x["c_ready"], payload)
+            dut.clk.value = 1
+            await half
+            dut.clk.value = 0
+
+        rows = np.array([unpack(v, w_out, C) for v in hs.rows], U64).reshape(-1, C)
+        np.save(folder / "c_rows.npy", rows)
+        (folder / "stats.json").write_text(json.dumps({
+            "first_in": hs.first_in, "c_cycles": hs.c_cycles, "cycles": hs.cycle,
+            "a_taken": hs.ia, "b_taken": hs.ib}))
+        assert hs.done, f"only {len(hs.rows)} of {streams.beats} c beats in {limit} cycles"

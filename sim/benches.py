@@ -1,0 +1,231 @@
+"""One cocotb bench per unit: generated Verilog, simulated, against the golden model.
+
+`run_bench(kind, **unit_kwargs)` builds the unit (as `lpmac.hdl.generate.build`), makes its
+vectors (exhaustive when the input space is small, else corners + boundaries + random),
+runs them through the lane-parallel harness and compares every output bit with
+`lpmac.golden`; a NaN matches any NaN. Mismatches are reported as decoded values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lpmac import golden as g
+from lpmac.formats import FixedFormat, FloatFormat
+from lpmac.hdl.generate import build, to_verilog
+
+from . import vectors as vec
+from .harness import Port, RunStats, run_vectors
+
+DEFAULT_RANDOM = 200_000     # vectors for a unit whose input space is too large to enumerate
+EXHAUSTIVE_MAX_BITS = 16     # enumerate every input when the inputs have at most this many bits
+
+
+@dataclass
+class BenchResult:
+    unit: str
+    config: str
+    checked: int
+    mismatches: int
+    stats: RunStats
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
+
+    def summary(self) -> str:
+        s = self.stats
+        line = (f"{self.unit} {self.config}: {self.checked:,} vectors checked, {self.mismatches:,} mismatches, "
+                f"{s.vectors_per_second:,.0f} vectors/s on {s.simulator}"
+                f" (build {'cached' if s.cached else f'{s.build_seconds:.1f} s'})")
+        return "\n".join([line] + [f"  {f}" for f in self.failures])
+
+
+def describe(bits, fmt) -> str:
+    """'0x3d (1.25)' for one bit pattern of a float or fixed format."""
+    b = int(bits)
+    if fmt is None:
+        return f"{b}"
+    value = float(g.to_float(np.array([b], dtype=np.uint64), fmt)[0])
+    return f"0x{b:0{(fmt.width + 3) // 4}x} ({value:.8g})"
+
+
+def _same(expected: np.ndarray, got: np.ndarray, fmt) -> np.ndarray:
+    same = expected == got
+    if isinstance(fmt, FloatFormat) and fmt.has_nan:
+        same |= np.isnan(g.to_float(expected, fmt)) & np.isnan(g.to_float(got, fmt))
+    return same
+
+
+def _check(kind: str, config: str, inputs: dict, in_fmts: dict, expected: dict, got: dict, out_fmts: dict,
+           stats: RunStats, limit: int = 10) -> BenchResult:
+    bad = np.zeros(next(iter(expected.values())).shape, bool)
+    for name, exp in expected.items():
+        bad |= ~_same(exp, got[name], out_fmts.get(name))
+    failures = []
+    for index in zip(*np.nonzero(bad)):
+        if len(failures) == limit:
+            break
+        ins = ", ".join(f"{n}={describe(v[index], in_fmts.get(n))}" for n, v in inputs.items())
+        outs = ", ".join(f"{n}: expected {describe(expected[n][index], out_fmts.get(n))} "
+                         f"got {describe(got[n][index], out_fmts.get(n))}" for n in expected)
+        where = f"step {index[0]} lane {index[1]}: " if len(index) == 2 else ""
+        failures.append(f"{where}{ins} -> {outs}")
+    return BenchResult(kind, config, int(bad.size), int(bad.sum()), stats, failures)
+
+
+def _pipelined(verilog: str, top: str, in_ports: list[Port], out_ports: list[Port], inputs: dict, latency: int,
+               lanes: int, simulator: str | None) -> tuple[dict, RunStats]:
+    """Run an elementwise unit; with `latency` register stages the vectors stream through
+    `lanes` columns and outputs are realigned to their inputs."""
+    if latency == 0:
+        return run_vectors(verilog, top, in_ports, out_ports, inputs, lanes=lanes, simulator=simulator)
+    n = len(next(iter(inputs.values())))
+    steps = -(-n // lanes)
+    columns = {}
+    for name, values in inputs.items():
+        padded = np.zeros(steps * lanes + (latency - 1) * lanes, np.uint64)
+        padded[:n] = values
+        columns[name] = padded.reshape(-1, lanes)
+    outs, stats = run_vectors(verilog, top, in_ports, out_ports, columns, clocked=True, lanes=lanes,
+                              simulator=simulator)
+    return {k: v[latency - 1:].reshape(-1)[:n] for k, v in outs.items()}, stats
+
+
+def _pairs(fmt_width: int, float_fmt: FloatFormat | None, n, rng):
+    if n == "exhaustive" or (n is None and 2 * fmt_width <= EXHAUSTIVE_MAX_BITS):
+        return vec.exhaustive_pairs(fmt_width)
+    n = DEFAULT_RANDOM if n is None else int(n)
+    if float_fmt is not None:
+        return vec.product_pairs(float_fmt, n, rng)
+    return rng.integers(0, 1 << fmt_width, n, dtype=np.uint64), rng.integers(0, 1 << fmt_width, n, dtype=np.uint64)
+
+
+def bench_mul(unit, verilog, *, cfg, latency=0, use_dsp=True, vectors=None, rng, lanes, simulator):
+    w = cfg.in_format.width
+    a, b = _pairs(w, cfg.in_format, vectors, rng)
+    ports = [Port("a", w), Port("b", w)]
+    got, stats = _pipelined(verilog, unit.name, ports, [Port("p", cfg.out_format.width)], {"a": a, "b": b},
+                            latency, lanes, simulator)
+    return _check("mul", str(cfg), {"a": a, "b": b}, {"a": cfg.in_format, "b": cfg.in_format},
+                  {"p": g.fp_mul(a, b, cfg)}, got, {"p": cfg.out_format}, stats)
+
+
+def bench_fixmul(unit, verilog, *, fmt, rounding="rne", latency=0, use_dsp=True, vectors=None, rng, lanes,
+                 simulator):
+    a, b = _pairs(fmt.width, None, vectors, rng)
+    corners = vec.fixed_corners(fmt)
+    ca, cb = (x.ravel() for x in np.meshgrid(corners, corners, indexing="ij"))
+    a, b = np.concatenate([ca, a]), np.concatenate([cb, b])
+    ports = [Port("a", fmt.width), Port("b", fmt.width)]
+    got, stats = _pipelined(verilog, unit.name, ports, [Port("p", fmt.width)], {"a": a, "b": b}, latency, lanes,
+                            simulator)
+    return _check("fixmul", f"{fmt}:{rounding}", {"a": a, "b": b}, {"a": fmt, "b": fmt},
+                  {"p": g.fixed_mul(a, b, fmt, rounding)}, got, {"p": fmt}, stats)
+
+
+def _unary_inputs(fmt, vectors, rng) -> np.ndarray:
+    if vectors == "exhaustive" or (vectors is None and fmt.width <= EXHAUSTIVE_MAX_BITS):
+        return np.arange(1 << fmt.width, dtype=np.uint64)
+    n = DEFAULT_RANDOM if vectors is None else int(vectors)
+    corners = vec.float_corners(fmt) if isinstance(fmt, FloatFormat) else vec.fixed_corners(fmt)
+    return np.concatenate([corners, rng.integers(0, 1 << fmt.width, n, dtype=np.uint64)])
+
+
+def bench_convert(unit, verilog, *, src, dst, mode="rne", saturate=False, sub_out="ieee", latency=0,
+                  vectors=None, rng, lanes, simulator):
+    if mode == "sr":
+        raise NotImplementedError("the stochastic-rounding converter bench is not written yet")
+    a = _unary_inputs(src, vectors, rng)
+    outs = [Port("y", dst.width)]
+    if isinstance(src, FloatFormat) and isinstance(dst, FixedFormat):
+        y, invalid = g.to_fixed(a, src, dst, mode)
+        expected = {"y": y, "invalid": invalid.astype(np.uint64)}
+        outs.append(Port("invalid", 1))
+    elif isinstance(src, FixedFormat):
+        expected = {"y": g.from_fixed(a, src, dst, mode, sub_out)}
+    else:
+        expected = {"y": g.convert(a, src, dst, mode, sub_out, saturate=saturate)}
+    got, stats = _pipelined(verilog, unit.name, [Port("a", src.width)], outs, {"a": a}, latency, lanes, simulator)
+    return _check("convert", unit.config, {"a": a}, {"a": src}, expected, got, {"y": dst}, stats)
+
+
+def _sequence_controls(shape, rng) -> tuple[np.ndarray, np.ndarray]:
+    """valid ~90 %, clear ~6 % (and always at step 0)."""
+    valid = (rng.random(shape) < 0.9).astype(np.uint64)
+    clear = (rng.random(shape) < 0.06).astype(np.uint64)
+    clear[0] = 1
+    return valid, clear
+
+
+def _float_stream(fmt: FloatFormat, shape, rng) -> np.ndarray:
+    """Accumulator inputs: mostly values within a few binades of each other (so sums cancel,
+    round and tie), some from anywhere in the format, a few corners."""
+    centre = fmt.bias + rng.integers(-3, 4, shape[1:])
+    field = np.clip(centre + rng.integers(-4, 5, shape), 0, fmt.exp_all_ones - 1)
+    near = vec.encode(fmt, rng.integers(0, 2, shape), field, rng.integers(0, 1 << fmt.m, shape))
+    anywhere = rng.integers(0, 1 << fmt.width, shape, dtype=np.uint64)
+    corners = rng.choice(vec.float_corners(fmt), shape)
+    pick = rng.random(shape)
+    return np.where(pick < 0.85, near, np.where(pick < 0.97, anywhere, corners))
+
+
+def _steps(vectors, lanes: int) -> int:
+    total = 12_800 if vectors is None else int(vectors)
+    return max(-(-total // lanes), 2)
+
+
+def bench_acc(unit, verilog, *, cfg, x_fmt=None, vectors=None, rng, lanes, simulator):
+    steps = _steps(vectors, lanes)
+    shape = (steps, lanes)
+    valid, clear = _sequence_controls(shape, rng)
+    if cfg.is_fixed:
+        x = rng.integers(0, 1 << cfg.fmt.width, shape, dtype=np.uint64)
+        small = rng.integers(0, 1 << max(cfg.fmt.width - 6, 1), shape, dtype=np.uint64)   # room before saturating
+        x = np.where(rng.random(shape) < 0.8, g.from_float(g.to_float(small, cfg.fmt) *
+                                                            np.where(rng.random(shape) < 0.5, 1, -1), cfg.fmt), x)
+        x_fmt_used = cfg.fmt
+    else:
+        x_fmt_used = cfg.fmt if x_fmt is None else x_fmt
+        x = _float_stream(x_fmt_used, shape, rng)
+    ins = {"x": x, "valid": valid, "clear": clear}
+    ports = [Port("x", x_fmt_used.width), Port("valid", 1), Port("clear", 1)]
+    got, stats = run_vectors(verilog, unit.name, ports, [Port("acc", cfg.fmt.width)], ins, clocked=True,
+                             lanes=lanes, simulator=simulator)
+    expected = g.accumulate(x, cfg, None if cfg.is_fixed else x_fmt_used, valid=valid.astype(bool),
+                            clear=clear.astype(bool), history=True)
+    return _check("acc", str(cfg), ins, {"x": x_fmt_used}, {"acc": expected}, got, {"acc": cfg.fmt}, stats)
+
+
+def bench_mac(unit, verilog, *, cfg, vectors=None, rng, lanes, simulator):
+    steps = _steps(vectors, lanes)
+    shape = (steps, lanes)
+    valid, clear = _sequence_controls(shape, rng)
+    fin = cfg.mul.in_format
+    a, b = _float_stream(fin, shape, rng), _float_stream(fin, shape, rng)
+    ins = {"a": a, "b": b, "valid": valid, "clear": clear}
+    outs = [Port("acc", cfg.acc.fmt.width)] + ([Port("invalid", 1)] if cfg.acc.is_fixed else [])
+    got, stats = run_vectors(verilog, unit.name, [Port("a", fin.width), Port("b", fin.width), Port("valid", 1),
+                                                  Port("clear", 1)], outs, ins, clocked=True, lanes=lanes,
+                             simulator=simulator)
+    res = g.mac(a, b, cfg, valid=valid.astype(bool), clear=clear.astype(bool), history=True)
+    expected = {"acc": res.acc}
+    if cfg.acc.is_fixed:
+        expected["invalid"] = res.invalid.astype(np.uint64)
+    return _check("mac", str(cfg), ins, {"a": fin, "b": fin}, expected, got, {"acc": cfg.acc.fmt}, stats)
+
+
+BENCHES = {"mul": bench_mul, "fixmul": bench_fixmul, "convert": bench_convert, "acc": bench_acc, "mac": bench_mac}
+
+
+def run_bench(kind: str, *, vectors=None, seed: int = 2026, lanes: int = 64, simulator: str | None = None,
+              **unit_kwargs) -> BenchResult:
+    """Generate unit `kind` from `unit_kwargs` (see lpmac.units), simulate, compare."""
+    if kind not in BENCHES:
+        raise ValueError(f"no bench for unit {kind!r}; benches exist for {', '.join(BENCHES)}")
+    unit = build(kind, **unit_kwargs)
+    verilog = to_verilog(unit)
+    rng = np.random.default_rng(seed)
+    return BENCHES[kind](unit, verilog, vectors=vectors, rng=rng, lanes=lanes, simulator=simulator, **unit_kwargs)

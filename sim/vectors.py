@@ -1,0 +1,81 @@
+"""Test vectors generated from the formats: exhaustive spaces, corner cases, boundaries.
+
+For a float format the corners are the encodings where arithmetic changes behaviour (signed
+zeros, the subnormal range and its edges, min/max normal, one, max finite, infinities,
+NaNs); for a product, pairs whose exponents sum to the underflow and overflow boundaries,
+and pairs whose exact product is a rounding tie."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lpmac.formats import FixedFormat, FloatFormat
+
+
+def encode(fmt: FloatFormat, sign, field, frac) -> np.ndarray:
+    sign, field, frac = (np.asarray(x, dtype=np.uint64) for x in (sign, field, frac))
+    return sign << np.uint64(fmt.width - 1) | field << np.uint64(fmt.m) | frac
+
+
+def float_corners(fmt: FloatFormat) -> np.ndarray:
+    """Distinct corner encodings of `fmt`, both signs."""
+    top, fmax = fmt.exp_all_ones, (1 << fmt.m) - 1
+    fields_fracs = [
+        (0, 0), (0, 1), (0, 2), (0, fmax >> 1), (0, fmax),              # zero, subnormals
+        (1, 0), (1, 1), (1, fmax), (2, 0),                              # min normal region
+        (fmt.bias, 0), (fmt.bias, 1), (fmt.bias, fmax), (fmt.bias - 1, fmax),   # around one
+        (top - 1, 0), (top - 1, fmax - 1), (top - 1, fmax),             # top finite binade
+        (top, 0), (top, 1), (top, 1 << (fmt.m - 1)), (top, fmax - 1), (top, fmax),  # inf/NaN/inf_only
+    ]
+    values = [encode(fmt, s, f, fr) for s in (0, 1) for f, fr in fields_fracs if 0 <= f <= top]
+    return np.unique(np.array(values, dtype=np.uint64))
+
+
+def float_random(fmt: FloatFormat, n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.integers(0, 1 << fmt.width, n, dtype=np.uint64)
+
+
+def product_pairs(fmt: FloatFormat, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """About n pairs for a multiplier: all corner pairs, corners x random, exponent sums at the
+    underflow and overflow boundaries, rounding ties, and uniform random bit patterns."""
+    corners = float_corners(fmt)
+    ca, cb = (x.ravel() for x in np.meshgrid(corners, corners, indexing="ij"))
+    parts_a, parts_b = [ca], [cb]
+    k = max(n // 8, 1)
+    r = float_random(fmt, k, rng)
+    c = rng.choice(corners, k)
+    parts_a += [c, r]
+    parts_b += [r, c]
+
+    # Boundaries: e_a + e_b (unbiased) lands near emin - m (underflow) or emax (overflow).
+    ea = rng.integers(1, fmt.exp_all_ones, k)
+    for target in (fmt.emin - fmt.m - 1, fmt.emin, fmt.emax):
+        eb = np.clip(target - (ea - fmt.bias) + rng.integers(-2, 3, k) + fmt.bias, 0, fmt.exp_all_ones - 1)
+        parts_a.append(encode(fmt, rng.integers(0, 2, k), ea, rng.integers(0, 1 << fmt.m, k)))
+        parts_b.append(encode(fmt, rng.integers(0, 2, k), eb, rng.integers(0, 1 << fmt.m, k)))
+
+    # Ties: an odd significand times 1.5 (or 1.25) drops one or two bits that are often 10..0.
+    sig_a = rng.integers(0, 1 << fmt.m, k) | 1
+    frac_b = np.where(rng.integers(0, 2, k) == 1, 1 << (fmt.m - 1), 1 << max(fmt.m - 2, 0))
+    parts_a.append(encode(fmt, rng.integers(0, 2, k), rng.integers(1, fmt.exp_all_ones, k), sig_a))
+    parts_b.append(encode(fmt, rng.integers(0, 2, k), np.full(k, fmt.bias), frac_b))
+
+    rest = max(n - sum(len(p) for p in parts_a), 0)
+    parts_a.append(float_random(fmt, rest, rng))
+    parts_b.append(float_random(fmt, rest, rng))
+    return np.concatenate(parts_a), np.concatenate(parts_b)
+
+
+def exhaustive_pairs(width: int) -> tuple[np.ndarray, np.ndarray]:
+    every = np.arange(1 << (2 * width), dtype=np.uint64)
+    return every >> np.uint64(width), every & np.uint64((1 << width) - 1)
+
+
+def fixed_corners(fmt: FixedFormat) -> np.ndarray:
+    lo, hi = fmt.min_int, fmt.max_int
+    one = 1 << fmt.f
+    values = [0, 1, -1, 2, -2, one, -one, one + 1, -(one + 1), hi, lo, hi - 1, lo + 1, hi // 2, lo // 2,
+              1 << max(fmt.f - 1, 0), -(1 << max(fmt.f - 1, 0))]
+    values = [v for v in values if lo <= v <= hi]
+    mask = (1 << fmt.width) - 1
+    return np.unique(np.array([v & mask for v in values], dtype=np.uint64))
