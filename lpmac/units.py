@@ -168,3 +168,79 @@ UNITS: dict[str, UnitSpec] = {u.name: u for u in [
     UnitSpec("frombfp", "BFP block -> floats converter.", _frombfp_options, _frombfp_resolve),
     UnitSpec("gemm", "Systolic BFP GEMM array (HBFP).", _gemm_options, _gemm_resolve),
 ]}
+
+
+# --- unit configuration strings (sweep points, `lpmac run`) -------------------------------
+# The inverse of `lpmac.hdl.generate.Unit.config`: one string names one unit completely, so a
+# sweep point is (unit, config string, synthesis options).
+
+def _split_mode(text: str, default: str) -> tuple[str, str]:
+    body, _, mode = text.rpartition(":") if ":" in text else (text, "", default)
+    return body, mode or default
+
+
+def _arrow(text: str, what: str) -> tuple[str, str]:
+    src, arrow, dst = text.partition("->")
+    if not arrow or not src.strip() or not dst.strip():
+        raise ValueError(f"{what} config {text!r} must be SRC->DST, e.g. E6M3->Q8.13:rne")
+    return src.strip(), dst.strip()
+
+
+def _point_mul(config: str, use_dsp: bool = True) -> dict:
+    return {"cfg": MulConfig.parse(config), "latency": 0, "use_dsp": use_dsp}
+
+
+def _point_fixmul(config: str, use_dsp: bool = True) -> dict:
+    body, mode = _split_mode(config, "rne")
+    return _fixmul_resolve(body, mode, 0, not use_dsp)
+
+
+def _point_acc(config: str, use_dsp: bool = True) -> dict:
+    spec, at, x_fmt = config.partition("@")       # 'E7M7@E7M7-inf': accumulate E7M7-inf inputs
+    return _acc_resolve(spec, x_fmt if at else None)
+
+
+def _point_mac(config: str, use_dsp: bool = True) -> dict:
+    return {"cfg": MacConfig.parse(config)}
+
+
+def _point_convert(config: str, use_dsp: bool = True) -> dict:
+    body, mode = _split_mode(config, "rne") if config.count(":") else (config, "rne")
+    src, dst = _arrow(body, "converter")
+    return _convert_resolve(src, dst, mode, False, "ieee", 0)
+
+
+def _point_tobfp(config: str, use_dsp: bool = True) -> dict:
+    body, mode = _split_mode(config, "rne") if config.count(":") else (config, "rne")
+    src, dst = _arrow(body, "tobfp")
+    return _tobfp_resolve(src, dst, mode, 0)
+
+
+def _point_frombfp(config: str, use_dsp: bool = True) -> dict:
+    src, dst = _arrow(config, "frombfp")
+    return _frombfp_resolve(src, dst, 0)
+
+
+def _point_gemm(config: str, use_dsp: bool = True) -> dict:
+    size, _, spec = config.partition(":")          # '16x4:BFP8/24:in=fp16'
+    rows, x, cols = size.lower().partition("x")
+    if not x or not rows.isdigit() or not cols.isdigit():
+        raise ValueError(f"gemm config {config!r} must be RxC:BFPm/T[:options], e.g. 16x4:BFP8/24")
+    return {"rows": int(rows), "cols": int(cols), "cfg": GemmConfig.parse(spec)}
+
+
+POINT_PARSERS: dict[str, Callable[..., dict]] = {
+    "mul": _point_mul, "fixmul": _point_fixmul, "acc": _point_acc, "mac": _point_mac,
+    "convert": _point_convert, "tobfp": _point_tobfp, "frombfp": _point_frombfp, "gemm": _point_gemm}
+
+POINT_EXAMPLES = {"mul": "E4M3:cfg1", "fixmul": "Q8.8", "acc": "E6M5 or E7M7@E7M7-inf", "mac": "E5M2:cfg5+E6M5",
+                  "convert": "E6M3->Q8.13", "tobfp": "fp32->BFP8/32:rne", "frombfp": "BFP8/32->fp32",
+                  "gemm": "16x4:BFP8/24"}
+
+
+def parse_point(unit: str, config: str, use_dsp: bool = True) -> dict:
+    """Builder keyword arguments for `unit` named by one configuration string (see
+    POINT_EXAMPLES); raises ValueError (or a subclass) naming what is wrong."""
+    if unit not in POINT_PARSERS:
+        raise ValueError(f"unknown unit {unit!r}; units are {', '.join(POINT_PARSERS)}")
+    return POINT_PARSERS[unit](config, use_dsp)

@@ -41,11 +41,26 @@ def write_csv(rows: list[dict], path: Path) -> None:
             writer.writerow({**row, **row.get("luts_by_size", {}), "options": _options(row)})
 
 
-def write_markdown(rows: list[dict], path: Path) -> None:
+def _md_columns(rows: list[dict]) -> list[str]:
+    """Standard columns, each numeric field followed by its reference and ratio when rows carry
+    them (`ref_luts`, `luts_ratio`), then the remaining extra columns; empty columns dropped."""
     extra = _extra_columns(rows)
-    columns = ["unit", "config", "target", "options", *NUMERIC_FIELDS, *extra, "status"]
-    names = [_MD_NAMES.get(c, c) for c in columns]
-    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(columns)]
+    columns = ["unit", "config", "target", "options"]
+    for name in NUMERIC_FIELDS:
+        columns += [c for c in (name, f"ref_{name}", f"{name}_ratio") if c == name or c in extra]
+    columns += [c for c in extra if c not in columns]
+    keep = [c for c in columns if c in ("unit", "config", "luts")
+            or any(r.get(c) not in (None, "", {}) for r in rows) or (c == "options" and any(r["options"] for r in rows))]
+    return keep + ["status"]
+
+
+def write_markdown(rows: list[dict], path: Path, header: str = "") -> None:
+    columns = _md_columns(rows)
+    names = [_MD_NAMES.get(c) or (f"ref {_MD_NAMES[c[4:]]}" if c.startswith("ref_") and c[4:] in _MD_NAMES
+                                  else f"{_MD_NAMES[c[:-6]]} ours/ref" if c.endswith("_ratio") and c[:-6] in _MD_NAMES
+                                  else c) for c in columns]
+    lines = [header.rstrip() + "\n"] if header else []
+    lines += ["| " + " | ".join(names) + " |", "|" + "---|" * len(columns)]
     for row in rows:
         cells = {**row, "options": _options(row)}
         if row["status"] == "failed":
@@ -79,13 +94,14 @@ def write_plot(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def write_reports(rows: list[dict], out_dir: Path) -> dict[str, Path]:
-    """Write all four reports into `out_dir`; return their paths by format."""
+def write_reports(rows: list[dict], out_dir: Path, header: str = "") -> dict[str, Path]:
+    """Write all four reports into `out_dir`; return their paths by format. `header` (Markdown,
+    e.g. the title and the command that produced the sweep) opens results.md."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {ext: out_dir / f"results.{ext}" for ext in ("csv", "json", "md", "png")}
     write_csv(rows, paths["csv"])
     paths["json"].write_text(json.dumps(rows, indent=1) + "\n")
-    write_markdown(rows, paths["md"])
+    write_markdown(rows, paths["md"], header)
     write_plot(rows, paths["png"])
     return paths
 

@@ -75,11 +75,13 @@ def _add_reference(row: dict, ref: dict) -> None:
 
 def run_sweep(points: list[Point], make_verilog: Callable[[Point], tuple[str, str]], out_dir: Path, *,
               jobs: int = 1, cache_dir: Path | None = None, progress: bool = True,
-              reference: Callable[[Point], dict] | None = None) -> list[dict]:
+              reference: Callable[[Point], dict] | None = None,
+              post: Callable[[list[dict]], None] | None = None, header: str = "") -> list[dict]:
     """Synthesize every point and write results.{csv,json,md,png} into `out_dir`.
 
     `make_verilog(point)` returns `(verilog, top)`. `reference(point)`, if given, returns extra
     columns (e.g. `{"ref_luts": 120}`, which also adds `luts_ratio` = ours / reference).
+    `post(rows)` may add derived columns before the reports are written; `header` opens results.md.
     Returns one row per point, in order, with `status` "ok" or "failed" (plus `error`).
     The cache defaults to `cache_root()/sweep`.
     """
@@ -127,5 +129,7 @@ def run_sweep(points: list[Point], make_verilog: Callable[[Point], tuple[str, st
     if reference is not None:
         for point, row in zip(points, rows):
             _add_reference(row, reference(point))
-    write_reports(rows, out_dir)
+    if post is not None:
+        post(rows)
+    write_reports(rows, out_dir, header)
     return rows
