@@ -214,11 +214,12 @@ unit_commands(sim, _sim_options, _sim)
               help="Grid: comma-separated unit configurations, e.g. E6M5,E7M7@E7M7-inf (acc), E6M3->Q8.13 (convert).")
 @click.option("--target", default="xcup", show_default=True, help="Comma-separated targets: xcup, xc7, ecp5, ice40.")
 @click.option("--no-dsp", is_flag=True, help="Grid: keep multipliers out of DSP blocks.")
+@click.option("--fmax", is_flag=True, help="ecp5 points: also place and route (nextpnr-ecp5) and report Fmax.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=2, show_default=True, help="Points synthesized in parallel.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Folder for results.{csv,json,md,png} (default: sweeps/<preset or unit>).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def sweep(preset, unit, fmt, cfg, configs, target, no_dsp, jobs, out_dir, no_progress):
+def sweep(preset, unit, fmt, cfg, configs, target, no_dsp, fmax, jobs, out_dir, no_progress):
     """Synthesize many points (a PRESET or a grid) in parallel, cached and resumable.
 
     Presets reproduce the reference slides' tables with the reference number and the ratio
@@ -250,6 +251,10 @@ def sweep(preset, unit, fmt, cfg, configs, target, no_dsp, jobs, out_dir, no_pro
             raise UserError(f"name a preset ({', '.join(presets.PRESETS)}) or a grid (--unit mul --fmt E4M3 --cfg 1-6)")
     except (FormatError, ConfigError, ValueError) as err:
         raise UserError(str(err)) from None
+    if fmax:
+        if "ecp5" not in targets:
+            raise UserError("--fmax needs ecp5 among the targets (the open place-and-route flow is nextpnr-ecp5)")
+        rows = [presets.with_fmax(r) if r.point.target == "ecp5" else r for r in rows]
     out = Path(out_dir or Path("sweeps") / (preset or unit))
     refs = {r.point: r.reference() for r in rows}
     command = "lpmac " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["sweep"] else f"lpmac sweep {preset or ''}"

@@ -104,6 +104,12 @@ def preset_rows(name: str, target: str = "xcup") -> list[Row]:
             for r in PRESETS[name][1]]
 
 
+def with_fmax(row: Row) -> Row:
+    """The same row, also placed and routed for Fmax (ecp5 points only)."""
+    point = Point(row.point.unit, row.point.config, row.point.target, row.point.options + (("fmax", True),))
+    return Row(point, row.ref_luts, row.ref_dsps, row.note)
+
+
 def parse_range(text: str) -> list[int]:
     """'1-6' or '1,3,5' or '1-3,5' -> sorted unique integers."""
     values: set[int] = set()

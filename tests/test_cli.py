@@ -38,6 +38,7 @@ BAD_INPUT = [
     (["sweep", "--unit", "acc", "--config", "E9M1"], "exponent bits must be in 2..8"),
     (["sweep", "--unit", "acc"], "nothing to sweep"),
     (["sweep", "seed-acc", "--target", "vu9p"], "unknown target 'vu9p'; targets are xcup, xc7, ecp5, ice40"),
+    (["sweep", "seed-mac", "--fmax"], "--fmax needs ecp5 among the targets"),
     (["run", "E5M2:cfg5+E9M5"], "exponent bits must be in 2..8"),
     (["run", "E5M2:cfg5+E6M5", "--vectors", "exhaustive"], "step count"),
 ]
