@@ -51,6 +51,11 @@ Streams (amaranth.lib.stream, valid/ready; payloads are arrays, element 0 in the
 * `c`: one row of an output tile per beat, C floats in cfg.out_fmt (element j = column j).
 * `k_tiles` (plain input, `ktile_bits` wide): K-tiles of the output tile, sampled when the
   first A block of each output tile is accepted (0 counts as 1).
+* `k_tail` (plain input, 0..T, sampled with `k_tiles`): K mod T, the useful elements of the
+  output tile's last K-tile (0 or T: a full one). The host still sends full blocks (zero
+  padded, so the shared exponents and the sr random values are those of the padded block);
+  the array shifts only max(k_tail, R, C) (at most T) elements of that K-tile in, which is
+  exact because the rest are +0, and launches the next K-tile that much sooner.
 Host protocol for C = A.B (M x K times K x N): pad K to a multiple of T, M to R and N to C
 with +0; for each output tile (p, q), row-major: for t in K-tiles: send the R A blocks
 A[pR+i, tT:(t+1)T] (i = 0..R-1) on `a` and the C B blocks B[tT:(t+1)T, qC+j] on `b`; receive
@@ -66,6 +71,9 @@ launched at L is pushed into the FIFO at L+T+C+3+i and leaves on `c` at L+T+C+5+
     fill = max(R, C) + 1 (first MAC at cycle L_0+1), steady state P cycles per K-tile
     (T MACs per PE: utilization T/P, 100 % when T >= max(R, C)), drain T + C + R + 4
     after the last launch; no per-output-tile overhead.
+These hold for full K-tiles (K a multiple of T). A short final K-tile (`k_tail`) of length
+n_t = min(T, max(k_tail, R, C)) takes n_t instead of P cycles, and instead of T in the drain:
+each output tile with a tail saves P - max(n_t, R, C) cycles (`GemmTiming.shape`).
 The final K-tile of output tile u waits until the FIFO (depth D = `out_depth`, default 2R)
 has R credits: with an always-ready consumer, output tile u-D//R's last row must have left
 by then, i.e. L_final(u) >= L_final(u - D//R) + T + C + R + 5. With D = 2R this never binds
@@ -106,6 +114,12 @@ def gemm_acc_width(m: int, T: int) -> int:
 
 
 # --------------------------------------------------------------------------- timing model
+def tail_length(T: int, k_tail: int) -> int:
+    """Useful K-elements in an output tile's last K-tile for the `k_tail` input (0 or >= T:
+    a full tile of T)."""
+    return T if k_tail <= 0 or k_tail >= T else k_tail
+
+
 @dataclass(frozen=True)
 class GemmTiming:
     """Cycle model of a BfpGemmArray (see the module docstring)."""
@@ -117,65 +131,95 @@ class GemmTiming:
 
     @property
     def period(self) -> int:
-        """Minimum cycles between K-tile launches."""
+        """Cycles between the launches of a full K-tile and the next K-tile."""
         return max(self.T, self.rows, self.cols)
 
     @property
     def first_launch(self) -> int:
         return max(self.rows, self.cols)
 
+    def shape(self, k_tail: int = 0) -> tuple[int, int]:
+        """(length, slot) of a final K-tile with `k_tail` useful elements: it shifts `length` =
+        min(T, max(t, R, C)) elements into the array (t = tail_length(T, k_tail)) and the next
+        launch may follow `slot` = max(length, R, C) cycles later. (T, period) for a full tile."""
+        q = max(self.rows, self.cols)
+        length = min(self.T, max(tail_length(self.T, k_tail), q))
+        return length, max(length, q)
+
+    def drain_after(self, length: int) -> int:
+        """Cycles from a final launch of `length` to the end of its output tile's last `c` beat."""
+        return length + self.cols + self.rows + OUT_DELAY
+
     @property
     def drain(self) -> int:
-        """Cycles from a final launch to the end of its output tile's last `c` beat."""
-        return self.T + self.cols + self.rows + OUT_DELAY
+        """`drain_after` a full K-tile: T + C + R + 5."""
+        return self.drain_after(self.T)
 
-    def cycles(self, k_tiles: list[int]) -> int:
+    def cycles(self, k_tiles: list[int], k_tails: list[int] | None = None) -> int:
         """Cycles from the first input beat to the last `c` beat (inclusive) for output tiles
-        with the given K-tile counts, streams always valid and ready."""
-        return launch_schedule(self, k_tiles)[-1] + self.drain
+        with the given K-tile counts (and `k_tail` inputs, default 0), streams always valid
+        and ready."""
+        launches = launch_schedule(self, k_tiles, k_tails)
+        last_tail = k_tails[-1] if k_tails else 0
+        return launches[-1] + self.drain_after(self.shape(last_tail)[0])
 
     def closed_form(self, launches: int) -> int:
-        """max(R, C) + (n-1)·P + T + C + R + 5: `cycles` when no credit stall occurs."""
+        """max(R, C) + (n-1)·P + T + C + R + 5: `cycles` for full K-tiles when no credit
+        stall occurs."""
         return self.first_launch + (launches - 1) * self.period + self.drain
 
+    def busy(self, k_tiles: list[int], k_tails: list[int] | None = None) -> int:
+        """Sum of the launch slots: the cycles of the steady state (no fill, drain or stall)."""
+        total = 0
+        for u, kt in enumerate(k_tiles):
+            total += (max(kt, 1) - 1) * self.period + self.shape(k_tails[u] if k_tails else 0)[1]
+        return total
 
-def launch_schedule(timing: GemmTiming, k_tiles: list[int]) -> list[int]:
+
+def launch_schedule(timing: GemmTiming, k_tiles: list[int], k_tails: list[int] | None = None) -> list[int]:
     """Launch cycle of every K-tile (all output tiles in order), streams always valid/ready.
 
-    L_0 = max(R, C), L_k >= L_{k-1} + P; a final K-tile also waits until the FIFO credits
-    cover its R rows: credits = D - R·(final launches so far) + rows popped before the
-    cycle, and row i of the output tile whose final launch was f is popped at f+T+C+5+i."""
+    L_0 = max(R, C), L_k >= L_{k-1} + slot_{k-1} (P after a full K-tile, `GemmTiming.shape`
+    after a final one); a final K-tile also waits until the FIFO credits cover its R rows:
+    credits = D - R·(final launches so far) + rows popped before the cycle, and row i of the
+    output tile whose final launch was f with length n is popped at f+n+C+5+i."""
     R, C, T, P = timing.rows, timing.cols, timing.T, timing.period
     launches, pops = [], []
     reserved = 0
-    for kt in k_tiles:
+    slot = 0
+    for u, kt in enumerate(k_tiles):
         n = max(kt, 1)
         for k in range(n):
-            t = launches[-1] + P if launches else timing.first_launch
+            t = launches[-1] + slot if launches else timing.first_launch
+            slot = P
             if k == n - 1:
+                length, slot = timing.shape(k_tails[u] if k_tails else 0)
                 need = R * (reserved + 1) - timing.out_depth   # pops required before t
                 if need > 0:
                     t = max(t, sorted(pops)[need - 1] + 1)
                 reserved += 1
-                pops += [t + T + C + OUT_DELAY + i for i in range(R)]
+                pops += [t + length + C + OUT_DELAY + i for i in range(R)]
             launches.append(t)
     return launches
 
 
 def gemm_performance(rows: int, cols: int, T: int, M: int, N: int, K: int,
-                     out_depth: int | None = None) -> dict:
-    """Cycle model of one M x N x K product (host protocol, streams always valid/ready):
-    cycles, useful MACs M·N·K, utilization = MACs / (R·C·cycles), K-tile launches, and the
-    cycles outside the steady state (fill + drain + credit stalls = cycles - launches·P)."""
+                     out_depth: int | None = None, *, use_tail: bool = True) -> dict:
+    """Cycle model of one M x N x K product (host protocol, streams always valid/ready,
+    `k_tail` = K mod T unless `use_tail` is False): cycles, useful MACs M·N·K, utilization
+    = MACs / (R·C·cycles), K-tile launches, `busy` (the sum of launch slots) and the cycles
+    outside the steady state (fill + drain + credit stalls = cycles - busy)."""
     timing = GemmTiming(rows, cols, T, 2 * rows if out_depth is None else out_depth)
     tiles = -(-M // rows) * -(-N // cols)
     k_tiles = max(1, -(-K // T))
-    cycles = timing.cycles([k_tiles] * tiles)
+    tail = K % T if use_tail else 0
+    counts, tails = [k_tiles] * tiles, [tail] * tiles
+    cycles = timing.cycles(counts, tails)
+    busy = timing.busy(counts, tails)
     launches = tiles * k_tiles
     return {"cycles": cycles, "macs": M * N * K, "utilization": M * N * K / (rows * cols * cycles),
-            "launches": launches, "period": timing.period,
-            "overhead": cycles - launches * timing.period,
-            "closed_form": cycles == timing.closed_form(launches)}
+            "launches": launches, "period": timing.period, "busy": busy, "overhead": cycles - busy,
+            "closed_form": tail == 0 and cycles == timing.closed_form(launches)}
 
 
 # --------------------------------------------------------------------------- components
@@ -247,10 +291,11 @@ class OperandFeed(wiring.Component):
     `blocks` carries one block of T floats per beat; a `FloatToBfp` (T lanes, seeds
     `lane_seed(sr_seed, lane_offset + l)`) converts it into load buffer `count`. `full`: all
     lanes loaded. On `launch` (only while full) lane l copies its buffer into its shift-out
-    register at cycle L+l and emits elements 0..T-1 on `elem[l]` in cycles L+l+1..L+l+T
-    (`last[l]` with element T-1), zeros otherwise; `tags` sampled at the launch and the
-    block's exponent / special flag appear on `side_*[l]` from cycle L+l+T+1 until the next
-    launch's. The buffers accept new blocks from the launch cycle on."""
+    register at cycle L+l and emits elements 0..n-1 on `elem[l]` in cycles L+l+1..L+l+n
+    (n = `length` at the launch, 1..T; `last[l]` with element n-1; elements n..T-1 are never
+    emitted), zeros otherwise; `tags` sampled at the launch and the block's exponent /
+    special flag appear on `side_*[l]` from cycle L+l+n+1 until the next launch's. The
+    buffers accept new blocks from the launch cycle on."""
 
     def __init__(self, fmt: FloatFormat, bfp: BfpFormat, lanes: int, mode: str = "rne", *,
                  sr_bits: int = 8, sr_seed: int = 1, lane_offset: int = 0, tag_bits: int = 0):
@@ -260,7 +305,7 @@ class OperandFeed(wiring.Component):
         ports = {
             "blocks": In(stream.Signature(data.ArrayLayout(fmt.width, bfp.T))),
             "full": Out(1), "first_block": Out(1),
-            "launch": In(1),
+            "launch": In(1), "length": In(range(1, bfp.T + 1)),
             "elem": Out(data.ArrayLayout(signed(bfp.m), lanes)), "last": Out(lanes),
             "side_exp": Out(data.ArrayLayout(self.exp_shape, lanes)), "side_special": Out(lanes),
         }
@@ -305,11 +350,11 @@ class OperandFeed(wiring.Component):
             s = Signal(name=f"start{lane}")
             m.d.sync += s.eq(start[-1])
             start.append(s)
-        # last[0]: launch delayed T cycles (a down-counter: launches are >= T cycles apart);
-        # last[l]: last[0] delayed l cycles, with the tags of that launch.
+        # last[0]: launch delayed `length` cycles (a down-counter: launches are >= length
+        # cycles apart); last[l]: last[0] delayed l cycles, with the tags of that launch.
         remaining = Signal(range(T + 1))
         with m.If(self.launch):
-            m.d.sync += remaining.eq(T)
+            m.d.sync += remaining.eq(self.length)
         with m.Elif(remaining != 0):
             m.d.sync += remaining.eq(remaining - 1)
         last = [Signal(name="last0")]
@@ -335,6 +380,8 @@ class OperandFeed(wiring.Component):
             hold_special = Signal(name=f"hold_special{lane}")
             with m.If(start[lane]):
                 m.d.sync += [shift.eq(buf.man), hold_exp.eq(buf.exp), hold_special.eq(buf.special)]
+            with m.Elif(last[lane]):
+                m.d.sync += shift.eq(0)          # a short K-tile: its unused elements never enter
             with m.Else():
                 m.d.sync += shift.eq(shift >> mb)
             m.d.comb += self.elem[lane].eq(shift[:mb])
@@ -424,39 +471,57 @@ class RowAccumulator(wiring.Component):
 class LaunchController(wiring.Component):
     """Decides when a K-tile enters the array and what it is.
 
-    `first`/`final` (the K-tile opens / closes its output tile) are set when the first A block
-    of a K-tile is accepted (`a_first_block`); `k_tiles` is read with the first block of an
-    output tile (0 counts as 1). `launch` = both feeds full, >= `period` cycles since the last
-    launch, and for a final K-tile `rows` output credits: the FIFO has `out_depth` rows, a
+    `first`/`final` (the K-tile opens / closes its output tile) and `length` (elements to
+    shift in: T, or `GemmTiming.shape(k_tail)` for a final K-tile) are set when the first A
+    block of a K-tile is accepted (`a_first_block`); `k_tiles` and `k_tail` are read with the
+    first block of an output tile (k_tiles 0 counts as 1, k_tail 0 means T). `launch` = both
+    feeds full, the previous launch's slot (P, or max(length, R, C) after a final K-tile)
+    elapsed, and for a final K-tile `rows` output credits: the FIFO has `out_depth` rows, a
     final launch reserves `rows`, each `pop` returns one."""
 
-    def __init__(self, rows: int, period: int, out_depth: int, ktile_bits: int):
-        self.rows, self.period, self.out_depth, self.ktile_bits = rows, period, out_depth, ktile_bits
+    def __init__(self, timing: GemmTiming, ktile_bits: int):
+        self.timing, self.ktile_bits = timing, ktile_bits
+        T = timing.T
         super().__init__({
-            "k_tiles": In(ktile_bits), "a_first_block": In(1), "a_full": In(1), "b_full": In(1),
+            "k_tiles": In(ktile_bits), "k_tail": In(range(T + 1)),
+            "a_first_block": In(1), "a_full": In(1), "b_full": In(1),
             "pop": In(1), "launch": Out(1), "first": Out(1), "final": Out(1),
+            "length": Out(range(1, T + 1), init=T),
         })
 
     def elaborate(self, platform):
         m = Module()
+        timing = self.timing
+        T, R, P = timing.T, timing.rows, timing.period
+        Q = max(timing.rows, timing.cols)
+
         kidx = Signal(self.ktile_bits)            # K-tile being loaded in its output tile
         k_total = Signal(self.ktile_bits)
+        tail_saved = Signal(range(T + 1))
         kt = Mux(kidx == 0, self.k_tiles, k_total)
+        tail = Mux(kidx == 0, self.k_tail, tail_saved)
         final = kidx + 1 >= kt
+        # GemmTiming.shape: length = min(T, max(t, Q)) with t = T for k_tail 0 or >= T.
+        if T > Q:
+            tail_length = Mux((tail == 0) | (tail >= T), T, Mux(tail > Q, tail, Q))
+        else:
+            tail_length = T
         with m.If(self.a_first_block):
-            m.d.sync += [self.first.eq(kidx == 0), self.final.eq(final), kidx.eq(Mux(final, 0, kidx + 1))]
+            m.d.sync += [self.first.eq(kidx == 0), self.final.eq(final), kidx.eq(Mux(final, 0, kidx + 1)),
+                         self.length.eq(Mux(final, tail_length, T))]
             with m.If(kidx == 0):
-                m.d.sync += k_total.eq(self.k_tiles)
+                m.d.sync += [k_total.eq(self.k_tiles), tail_saved.eq(self.k_tail)]
 
-        gap = Signal(range(self.period))
-        free = Signal(range(self.out_depth + 1), init=self.out_depth)
+        # slot = max(length, Q): `length` itself when T > Q (then length >= Q), else P = Q.
+        gap = Signal(range(P))
+        free = Signal(range(timing.out_depth + 1), init=timing.out_depth)
         m.d.comb += self.launch.eq(self.a_full & self.b_full & (gap == 0) &
-                                   (~self.final | (free >= self.rows)))
+                                   (~self.final | (free >= R)))
         with m.If(self.launch):
-            m.d.sync += gap.eq(self.period - 1)
+            m.d.sync += gap.eq((self.length if T > Q else P) - 1)
         with m.Elif(gap != 0):
             m.d.sync += gap.eq(gap - 1)
-        m.d.sync += free.eq(free - Mux(self.launch & self.final, self.rows, 0) + self.pop)
+        m.d.sync += free.eq(free - Mux(self.launch & self.final, R, 0) + self.pop)
         return m
 
 
@@ -480,7 +545,7 @@ class BfpGemmArray(wiring.Component):
         super().__init__({
             "a": In(stream.Signature(data.ArrayLayout(cfg.in_fmt.width, cfg.T))),
             "b": In(stream.Signature(data.ArrayLayout(cfg.in_fmt.width, cfg.T))),
-            "k_tiles": In(ktile_bits),
+            "k_tiles": In(ktile_bits), "k_tail": In(range(cfg.T + 1)),
             "c": Out(stream.Signature(data.ArrayLayout(cfg.out_fmt.width, cols))),
         })
 
@@ -499,13 +564,14 @@ class BfpGemmArray(wiring.Component):
         wiring.connect(m, wiring.flipped(self.a), fa.blocks)
         wiring.connect(m, wiring.flipped(self.b), fb.blocks)
 
-        m.submodules.control = ctl = LaunchController(R, self.timing.period, self.out_depth, self.ktile_bits)
+        m.submodules.control = ctl = LaunchController(self.timing, self.ktile_bits)
         m.d.comb += [
-            ctl.k_tiles.eq(self.k_tiles),
+            ctl.k_tiles.eq(self.k_tiles), ctl.k_tail.eq(self.k_tail),
             ctl.a_first_block.eq(fa.blocks.valid & fa.blocks.ready & fa.first_block),
             ctl.a_full.eq(fa.full), ctl.b_full.eq(fb.full),
             ctl.pop.eq(self.c.valid & self.c.ready),
             fa.launch.eq(ctl.launch), fb.launch.eq(ctl.launch), fa.tags.eq(Cat(ctl.first, ctl.final)),
+            fa.length.eq(ctl.length), fb.length.eq(ctl.length),
         ]
 
         m.d.comb += [arr.a.eq(fa.elem), arr.last.eq(fa.last), arr.b.eq(fb.elem)]

