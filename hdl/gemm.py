@@ -6,12 +6,12 @@ accumulators, BFP->FP units, then FP accumulation across tiles)::
 
        a (A blocks) --> OperandFeed(A) --R lanes--> +-------------------+
                           FloatToBfp, R load          |  SystolicArray    |
-                          buffers, R shift-out regs   |  R x C PEs        |--R row readouts-->
-       b (B blocks) --> OperandFeed(B) --C lanes--> |  a right, b down  |    RowAccumulator x R
-                                                      +-------------------+    (BFP->FP, FpAdd,
-                                                                                C-entry ring)
+                          buffers, R shift-out regs   |  R x C PEs        |--C column readouts-->
+       b (B blocks) --> OperandFeed(B) --C lanes--> |  a right, b down  |   ColumnAccumulator x C
+                                                      +-------------------+   (BFP->FP, FpAdd,
+                                                                               R-entry ring)
                                                                                    |
-                          c (rows of C results) <-- SyncFIFOBuffered <-- row pushes
+                    c (rows of C results) <-- C x SyncFIFOBuffered <-- finished entries
 
 * `OperandFeed` (one per side): the input stream carries one BFP block (T floats) per beat.
   A `FloatToBfp` converts it (combinationally) into a load buffer, one lane per beat. When
@@ -27,22 +27,26 @@ accumulators, BFP->FP units, then FP accumulation across tiles)::
   less than 2m+ceil(log2 T) because BFP elements are symmetric). In the cycle after a PE has
   added the last product of a K-tile, `last_out` is set and `acc` holds the tile's exact P;
   the next K-tile overwrites it in that same cycle's update, so PEs never stop.
-* Row readout: PE (i, j) holds its P in cycle L+i+j+T+1, so row i's P values appear one per
-  cycle for j = 0..C-1. A one-hot OR-mux (select = `last_out`) hands them to the row's
-  `RowAccumulator`, together with the row side (ea, A special, first/final K-tile flags) and
-  the column side of j (eb, B special).
-* `RowAccumulator` (one per row, 3 stages): register the readout; `RoundPack` P*2^(ea+eb-2(m-2))
-  into the output format (rne, the BFP->FP unit); `FpAdd` it to the row's accumulator entry
-  (+0 on the first K-tile), rne, golden `fp_add`. The C accumulators of the row form a ring
-  that rotates once per K-tile, so the head is always the entry of the column being read out.
-  A sticky special bit per entry gives NaN (SPEC §5.4). After the final K-tile of an output
-  tile the ring holds the finished row; it is pushed into the output FIFO the next cycle
-  while the ring already accumulates the next output tile (the drain overlaps the fill).
+* Column readout: PE (i, j) holds its P in cycle L+i+j+T+1, so column j's P values appear
+  one per cycle for i = 0..R-1. A one-hot OR-mux (select = `last_out`) hands them to the
+  column's `ColumnAccumulator`, together with the row side of i (ea, A special, first/final
+  K-tile flags) and the column side (eb, B special).
+* `ColumnAccumulator` (one per column, 3 stages): register the readout; `RoundPack`
+  P*2^(ea+eb-2(m-2)) into the output format (rne, the BFP->FP unit); `FpAdd` it to the row's
+  accumulator entry (+0 on the first K-tile), rne, golden `fp_add`. The R accumulators of the
+  column form a ring that rotates once per readout, so the head is always the entry of the
+  row being read out. A sticky special bit per entry gives NaN (SPEC §5.4). For the final
+  K-tile of an output tile each finished entry goes into the column's output FIFO the next
+  cycle, while the ring already accumulates the next output tile (the drain overlaps the
+  fill). One float unit per column, not per PE or per row: the R readouts of a column come
+  one per cycle, so C units serve the R·C PEs (a 16x4 array has 4).
+* Output: a `c` beat (one row of C results) pops one entry from each of the C column FIFOs;
+  row i is complete when column C-1 has pushed it.
 * `LaunchController`: tags each K-tile first/final within its output tile (from `k_tiles`),
-  launches K-tiles at most every `P = max(T, R, C)` cycles (T: shift-out registers; C: one
-  readout per row per cycle; R: the column side registers hold eb for R rows' readouts;
+  launches K-tiles at most every `P = max(T, R, C)` cycles (T: shift-out registers; R: one
+  readout per column per cycle; C: the row side registers hold ea for C columns' readouts;
   loading R A blocks and C B blocks, one per cycle, takes R and C cycles anyway), and
-  launches a final K-tile only when the output FIFO has R free entries (credits returned per
+  launches a final K-tile only when the column FIFOs have R free entries each (credits returned per
   popped row), so results never overflow whatever the consumer does.
 
 Streams (amaranth.lib.stream, valid/ready; payloads are arrays, element 0 in the LSBs)
@@ -97,11 +101,11 @@ from .accum import FpAdd
 from .convert import FloatToBfp, bfp_exp_range, bfp_exp_shape
 from .rounding import RoundPack
 
-__all__ = ["ProcessingElement", "OperandFeed", "SystolicArray", "RowAccumulator", "LaunchController",
+__all__ = ["ProcessingElement", "OperandFeed", "SystolicArray", "ColumnAccumulator", "LaunchController",
            "BfpGemmArray", "gemm_unit", "gemm_acc_width", "gemm_performance", "GemmTiming", "launch_schedule"]
 
 # Cycles from a final launch L to the FIFO push of row 0 (L+T+C+PUSH_DELAY) and to its `c`
-# beat (L+T+C+OUT_DELAY): readout at L+T+C (PE C-1), 3 register stages in RowAccumulator,
+# beat (L+T+C+OUT_DELAY): readout at L+T+C (PE C-1), 3 register stages in ColumnAccumulator,
 # 2 more through SyncFIFOBuffered.
 PUSH_DELAY = 3
 OUT_DELAY = 5
@@ -251,17 +255,17 @@ class ProcessingElement(wiring.Component):
 
 class SystolicArray(wiring.Component):
     """R x C ProcessingElements: A lanes enter at the left of each row (with the `last`
-    flag), B lanes at the top of each column. Row i's readout in each cycle is the `acc` of
-    the PE whose `last_out` is set (at most one per row, given launches >= C cycles apart):
-    `done[i]` (one-hot over columns, 0 when idle) and `result[i]`."""
+    flag), B lanes at the top of each column. Column j's readout in each cycle is the `acc`
+    of the PE whose `last_out` is set (at most one per column, given launches >= R cycles
+    apart): `done[j]` (one-hot over rows, 0 when idle) and `result[j]`."""
 
     def __init__(self, rows: int, cols: int, m: int, acc_width: int):
         self.rows, self.cols, self.m, self.acc_width = rows, cols, m, acc_width
         super().__init__({
             "a": In(data.ArrayLayout(signed(m), rows)), "last": In(rows),
             "b": In(data.ArrayLayout(signed(m), cols)),
-            "done": Out(data.ArrayLayout(cols, rows)),
-            "result": Out(data.ArrayLayout(signed(acc_width), rows)),
+            "done": Out(data.ArrayLayout(rows, cols)),
+            "result": Out(data.ArrayLayout(signed(acc_width), cols)),
         })
 
     def elaborate(self, platform):
@@ -277,11 +281,12 @@ class SystolicArray(wiring.Component):
                     pe[i][j].last_in.eq(left.last_out if left else self.last[i]),
                     pe[i][j].b_in.eq(up.b_out if up else self.b[j]),
                 ]
+        for j in range(C):
             result = 0
-            for j in range(C):
+            for i in range(R):
                 result = result | Mux(pe[i][j].last_out, pe[i][j].acc, 0)
-            m.d.comb += [self.done[i].eq(Cat(pe[i][j].last_out for j in range(C))),
-                         self.result[i].eq(result)]
+            m.d.comb += [self.done[j].eq(Cat(pe[i][j].last_out for i in range(R))),
+                         self.result[j].eq(result)]
         return m
 
 
@@ -392,49 +397,52 @@ class OperandFeed(wiring.Component):
         return m
 
 
-class RowAccumulator(wiring.Component):
-    """BFP->FP conversion and float accumulation across K-tiles for one row of the array.
+class ColumnAccumulator(wiring.Component):
+    """BFP->FP conversion and float accumulation across K-tiles for one column of the array
+    (the HBFP paper's BFP-to-FP unit and FP accumulation; one per column, shared by the R
+    rows, whose readouts of a K-tile arrive one per cycle).
 
-    Stage 0 registers the readout (`valid`, `p`, `col` one-hot) with the column side it
-    selects (`col_exp`, `col_special`) and the row side (`row_exp`, `row_special`, `first`,
-    `final`). Stage 1: x = RoundPack(p * 2^(row_exp + col_exp - 2(m-2))) into cfg.out_fmt,
-    rne. Stage 2: ring head <- FpAdd(first ? +0 : head, x) (rne) and the ring rotates; a
-    sticky special bit rides along. The cycle after the final K-tile's last column, `push`
-    is set and `row` holds the finished row (special entries as the output format's NaN)."""
+    Stage 0 registers the readout (`valid`, `p`, `row` one-hot) with the row side it selects
+    (`row_exp`, `row_special`, `first`, `final` of that row's K-tile) and the column side
+    (`col_exp`, `col_special`). Stage 1: x = RoundPack(p * 2^(row_exp + col_exp - 2(m-2)))
+    into cfg.out_fmt, rne. Stage 2: ring head <- FpAdd(first ? +0 : head, x) (rne) and the ring
+    of R entries rotates; a sticky special bit rides along. For the final K-tile of an output
+    tile, `push` is set the next cycle with the row's finished value in `value` (the output
+    format's NaN for a special entry)."""
 
-    def __init__(self, cfg: GemmConfig, cols: int, acc_width: int):
-        self.cfg, self.cols, self.acc_width = cfg, cols, acc_width
+    def __init__(self, cfg: GemmConfig, rows: int, acc_width: int):
+        self.cfg, self.rows, self.acc_width = cfg, rows, acc_width
         self.exp_shape = bfp_exp_shape(cfg.in_fmt)
-        ow = cfg.out_fmt.width
         super().__init__({
-            "valid": In(1), "p": In(signed(acc_width)), "col": In(cols),
-            "col_exp": In(data.ArrayLayout(self.exp_shape, cols)), "col_special": In(cols),
-            "row_exp": In(self.exp_shape), "row_special": In(1), "first": In(1), "final": In(1),
-            "push": Out(1), "row": Out(data.ArrayLayout(ow, cols)),
+            "valid": In(1), "p": In(signed(acc_width)), "row": In(rows),
+            "row_exp": In(data.ArrayLayout(self.exp_shape, rows)), "row_special": In(rows),
+            "first": In(rows), "final": In(rows),
+            "col_exp": In(self.exp_shape), "col_special": In(1),
+            "push": Out(1), "value": Out(cfg.out_fmt.width),
         })
 
     def elaborate(self, platform):
         m = Module()
-        cfg, C = self.cfg, self.cols
+        cfg, R = self.cfg, self.rows
         fmt, mb = cfg.out_fmt, cfg.m
         lo, hi = bfp_exp_range(cfg.in_fmt)
         scale_range = (2 * lo - 2 * (mb - 2), 2 * hi - 2 * (mb - 2))
 
-        # Stage 0: the readout and both sides, registered.
-        col_exp = 0
-        col_special = 0
-        for j in range(C):
-            col_exp = col_exp | Mux(self.col[j], self.col_exp[j], 0)
-            col_special = col_special | (self.col[j] & self.col_special[j])
-        v0, p0, e0, sp0, lastcol0, first0, final0 = (
+        # Stage 0: the readout and both sides, registered (one-hot OR-mux over the rows).
+        row_exp, row_special, first, final = 0, 0, 0, 0
+        for i in range(R):
+            row_exp = row_exp | Mux(self.row[i], self.row_exp[i], 0)
+            row_special = row_special | (self.row[i] & self.row_special[i])
+            first = first | (self.row[i] & self.first[i])
+            final = final | (self.row[i] & self.final[i])
+        v0, p0, e0, sp0, first0, final0 = (
             Signal(name="v0"), Signal(signed(self.acc_width), name="p0"),
             Signal(Shape.cast(range(scale_range[0], scale_range[1] + 1)), name="scale0"),
-            Signal(name="special0"), Signal(name="lastcol0"), Signal(name="first0"), Signal(name="final0"))
+            Signal(name="special0"), Signal(name="first0"), Signal(name="final0"))
         m.d.sync += [
             v0.eq(self.valid), p0.eq(self.p),
-            e0.eq(self.row_exp + col_exp - 2 * (mb - 2)),
-            sp0.eq(self.row_special | col_special), lastcol0.eq(self.col[C - 1]),
-            first0.eq(self.first), final0.eq(self.final),
+            e0.eq(row_exp + self.col_exp - 2 * (mb - 2)),
+            sp0.eq(row_special | self.col_special), first0.eq(first), final0.eq(final),
         ]
 
         # Stage 1: BFP -> float (rne), the HBFP paper's BFP-to-FP unit.
@@ -444,27 +452,24 @@ class RowAccumulator(wiring.Component):
         m.submodules.to_float = rp = RoundPack(fmt, mag_w, scale_range, max_lz=mag_w - 1, mode="rne", sub_out="ieee")
         m.d.comb += [rp.sign.eq(p0 < 0), rp.sig.eq(mag), rp.exp.eq(e0),
                      rp.zero.eq(p0 == 0), rp.inf.eq(0), rp.nan.eq(0)]
-        v1, x1, sp1, lastcol1, first1, final1 = (
+        v1, x1, sp1, first1, final1 = (
             Signal(name="v1"), Signal(fmt.width, name="x1"), Signal(name="special1"),
-            Signal(name="lastcol1"), Signal(name="first1"), Signal(name="final1"))
-        m.d.sync += [v1.eq(v0), x1.eq(rp.bits), sp1.eq(sp0), lastcol1.eq(lastcol0),
-                     first1.eq(first0), final1.eq(final0)]
+            Signal(name="first1"), Signal(name="final1"))
+        m.d.sync += [v1.eq(v0), x1.eq(rp.bits), sp1.eq(sp0), first1.eq(first0), final1.eq(final0)]
 
-        # Stage 2: float accumulation in a ring of C entries (head = entry 0).
+        # Stage 2: float accumulation in a ring of R entries (head = entry 0 = this row's).
         entry = data.StructLayout({"bits": fmt.width, "special": 1})
-        ring = [Signal(entry, name=f"ring{j}") for j in range(C)]
+        ring = [Signal(entry, name=f"ring{i}") for i in range(R)]
         m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt)
-        m.d.comb += [add.acc.eq(Mux(first1, 0, ring[0].bits)), add.x.eq(x1)]
+        special = Signal()
+        m.d.comb += [add.acc.eq(Mux(first1, 0, ring[0].bits)), add.x.eq(x1),
+                     special.eq((~first1 & ring[0].special) | sp1)]
         with m.If(v1):
-            for j in range(C - 1):
-                m.d.sync += ring[j].eq(ring[j + 1])
-            m.d.sync += [ring[C - 1].bits.eq(add.s),
-                         ring[C - 1].special.eq((~first1 & ring[0].special) | sp1)]
-        m.d.sync += self.push.eq(v1 & final1 & lastcol1)
-
+            for i in range(R - 1):
+                m.d.sync += ring[i].eq(ring[i + 1])
+            m.d.sync += [ring[R - 1].bits.eq(add.s), ring[R - 1].special.eq(special)]
         nan = int(special_bits(fmt, False, "nan"))
-        for j in range(C):
-            m.d.comb += self.row[j].eq(Mux(ring[j].special, nan, ring[j].bits))
+        m.d.sync += [self.push.eq(v1 & final1), self.value.eq(Mux(special, nan, add.s))]
         return m
 
 
@@ -556,10 +561,6 @@ class BfpGemmArray(wiring.Component):
         m.submodules.feed_a = fa = OperandFeed(cfg.in_fmt, cfg.bfp, R, cfg.rounding, tag_bits=2, **sr)
         m.submodules.feed_b = fb = OperandFeed(cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, **sr)
         m.submodules.array = arr = SystolicArray(R, C, cfg.m, self.acc_width)
-        # SyncFIFOBuffered refuses a write while its output register is refilling (level may
-        # then be depth - 1): one spare entry keeps `out_depth` credits always writable.
-        m.submodules.out_fifo = out = fifo.SyncFIFOBuffered(width=C * cfg.out_fmt.width,
-                                                            depth=self.out_depth + 1)
 
         wiring.connect(m, wiring.flipped(self.a), fa.blocks)
         wiring.connect(m, wiring.flipped(self.b), fb.blocks)
@@ -576,21 +577,26 @@ class BfpGemmArray(wiring.Component):
 
         m.d.comb += [arr.a.eq(fa.elem), arr.last.eq(fa.last), arr.b.eq(fb.elem)]
 
-        # Rows: BFP->FP and accumulation; pushes of different rows never coincide.
-        w_data = 0
-        w_en = 0
-        for i in range(R):
-            m.submodules[f"row{i}"] = row = RowAccumulator(cfg, C, self.acc_width)
+        # Columns: BFP->FP and accumulation, each into its own FIFO; a `c` beat takes one
+        # entry of every column FIFO (column C-1 pushes row i last, at L+n+C+3+i).
+        tags = fa.side_tags
+        fifos = []
+        for j in range(C):
+            m.submodules[f"col{j}"] = col = ColumnAccumulator(cfg, R, self.acc_width)
+            # SyncFIFOBuffered refuses a write while its output register is refilling (level
+            # may then be depth - 1): one spare entry keeps `out_depth` credits writable.
+            m.submodules[f"out_fifo{j}"] = q = fifo.SyncFIFOBuffered(width=cfg.out_fmt.width,
+                                                                     depth=self.out_depth + 1)
             m.d.comb += [
-                row.valid.eq(arr.done[i] != 0), row.p.eq(arr.result[i]), row.col.eq(arr.done[i]),
-                row.col_exp.eq(fb.side_exp), row.col_special.eq(fb.side_special),
-                row.row_exp.eq(fa.side_exp[i]), row.row_special.eq(fa.side_special[i]),
-                row.first.eq(fa.side_tags[i][0]), row.final.eq(fa.side_tags[i][1]),
+                col.valid.eq(arr.done[j] != 0), col.p.eq(arr.result[j]), col.row.eq(arr.done[j]),
+                col.row_exp.eq(fa.side_exp), col.row_special.eq(fa.side_special),
+                col.first.eq(Cat(tags[i][0] for i in range(R))), col.final.eq(Cat(tags[i][1] for i in range(R))),
+                col.col_exp.eq(fb.side_exp[j]), col.col_special.eq(fb.side_special[j]),
+                q.w_en.eq(col.push), q.w_data.eq(col.value),
+                q.r_en.eq(self.c.valid & self.c.ready), self.c.payload[j].eq(q.r_data),
             ]
-            w_data = w_data | Mux(row.push, row.row.as_value(), 0)
-            w_en = w_en | row.push
-        m.d.comb += [out.w_en.eq(w_en), out.w_data.eq(w_data),
-                     self.c.valid.eq(out.r_rdy), self.c.payload.eq(out.r_data), out.r_en.eq(self.c.ready)]
+            fifos.append(q)
+        m.d.comb += self.c.valid.eq(Cat(q.r_rdy for q in fifos).all())
         return m
 
 
