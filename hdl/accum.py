@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Const, Module, Mux, Shape, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -31,7 +31,7 @@ from lpmac.formats import FixedFormat, FloatFormat
 from .fpmul import FpMul
 from .pipeline import delay
 from .raw import Unpack, raw_exp_range
-from .rounding import RoundPack, leading_zeros
+from .rounding import RoundPack, normalize, shift_right_sticky
 from .xorshift import XorShift32
 
 __all__ = ["AddPlan", "FpAdd", "FpAcc", "FixedAcc", "Mac"]
@@ -41,30 +41,44 @@ __all__ = ["AddPlan", "FpAdd", "FpAcc", "FixedAcc", "Mac"]
 class AddPlan:
     """Build-time sizes of the adder datapath for accumulator format `fmt` and input `x_fmt`.
 
-    With S = max(m_a, m_x) + 1 (widest significand) and G = guard_bits, every aligned
-    operand is below 2^D with D = max(S + 1, G + 1): when the operands are within one
-    binade the window starts at the lower LSB (at most S + 1 bits up to the big operand's
-    top); otherwise it starts at most G + 1 bits below the big operand's top (or at its
-    LSB if that is lower). The sum needs D + 1 bits."""
+    Both significands are placed on S = max(m_a, m_x) + 1 bits (leading one at S-1 for a
+    normal value); E is the weight of that S-bit significand's LSB. The smaller operand is
+    aligned to the bigger one's LSB with G extra bits below it (plus sticky), so the sum has
+    S + G + 1 bits with LSB weight E_big - G. G keeps the result's rounding point at least
+    max(1, r) bits above the window's LSB even after a one-bit cancellation (r: sr bits)."""
 
-    guard_bits: int     # m + 1 + max(2, r): bits kept below the big operand's top
     sig: int            # S, common significand width
-    D: int              # aligned operands are < 2^D
-    exp_lo: int         # range of every LSB weight (operand exponents and the window LSB)
+    guard: int          # G
+    exp_lo: int         # range of E (the S-bit LSB weight) over both operands
     exp_hi: int
+    normalize_acc: bool  # normalise this operand's subnormals so magnitudes order by (E, sig)
+    normalize_x: bool
 
     @property
     def width(self) -> int:
         """Width of the sum magnitude fed to RoundPack."""
-        return self.D + 1
+        return self.sig + self.guard + 1
 
     @classmethod
     def of(cls, fmt: FloatFormat, x_fmt: FloatFormat, r_bits: int) -> "AddPlan":
-        guard = fmt.m + 1 + max(2, r_bits)
         S = max(fmt.m, x_fmt.m) + 1
+        guard = max(1, fmt.m + 2 + max(1, r_bits) - S)
+        # Magnitudes order as (E, sig) when both formats' subnormals share one E (same emin).
+        # Otherwise the format with the higher emin has its subnormals normalised, and both
+        # are when that would reach below the other format's emin.
+        norm_a = norm_x = False
+        if fmt.emin != x_fmt.emin:
+            hi_fmt, lo_fmt = (fmt, x_fmt) if fmt.emin > x_fmt.emin else (x_fmt, fmt)
+            both = hi_fmt.emin - hi_fmt.m < lo_fmt.emin
+            norm_a = both or hi_fmt is fmt
+            norm_x = both or hi_fmt is x_fmt
         lo_a, hi_a = raw_exp_range(fmt, "ieee")
         lo_x, hi_x = raw_exp_range(x_fmt, "ieee")
-        return cls(guard, S, max(S + 1, guard + 1), min(lo_a, lo_x), max(hi_a, hi_x))
+        lo_a -= (S - 1 - fmt.m) + (fmt.m if norm_a else 0)
+        lo_x -= (S - 1 - x_fmt.m) + (x_fmt.m if norm_x else 0)
+        hi_a -= S - 1 - fmt.m
+        hi_x -= S - 1 - x_fmt.m
+        return cls(S, guard, min(lo_a, lo_x), max(hi_a, hi_x), norm_a, norm_x)
 
 
 def _exp_shape(lo: int, hi: int) -> Shape:
@@ -75,7 +89,11 @@ class FpAdd(wiring.Component):
     """s = round(acc + x) into cfg.fmt (mode cfg.rounding, cfg.sub_out), golden `fp_add`.
 
     Ports: `acc` (cfg.fmt), `x` (x_fmt, default cfg.fmt), `u` (cfg.sr_bits random bits,
-    only when cfg.rounding == "sr") -> `s` (cfg.fmt). Purely combinational."""
+    only when cfg.rounding == "sr") -> `s` (cfg.fmt). Purely combinational.
+
+    The classic datapath: order the operands by magnitude, shift the smaller one right by
+    the exponent difference (the bits it loses fold into sticky), add or subtract (the
+    difference is never negative), one RoundPack (normalise, round, pack)."""
 
     def __init__(self, cfg: AccConfig, x_fmt: FloatFormat | None = None):
         if cfg.is_fixed:
@@ -94,84 +112,56 @@ class FpAdd(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         fmt, xf, plan = self.fmt, self.x_fmt, self.plan
-        S, D, G = plan.sig, plan.D, plan.guard_bits
+        S, G = plan.sig, plan.guard
         m.submodules.unpack_acc = ua = Unpack(fmt, "ieee")
         m.submodules.unpack_x = ux = Unpack(xf, "ieee")
         m.d.comb += [ua.bits.eq(self.acc), ux.bits.eq(self.x)]
         a, x = ua.raw, ux.raw
+        exp_shape = _exp_shape(plan.exp_lo, plan.exp_hi)
+        force_zero_low = plan.normalize_acc or plan.normalize_x or fmt.emin != xf.emin
 
-        # Exponent arithmetic: LSB weights lie in [exp_lo, exp_hi], tops up to S above.
-        span = plan.exp_hi - plan.exp_lo + S + G + 4
-        exp_shape = _exp_shape(plan.exp_lo - G - 2, plan.exp_hi + S + 2)
-        diff_shape = Shape.cast(range(-span, span + 1))
+        def operand(raw, f: FloatFormat, normal: bool, name: str):
+            """(S-bit significand, E): the significand's top at S-1, zeros at the lowest E."""
+            sig, e = Signal(S, name=f"{name}_sig"), Signal(exp_shape, name=f"{name}_e")
+            up = S - 1 - f.m
+            if normal:
+                nsig, lz = normalize(m, raw.sig, f.m, name=f"{name}_n")
+                m.d.comb += [sig.eq(nsig << up), e.eq(raw.exp - up - lz)]
+            else:
+                m.d.comb += [sig.eq(raw.sig << up), e.eq(raw.exp - up)]
+            if force_zero_low:                   # a zero must order below every other value
+                lowest = Signal(exp_shape, name=f"{name}_el")
+                m.d.comb += lowest.eq(Mux(raw.zero, plan.exp_lo, e))
+                e = lowest
+            return sig, e
 
-        def operand(raw, mb, name):
-            """(sig masked to 0 for zeros, significant bits of sig)."""
-            sig = Signal(S, name=f"{name}_sig")
-            m.d.comb += sig.eq(Mux(raw.zero, 0, raw.sig))
-            lz = leading_zeros(m, raw.sig, mb)             # IEEE subnormals: up to m zeros
-            nbits = Signal(range(S + 1), name=f"{name}_nbits")
-            m.d.comb += nbits.eq(Mux(raw.zero, 0, (mb + 1) - lz))
-            return sig, nbits
+        a_sig, a_e = operand(a, fmt, plan.normalize_acc, "a")
+        x_sig, x_e = operand(x, xf, plan.normalize_x, "x")
 
-        a_sig, a_nbits = operand(a, fmt.m, "a")
-        x_sig, x_nbits = operand(x, xf.m, "x")
-
-        # A zero operand takes the other's exponent so that alignment never shifts a real value.
-        a_exp, x_exp = Signal(exp_shape), Signal(exp_shape)
-        m.d.comb += [a_exp.eq(Mux(a.zero, x.exp, a.exp)), x_exp.eq(Mux(x.zero, a_exp, x.exp))]
-        a_top, x_top = Signal(exp_shape), Signal(exp_shape)
-        m.d.comb += [a_top.eq(a_exp + a_nbits), x_top.eq(x_exp + x_nbits)]
+        # |acc| >= |x|: compare (E, sig) as one number.
+        off = Shape.cast(range(plan.exp_hi - plan.exp_lo + 1)).width
+        a_key, x_key = Signal(off + S), Signal(off + S)
+        m.d.comb += [a_key.eq(Cat(a_sig, a_e - plan.exp_lo)), x_key.eq(Cat(x_sig, x_e - plan.exp_lo))]
         a_big = Signal()
-        m.d.comb += a_big.eq(a_top >= x_top)
+        m.d.comb += a_big.eq(a_key >= x_key)
 
         big_sig, small_sig = Signal(S), Signal(S)
-        big_exp, small_exp, big_top, small_top = (Signal(exp_shape, name=n) for n in
-                                                  ("big_exp", "small_exp", "big_top", "small_top"))
+        big_e = Signal(exp_shape)
+        d = Signal(range(plan.exp_hi - plan.exp_lo + 1))
         big_sign, small_sign = Signal(), Signal()
         m.d.comb += [
             big_sig.eq(Mux(a_big, a_sig, x_sig)), small_sig.eq(Mux(a_big, x_sig, a_sig)),
-            big_exp.eq(Mux(a_big, a_exp, x_exp)), small_exp.eq(Mux(a_big, x_exp, a_exp)),
-            big_top.eq(Mux(a_big, a_top, x_top)), small_top.eq(Mux(a_big, x_top, a_top)),
+            big_e.eq(Mux(a_big, a_e, x_e)),
+            d.eq(Mux(a_big, a_e - x_e, x_e - a_e)),
             big_sign.eq(Mux(a_big, a.sign, x.sign)), small_sign.eq(Mux(a_big, x.sign, a.sign)),
         ]
 
-        # Window LSB (golden: lsb = far ? max(low, min(big_exp, big_top-1-G)) : low).
-        low = Signal(exp_shape)
-        m.d.comb += low.eq(Mux(big_exp < small_exp, big_exp, small_exp))
-        far_apart = Signal()
-        m.d.comb += far_apart.eq(big_top - small_top >= 2)
-        cut = Signal(exp_shape)
-        m.d.comb += cut.eq(Mux(big_exp < big_top - 1 - G, big_exp, big_top - 1 - G))
-        lsb = Signal(exp_shape)
-        m.d.comb += lsb.eq(Mux(far_apart & (cut > low), cut, low))
-
-        # Align: big_sig << (big_exp - lsb), 0 <= shift <= D-1; the small operand is placed
-        # S bits higher in an extended window so that the bits shifted out land in [0, S).
-        big_shift = Signal(range(D))
-        m.d.comb += big_shift.eq(big_exp - lsb)
-        big_al = Signal(signed(D + 2))
-        m.d.comb += big_al.eq((big_sig << big_shift)[:D])
-
-        small_pos = Signal(diff_shape)                      # small_exp - lsb + S
-        m.d.comb += small_pos.eq(small_exp - lsb + S)
-        small_shift = Signal(range(D + S))
-        m.d.comb += small_shift.eq(Mux(small_pos < 0, 0, small_pos))
-        wide = Signal(S + D + S)
-        m.d.comb += wide.eq(small_sig << small_shift)
-        small_al = Signal(signed(D + 2))
-        sticky = Signal()
-        with m.If(small_pos < 0):                           # every bit is below the window
-            m.d.comb += [small_al.eq(0), sticky.eq(small_sig != 0)]
-        with m.Else():
-            m.d.comb += [small_al.eq(wide[S:S + D]), sticky.eq(wide[:S] != 0)]
-
+        # Align the smaller operand to the bigger one's LSB, G bits further down.
+        small_al, sticky = shift_right_sticky(m, Cat(Const(0, G), small_sig), d, "align")
+        big_al = Cat(Const(0, G), big_sig)
         sub = big_sign ^ small_sign
-        total = Signal(signed(D + 2))
-        m.d.comb += total.eq(Mux(sub, big_al - small_al - sticky, big_al + small_al))
-        neg = total < 0
-        mag = Signal(D + 1)
-        m.d.comb += mag.eq(Mux(neg, -total, total))
+        mag = Signal(plan.width)
+        m.d.comb += mag.eq(Mux(sub, big_al - small_al - sticky, big_al + small_al))
 
         nan = a.nan | x.nan | (a.inf & x.inf & (a.sign != x.sign))
         inf = ~nan & (a.inf | x.inf)
@@ -186,14 +176,14 @@ class FpAdd(wiring.Component):
         with m.Elif(exact_zero):
             m.d.comb += sign.eq(zero_sign)
         with m.Else():
-            m.d.comb += sign.eq(Mux(neg, ~big_sign, big_sign))
+            m.d.comb += sign.eq(big_sign)
 
-        # The sum cancels completely when the operands are within one binade: default max_lz.
+        # A subtraction of operands within one binade can cancel completely: default max_lz.
         m.submodules.round_pack = rp = RoundPack(
-            fmt, plan.width, (plan.exp_lo, plan.exp_hi), mode=self.cfg.rounding,
+            fmt, plan.width, (plan.exp_lo - G, plan.exp_hi - G), mode=self.cfg.rounding,
             sub_out=self.cfg.sub_out, has_sticky=True, sr_bits=self.r_bits)
         m.d.comb += [
-            rp.sign.eq(sign), rp.sig.eq(mag), rp.exp.eq(lsb), rp.sticky.eq(sticky),
+            rp.sign.eq(sign), rp.sig.eq(mag), rp.exp.eq(big_e - G), rp.sticky.eq(sticky),
             rp.zero.eq(exact_zero), rp.inf.eq(inf), rp.nan.eq(nan),
             self.s.eq(rp.bits),
         ]
@@ -271,13 +261,17 @@ class FixedAcc(wiring.Component):
         valid = delay(m, self.valid, stages, "valid")
         clear = delay(m, self.clear, stages, "clear")
 
-        base = Mux(clear, 0, self.acc.as_signed())
+        # The adder sees the raw state; `clear` is applied after it (0 + x = x needs no
+        # saturation), which keeps the clear gating out of the carry chain's inputs.
         total = Signal(signed(W + 1))
-        m.d.comb += total.eq(base + x.as_signed())
-        lo, hi = self.fmt.min_int, self.fmt.max_int
-        sat = Mux(total > hi, Const(hi, signed(W + 1)), Mux(total < lo, Const(lo, signed(W + 1)), total))
+        m.d.comb += total.eq(self.acc.as_signed() + x.as_signed())
+        # The W+1-bit sum overflows W bits iff its top two bits differ; the top bit is the
+        # true sign, so it picks the limit (max_int = 0111..., min_int = 1000...).
+        overflow = total[W] != total[W - 1]
+        limit = Cat((~total[W]).replicate(W - 1), total[W])
+        sat = Mux(overflow, limit, total[:W])
         with m.If(valid):
-            m.d.sync += self.acc.eq(sat[:W])
+            m.d.sync += self.acc.eq(Mux(clear, x, sat))
         with m.Elif(clear):
             m.d.sync += self.acc.eq(0)
         return m

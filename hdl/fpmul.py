@@ -3,7 +3,7 @@ significands exactly, one RoundPack into the output format."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -70,7 +70,7 @@ class FixedMul(wiring.Component):
         W = fmt.width
         a = delay(m, self.a, 1 if self.latency >= 2 else 0, "a").as_signed()
         b = delay(m, self.b, 1 if self.latency >= 2 else 0, "b").as_signed()
-        prod = Signal(range(-(1 << (2 * W - 2)), (1 << (2 * W - 2)) + 1))
+        prod = Signal(signed(2 * W))       # |a*b| <= 2^(2W-2): -2^(W-1) squared needs the top bit
         if not self.use_dsp:
             prod.attrs["use_dsp"] = "no"
         m.d.comb += prod.eq(a * b)

@@ -6,11 +6,20 @@ into a float format with the overflow and specials rules of SPEC §1. Every unit
 of the two. Build-time knowledge (how many leading zeros the significand can have, the range
 of the exponent, whether a sticky bit exists) is passed in so that no logic is spent on
 cases that cannot happen.
+
+Area notes (the LUT counts of docs/results/ depend on these choices):
+* shifts are logarithmic stages, and the bits a right shift drops are OR-ed stage by stage
+  into the sticky bit (no second shifter, no mask compare);
+* a shift split into a build-time constant part and a variable part slices the constant
+  part away instead of adding it to the shift amount;
+* the rounding increment is added to the packed {exponent field, fraction}, so a carry out
+  of the fraction bumps the exponent, turns the largest subnormal into the smallest normal
+  and the largest finite value into the all-ones field without any extra logic.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -23,25 +32,85 @@ def _bits_for(n: int) -> int:
     return max(1, n.bit_length())
 
 
-class RoundShift(wiring.Component):
-    """kept = round(mag * 2^-shift) for 0 <= shift; `inexact` when bits were discarded.
+def shift_right_sticky(m: Module, value, amount, name: str = "srs"):
+    """(value >> amount, OR of the bits shifted out) for an unsigned `amount` of any width.
 
-    With `sr` the magnitude rounds up iff floor(phi*2^r) + u >= 2^r (SPEC §6): the r bits
-    right below the kept LSB are exactly floor(phi*2^r)."""
+    One stage per bit of `amount` up to the width of `value`; higher bits of `amount` mean
+    "everything shifts out" and are OR-ed together into one last stage."""
+    W = len(value)
+    cur, sticky = value, Const(0, 1)
+    stages = min(len(amount), _bits_for(W))
+    for k in range(stages):
+        s = 1 << k
+        step = amount[k]
+        dropped = cur[:s] != 0 if s < W else cur != 0
+        nxt = Signal(W, name=f"{name}_s{k}")
+        m.d.comb += nxt.eq(Mux(step, cur >> s, cur))
+        sticky = sticky | (step & dropped)
+        cur = nxt
+    if len(amount) > stages:
+        huge = amount[stages:] != 0
+        nxt = Signal(W, name=f"{name}_all")
+        m.d.comb += nxt.eq(Mux(huge, 0, cur))
+        sticky = sticky | (huge & (cur != 0))
+        cur = nxt
+    return cur, sticky
+
+
+def normalize(m: Module, value, max_lz: int, name: str = "norm"):
+    """(value << lz, lz) with lz the leading zeros of `value`, for a caller that guarantees a
+    nonzero `value` has at most `max_lz` of them: logarithmic stages from the widest, each
+    shifting when the top 2^k bits are zero (the count comes out of the same stages)."""
+    W = len(value)
+    if max_lz <= 0:
+        return value, Const(0, 1)
+    K = _bits_for(max_lz)
+    cur, bits = value, []
+    for k in reversed(range(K)):
+        s = 1 << k
+        if s >= W:                      # cannot shift by the whole width: that would be zero
+            bits.append(Const(0, 1))
+            continue
+        zero_top = Signal(name=f"{name}_z{k}")
+        m.d.comb += zero_top.eq(cur[W - s:] == 0)
+        nxt = Signal(W, name=f"{name}_s{k}")
+        m.d.comb += nxt.eq(Mux(zero_top, cur << s, cur))
+        bits.append(zero_top)
+        cur = nxt
+    return cur, Cat(*reversed(bits))
+
+
+def leading_zeros(m: Module, value, max_lz: int):
+    """Leading zeros of a nonzero `value` that has at most `max_lz` of them."""
+    return normalize(m, value, max_lz, name="lzc")[1]
+
+
+class RoundShift(wiring.Component):
+    """kept = round(mag * 2^-(fixed_shift + shift)), `inexact` when bits were discarded.
+
+    `fixed_shift` is a build-time constant (sliced off, its bits go to sticky); `shift` the
+    run-time part, 0 <= shift (anything beyond the width shifts everything out). Besides
+    `kept` the unit outputs `trunc` (the kept bits before rounding) and `up` (the increment),
+    so a packer can add the increment further up. With `sr` the magnitude rounds up iff
+    floor(phi*2^r) + u >= 2^r (SPEC §6): the r bits right below the kept LSB are exactly
+    floor(phi*2^r)."""
 
     def __init__(self, width: int, max_shift: int, mode: str, *, sr_bits: int = 0,
-                 has_sticky: bool = False, out_width: int | None = None):
+                 has_sticky: bool = False, out_width: int | None = None, fixed_shift: int = 0):
         if mode not in MODES:
             raise ValueError(f"rounding mode must be one of {', '.join(MODES)}, got {mode!r}")
         if mode == "sr" and sr_bits <= 0:
             raise ValueError("stochastic rounding needs sr_bits >= 1")
+        if not 0 <= fixed_shift < width:
+            raise ValueError(f"fixed_shift must be in 0..{width - 1} (at least one kept bit), got {fixed_shift}")
         self.width, self.mode, self.sr_bits = width, mode, sr_bits
-        self.has_sticky = has_sticky
+        self.has_sticky, self.fixed_shift = has_sticky, fixed_shift
         self.window = sr_bits if mode == "sr" else 1            # remainder bits examined exactly
-        self.max_shift = min(max_shift, width + self.window)    # shifting further changes nothing
-        self.out_width = width + 1 if out_width is None else out_width
+        self.max_shift = max_shift
+        kept_width = width - fixed_shift
+        self.out_width = kept_width + 1 if out_width is None else out_width
         ports = {"mag": In(width), "shift": In(_bits_for(max_shift)),
-                 "kept": Out(self.out_width), "inexact": Out(1)}
+                 "kept": Out(self.out_width), "trunc": Out(kept_width), "up": Out(1), "inexact": Out(1)}
         if has_sticky:
             ports["sticky"] = In(1)
         if mode == "sr":
@@ -50,43 +119,27 @@ class RoundShift(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        W, G = self.width, self.window
-        shift = Signal(_bits_for(self.max_shift))
-        m.d.comb += shift.eq(Mux(self.shift > self.max_shift, self.max_shift, self.shift))
+        G, F = self.window, self.fixed_shift
         ext = Cat(Const(0, G), self.mag)                          # G zero bits below the LSB
-        shifted = Signal(W + G)
-        m.d.comb += shifted.eq(ext >> shift)
+        # The constant part of the shift: mag's bits below the window go straight to sticky.
+        sticky0 = self.mag[:F - G] != 0 if F > G else Const(0, 1)
+        ext = ext[F:] if F else ext
+        shifted, sticky1 = shift_right_sticky(m, ext, self.shift, "rs")
         kept, window = shifted[G:], shifted[:G]
-        # Anything below the window was discarded: compare with the unshifted value.
-        dropped = Signal()
-        m.d.comb += dropped.eq((shifted << shift)[:W + G] != ext)
-        sticky = dropped | self.sticky if self.has_sticky else dropped
+        sticky = sticky0 | sticky1
+        if self.has_sticky:
+            sticky = sticky | self.sticky
         m.d.comb += self.inexact.eq((window != 0) | sticky)
 
         if self.mode == "rz":
-            up = 0
+            up = Const(0, 1)
         elif self.mode == "sr":
             up = (window + self.u)[G]                             # carry out of r bits
         else:
             guard = window[G - 1]
-            if self.mode == "rna":
-                up = guard
-            else:
-                up = guard & (sticky | kept[0])
-        m.d.comb += self.kept.eq(kept + up)
+            up = guard if self.mode == "rna" else guard & (sticky | kept[0])
+        m.d.comb += [self.trunc.eq(kept), self.up.eq(up), self.kept.eq(kept + up)]
         return m
-
-
-def leading_zeros(m: Module, value, max_lz: int) -> Signal:
-    """Leading zeros of `value`, counted only up to `max_lz` (the caller's guarantee)."""
-    W = len(value)
-    lz = Signal(range(max_lz + 1))
-    if max_lz > 0:
-        m.d.comb += lz.eq(max_lz)
-        for i in reversed(range(max_lz)):                         # priority: the top bit wins
-            with m.If(value[W - 1 - i]):
-                m.d.comb += lz.eq(i)
-    return lz
 
 
 class RoundPack(wiring.Component):
@@ -128,52 +181,55 @@ class RoundPack(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        f, mb = self.fmt, self.fmt.m
+        f, mb, e = self.fmt, self.fmt.m, self.fmt.e
         # Pad narrow significands so that m+1 bits can always be taken from the top.
         pad = max(0, mb + 1 - self.sig_width)
         W = self.sig_width + pad
         sig = Cat(Const(0, pad), self.sig) if pad else self.sig
-        exp = self.exp - pad
+        lo, hi = self.exp_range[0] - pad, self.exp_range[1] - pad
 
-        lz = leading_zeros(m, sig, self.max_lz)
-        norm = Signal(W)
-        m.d.comb += norm.eq(sig << lz)
-        top = Signal(Shape.cast(range(self.exp_range[0] - pad - self.max_lz - 1, self.exp_range[1] + W + 1)))
-        m.d.comb += top.eq(exp + (W - 1) - lz)                     # weight of the leading one
+        # Biased exponent of the leading one: eb = exp + (W-1) - lz + bias.
+        norm, lz = normalize(m, sig, self.max_lz)
+        eb_lo, eb_hi = lo + W - 1 - self.max_lz + f.bias, hi + W - 1 + f.bias
+        eb = Signal(Shape.cast(range(min(eb_lo, -1), max(eb_hi, f.exp_all_ones) + 2)))
+        m.d.comb += eb.eq(self.exp + (W - 1 - pad + f.bias) - lz)
 
-        # Right shift that leaves m+1 bits, plus the denormalisation below 2^emin (ieee).
-        base = W - 1 - mb
-        if self.sub_out == "ieee" and self.exp_range[0] - pad + (W - 1 - self.max_lz) < f.emin:
-            tiny = top < f.emin
-            denorm = Mux(tiny, f.emin - top, 0)
-            e_norm = Mux(tiny, f.emin, top) + f.bias               # exponent field before carry
-            max_denorm = f.emin - (self.exp_range[0] - pad - self.max_lz + W - 1)
+        # Below 2^emin (eb < 1) with gradual underflow: shift right by 1 - eb more.
+        denorm = self.sub_out == "ieee" and eb_lo < 1
+        if denorm:
+            tiny = eb < 1
+            max_d = 1 - eb_lo
+            d = Signal(range(max_d + 1))
+            m.d.comb += d.eq(Mux(tiny, 1 - eb, 0))
         else:
-            denorm, e_norm, max_denorm = 0, top + f.bias, 0
+            tiny, max_d, d = Const(0, 1), 0, Const(0, 1)
 
-        m.submodules.round = rnd = RoundShift(W, base + max(0, max_denorm), self.mode, sr_bits=self.sr_bits,
-                                              has_sticky=self.has_sticky, out_width=mb + 2)
-        m.d.comb += [rnd.mag.eq(norm), rnd.shift.eq(base + denorm)]
+        m.submodules.round = rnd = RoundShift(W, max_d, self.mode, sr_bits=self.sr_bits,
+                                              has_sticky=self.has_sticky, fixed_shift=W - 1 - mb)
+        m.d.comb += [rnd.mag.eq(norm), rnd.shift.eq(d)]
         if self.has_sticky:
             m.d.comb += rnd.sticky.eq(self.sticky)
         if self.mode == "sr":
             m.d.comb += rnd.u.eq(self.u)
 
-        rounded = rnd.kept
-        carry = rounded[mb + 1]
-        field = Signal(Shape.cast(range(self.exp_range[0] - pad - self.max_lz + f.bias - 2,
-                                        self.exp_range[1] + W + f.bias + 3)))
-        m.d.comb += field.eq(Mux(carry, e_norm + 1, Mux(rounded[mb], e_norm, 0)))
-        frac = Mux(carry, 0, rounded[:mb])
+        # Pack {field, fraction} and add the increment there (see the module notes). A
+        # subnormal result has field 0 and no hidden bit; so has a zero `sig` (its
+        # normalised top bit is clear), which packs to a signed zero.
+        nonzero = norm[W - 1]
+        field = Signal(e)
+        m.d.comb += field.eq(Mux(tiny | ~nonzero, 0, eb))
+        packed = Signal(e + mb + 1)
+        m.d.comb += packed.eq(Cat(rnd.trunc[:mb], field) + rnd.up)
 
-        underflow = field <= 0 if self.sub_out == "flush" else Const(0)
-        overflow = (field > f.max_field) | ((field == f.max_field) & (frac > f.max_frac))
+        if self.sub_out == "flush" and eb_lo < 1:
+            underflow = nonzero & ((eb < 0) | ((eb == 0) & ~packed[mb]))   # rounded field <= 0
+        else:
+            underflow = Const(0, 1)
+        max_mag = f.max_field << mb | f.max_frac
+        overflow = (packed > max_mag)
+        if eb_hi > f.exp_all_ones:
+            overflow = overflow | (nonzero & (eb > f.exp_all_ones))
         sign = self.sign
-        # `field` may be narrower than e bits (a small bias and a narrow input range): slicing
-        # would then drop bits and move the sign; assigning extends it to exactly e bits.
-        field_bits = Signal(f.e)
-        m.d.comb += field_bits.eq(field)
-        normal_bits = Cat(frac, field_bits, sign)
         to_inf = f.has_inf and self.mode != "rz" and not self.saturate
 
         with m.If(self.nan):
@@ -185,5 +241,5 @@ class RoundPack(wiring.Component):
         with m.Elif(overflow):
             m.d.comb += self.bits.eq(self._special("inf" if to_inf else "max", sign))
         with m.Else():
-            m.d.comb += self.bits.eq(normal_bits)
+            m.d.comb += self.bits.eq(Cat(packed[:e + mb], sign))
         return m
