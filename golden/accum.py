@@ -1,10 +1,13 @@
 """Adders and accumulators (SPEC §3) and the full MAC.
 
-`fp_add` is one correctly rounded step acc <- round_A(acc + x). The exact sum is formed in
-int64 after aligning both operands; when their leading bits are >= 2 binades apart, the
-smaller operand's bits far below the rounding point are folded into a sticky bit. That is
-exact for every mode: the sum keeps at least max(2, r) bits below the rounding point, so the
-sticky bit can only decide ties and never changes floor(phi * 2^r)."""
+`fp_add` is one correctly rounded step acc <- round_A(acc + x), the classic adder datapath
+that hdl/accum.py's FpAdd builds: both significands on S = max(m_a, m_x) + 1 bits, the
+operands ordered by magnitude, the smaller one shifted right to the bigger one's LSB minus
+G guard bits (the bits it loses fold into a sticky bit), added or subtracted (never
+negative), one round_pack. That is exact for every mode: after at most a one-bit
+cancellation the rounding point still lies max(1, r) bits above the window's LSB, so the
+sticky bit only ever decides ties and never changes floor(phi * 2^r); when the exponents
+differ by at most one nothing is shifted out at all."""
 
 from __future__ import annotations
 
@@ -41,49 +44,47 @@ def _fp_add_sr(acc_bits, x_bits, u, cfg, x_fmt):
     return _fp_add(acc_bits, x_bits, cfg, x_fmt, u)
 
 
+def add_guard_bits(fmt: FloatFormat, x_fmt: FloatFormat, r_bits: int) -> tuple[int, int]:
+    """(S, G): the common significand width and the guard bits below the bigger operand's LSB."""
+    S = max(fmt.m, x_fmt.m) + 1
+    return S, max(1, fmt.m + 2 + max(1, r_bits) - S)
+
+
 def _fp_add(acc_bits, x_bits, cfg: AccConfig, x_fmt: FloatFormat, u=None) -> np.ndarray:
     fmt = cfg.fmt
+    r_bits = cfg.sr_bits if cfg.rounding == "sr" else 0
+    S, G = add_guard_bits(fmt, x_fmt, r_bits)
     a = unpack(acc_bits, fmt)
     x = unpack(x_bits, x_fmt)
-    a_sig, a_exp, a_sign, x_sig, x_exp, x_sign = np.broadcast_arrays(a.sig, a.exp, a.sign, x.sig, x.exp, x.sign)
-
     nan = a.nan | x.nan | (a.inf & x.inf & (a.sign != x.sign))
     inf = ~nan & (a.inf | x.inf)
     inf_sign = np.where(a.inf, a.sign, x.sign)
-    both_zero = a.zero & x.zero
 
-    # A zero operand takes the other's exponent so that alignment never shifts a real value.
-    a_exp = np.where(a.zero, x_exp, a_exp)
-    x_exp = np.where(x.zero, a_exp, x_exp)
-    a_top = a_exp + bit_length(a_sig)
-    x_top = x_exp + bit_length(x_sig)
-    a_big = a_top >= x_top
-    big_sig, big_exp, big_top, big_sign = (np.where(a_big, p, q) for p, q in
-                                           ((a_sig, x_sig), (a_exp, x_exp), (a_top, x_top), (a_sign, x_sign)))
-    small_sig, small_exp, small_sign = (np.where(a_big, q, p) for p, q in
-                                        ((a_sig, x_sig), (a_exp, x_exp), (a_sign, x_sign)))
+    def operand(raw, f: FloatFormat):
+        """Normalised S-bit significand (leading one at S-1) and its LSB weight; zeros lowest."""
+        lz = np.where(raw.zero, 0, S - bit_length(raw.sig))
+        e = np.where(raw.zero, np.iinfo(np.int64).min // 2, raw.exp - lz)
+        return shl(raw.sig, lz), e
 
-    r_bits = cfg.sr_bits if cfg.rounding == "sr" else 0
-    guard_bits = fmt.m + 1 + max(2, r_bits)        # precision + bits below the rounding point
-    low = np.minimum(big_exp, small_exp)
-    small_top = np.where(a_big, x_top, a_top)
-    far_apart = big_top - small_top >= 2         # then |sum| >= 2^(big_top-2): little cancellation
-    lsb = np.where(far_apart, np.maximum(low, np.minimum(big_exp, big_top - 1 - guard_bits)), low)
+    a_sig, a_e = operand(a, fmt)
+    x_sig, x_e = operand(x, x_fmt)
+    a_sig, a_e, x_sig, x_e, a_sign, x_sign = np.broadcast_arrays(a_sig, a_e, x_sig, x_e, a.sign, x.sign)
+    a_big = (a_e > x_e) | ((a_e == x_e) & (a_sig >= x_sig))          # |acc| >= |x|
+    big_sig, big_e, big_sign = (np.where(a_big, p, q) for p, q in ((a_sig, x_sig), (a_e, x_e), (a_sign, x_sign)))
+    small_sig, small_e, small_sign = (np.where(a_big, q, p) for p, q in ((a_sig, x_sig), (a_e, x_e), (a_sign, x_sign)))
 
-    big_al = shl(big_sig, big_exp - lsb)
-    drop = np.maximum(lsb - small_exp, 0)
-    small_al = np.where(drop > 0, shr(small_sig, drop), shl(small_sig, np.maximum(small_exp - lsb, 0)))
-    sticky = (small_sig & low_mask(drop)) != 0
-
+    # Align the smaller operand to the bigger one's LSB, G bits further down.
+    d = np.minimum(big_e - small_e, S + G + 1)      # a zero operand (huge d) shifts out entirely
+    small_w = shl(small_sig, G)
+    small_al, sticky = shr(small_w, d), (small_w & low_mask(d)) != 0
+    big_al = shl(big_sig, G)
     sub = big_sign != small_sign
-    big_i, small_i = big_al.astype(np.int64), small_al.astype(np.int64)
-    total = np.where(sub, big_i - small_i - sticky, big_i + small_i)
-    sign = np.where(total < 0, ~big_sign, big_sign)
-    mag = np.abs(total).astype(np.uint64)
+    mag = np.where(sub, big_al - small_al - sticky.astype(np.uint64), big_al + small_al)
+    lsb = np.where(big_sig == 0, 0, big_e - G)       # both zero: any exponent
 
     exact_zero = (mag == 0) & ~sticky
-    zero_sign = both_zero & a.sign & x.sign          # -0 + -0 = -0, every other exact zero is +0
-    sign = np.where(exact_zero, zero_sign, sign)
+    zero_sign = a.zero & x.zero & a.sign & x.sign    # -0 + -0 = -0, every other exact zero is +0
+    sign = np.where(exact_zero, zero_sign, big_sign)
     sign = np.where(inf, inf_sign, np.where(nan, False, sign))
     return round_pack(sign, mag, lsb, fmt, cfg.rounding, cfg.sub_out, sticky=sticky,
                       zero=exact_zero, inf=inf, nan=nan, u=u, r=r_bits)
