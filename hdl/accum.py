@@ -138,21 +138,25 @@ class FpAdd(wiring.Component):
         a_sig, a_e = operand(a, fmt, plan.normalize_acc, "a")
         x_sig, x_e = operand(x, xf, plan.normalize_x, "x")
 
-        # |acc| >= |x|: compare (E, sig) as one number.
-        off = Shape.cast(range(plan.exp_hi - plan.exp_lo + 1)).width
-        a_key, x_key = Signal(off + S), Signal(off + S)
-        m.d.comb += [a_key.eq(Cat(a_sig, a_e - plan.exp_lo)), x_key.eq(Cat(x_sig, x_e - plan.exp_lo))]
+        # |acc| >= |x|: compare (E, sig) as one number; for two formats with the same fields
+        # and bias that is the encodings' magnitude bits (IEEE order).
         a_big = Signal()
-        m.d.comb += a_big.eq(a_key >= x_key)
+        if (fmt.e, fmt.m, fmt.bias) == (xf.e, xf.m, xf.bias):
+            m.d.comb += a_big.eq(self.acc[:-1] >= self.x[:-1])
+        else:
+            off = Shape.cast(range(plan.exp_hi - plan.exp_lo + 1)).width
+            a_key, x_key = Signal(off + S), Signal(off + S)
+            m.d.comb += [a_key.eq(Cat(a_sig, a_e - plan.exp_lo)), x_key.eq(Cat(x_sig, x_e - plan.exp_lo))]
+            m.d.comb += a_big.eq(a_key >= x_key)
 
         big_sig, small_sig = Signal(S), Signal(S)
-        big_e = Signal(exp_shape)
+        big_e, small_e = Signal(exp_shape), Signal(exp_shape)
         d = Signal(range(plan.exp_hi - plan.exp_lo + 1))
         big_sign, small_sign = Signal(), Signal()
         m.d.comb += [
             big_sig.eq(Mux(a_big, a_sig, x_sig)), small_sig.eq(Mux(a_big, x_sig, a_sig)),
             big_e.eq(Mux(a_big, a_e, x_e)),
-            d.eq(Mux(a_big, a_e - x_e, x_e - a_e)),
+            small_e.eq(Mux(a_big, x_e, a_e)), d.eq(big_e - small_e),
             big_sign.eq(Mux(a_big, a.sign, x.sign)), small_sign.eq(Mux(a_big, x.sign, a.sign)),
         ]
 
@@ -161,7 +165,10 @@ class FpAdd(wiring.Component):
         big_al = Cat(Const(0, G), big_sig)
         sub = big_sign ^ small_sign
         mag = Signal(plan.width)
-        m.d.comb += mag.eq(Mux(sub, big_al - small_al - sticky, big_al + small_al))
+        # One adder: big - small - sticky = big + ~small + ~sticky (mod 2^width).
+        flip = Signal(len(small_al))
+        m.d.comb += flip.eq(small_al ^ sub.replicate(len(small_al)))
+        m.d.comb += mag.eq(big_al + Cat(flip, sub) + (sub & ~sticky))
 
         nan = a.nan | x.nan | (a.inf & x.inf & (a.sign != x.sign))
         inf = ~nan & (a.inf | x.inf)

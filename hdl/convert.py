@@ -200,7 +200,7 @@ class FixedToFloat(wiring.Component):
         m.submodules.round_pack = rp = RoundPack(self.dst, W, (-src.f, -src.f), max_lz=W - 1,
                                                  mode=self.mode, sub_out=self.sub_out)
         m.d.comb += [rp.sign.eq(v < 0), rp.sig.eq(mag), rp.exp.eq(-src.f),
-                     rp.zero.eq(0), rp.inf.eq(0), rp.nan.eq(0)]
+                     rp.zero.eq(v == 0), rp.inf.eq(0), rp.nan.eq(0)]
         m.d.comb += self.y.eq(delay(m, rp.bits, out_st, "y"))
         return m
 

@@ -146,7 +146,8 @@ class RoundPack(wiring.Component):
     """Encode (-1)^sign * (sig [+ sticky]) * 2^exp into `fmt` (SPEC §1), mirroring
     golden.round_pack: normalise, denormalise (ieee) or flush, round, pack, specials.
 
-    `exp_range` bounds the `exp` input and `max_lz` the leading zeros of a nonzero `sig`."""
+    `exp_range` bounds the `exp` input and `max_lz` the leading zeros of a nonzero `sig`; a
+    zero value (sig = 0 and no sticky) must be flagged by `zero`."""
 
     def __init__(self, fmt: FloatFormat, sig_width: int, exp_range: tuple[int, int], *,
                  max_lz: int | None = None, mode: str = "rne", sub_out: str = "ieee",
@@ -213,22 +214,20 @@ class RoundPack(wiring.Component):
             m.d.comb += rnd.u.eq(self.u)
 
         # Pack {field, fraction} and add the increment there (see the module notes). A
-        # subnormal result has field 0 and no hidden bit; so has a zero `sig` (its
-        # normalised top bit is clear), which packs to a signed zero.
-        nonzero = norm[W - 1]
+        # subnormal result has field 0 and no hidden bit.
         field = Signal(e)
-        m.d.comb += field.eq(Mux(tiny | ~nonzero, 0, eb))
+        m.d.comb += field.eq(Mux(tiny, 0, eb))
         packed = Signal(e + mb + 1)
         m.d.comb += packed.eq(Cat(rnd.trunc[:mb], field) + rnd.up)
 
         if self.sub_out == "flush" and eb_lo < 1:
-            underflow = nonzero & ((eb < 0) | ((eb == 0) & ~packed[mb]))   # rounded field <= 0
+            underflow = (eb < 0) | ((eb == 0) & ~packed[mb])       # rounded exponent field <= 0
         else:
             underflow = Const(0, 1)
         max_mag = f.max_field << mb | f.max_frac
         overflow = (packed > max_mag)
         if eb_hi > f.exp_all_ones:
-            overflow = overflow | (nonzero & (eb > f.exp_all_ones))
+            overflow = overflow | (eb > f.exp_all_ones)
         sign = self.sign
         to_inf = f.has_inf and self.mode != "rz" and not self.saturate
 
