@@ -10,6 +10,7 @@ from amaranth.lib.wiring import In, Out
 from lpmac.config import MulConfig
 from lpmac.formats import FixedFormat
 
+from .multiply import multiply
 from .pipeline import delay
 from .raw import Unpack, raw_max_lz
 from .rounding import RoundShift, RoundPack
@@ -18,8 +19,8 @@ from .rounding import RoundShift, RoundPack
 class FpMul(wiring.Component):
     """p = a*b for a MulConfig; `latency` register stages (0 = combinational).
 
-    `use_dsp=False` keeps the significand product out of DSP blocks (Yosys maps `*` to a
-    DSP when one fits; the attribute makes it LUT logic)."""
+    `use_dsp=False` builds the significand product from LUTs (`multiply.booth_multiply`)
+    instead of leaving `*` to a DSP block."""
 
     def __init__(self, cfg: MulConfig, latency: int = 0, use_dsp: bool = True):
         if latency < 0:
@@ -38,10 +39,7 @@ class FpMul(wiring.Component):
         m.d.comb += [ua.bits.eq(a_in), ub.bits.eq(b_in)]
         a, b = ua.raw, ub.raw
 
-        sig = Signal(2 * (fin.m + 1))
-        if not self.use_dsp:
-            sig.attrs["use_dsp"] = "no"
-        m.d.comb += sig.eq(a.sig * b.sig)
+        sig = multiply(m, a.sig, b.sig, use_dsp=self.use_dsp, name="sig")
         lo, hi = ua.exp_range
         max_lz = raw_max_lz(fin, cfg.sub_in)
         m.submodules.round_pack = rp = RoundPack(cfg.out_format, len(sig), (2 * lo, 2 * hi),
@@ -70,10 +68,8 @@ class FixedMul(wiring.Component):
         W = fmt.width
         a = delay(m, self.a, 1 if self.latency >= 2 else 0, "a").as_signed()
         b = delay(m, self.b, 1 if self.latency >= 2 else 0, "b").as_signed()
-        prod = Signal(signed(2 * W))       # |a*b| <= 2^(2W-2): -2^(W-1) squared needs the top bit
-        if not self.use_dsp:
-            prod.attrs["use_dsp"] = "no"
-        m.d.comb += prod.eq(a * b)
+        # |a*b| <= 2^(2W-2): -2^(W-1) squared needs all 2W bits
+        prod = multiply(m, a, b, signed_ops=True, use_dsp=self.use_dsp, name="prod").as_signed()
         neg = prod < 0
         mag = Signal(2 * W - 1)
         m.d.comb += mag.eq(Mux(neg, -prod, prod))

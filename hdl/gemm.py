@@ -99,6 +99,7 @@ from lpmac.golden.rounding import special_bits
 
 from .accum import FpAdd
 from .convert import FloatToBfp, bfp_exp_range, bfp_exp_shape
+from .multiply import multiply
 from .rounding import RoundPack
 
 __all__ = ["ProcessingElement", "OperandFeed", "SystolicArray", "ColumnAccumulator", "LaunchController",
@@ -234,8 +235,8 @@ class ProcessingElement(wiring.Component):
     In the cycle with `last_out` set, `acc` holds the dot product of the K-tile that ended
     with the `last_in` element."""
 
-    def __init__(self, m: int, acc_width: int):
-        self.m, self.acc_width = m, acc_width
+    def __init__(self, m: int, acc_width: int, use_dsp: bool = True):
+        self.m, self.acc_width, self.use_dsp = m, acc_width, use_dsp
         super().__init__({
             "a_in": In(signed(m)), "b_in": In(signed(m)), "last_in": In(1),
             "a_out": Out(signed(m)), "b_out": Out(signed(m)), "last_out": Out(1),
@@ -244,8 +245,9 @@ class ProcessingElement(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        product = Signal(signed(2 * self.m - 1))
-        m.d.comb += product.eq(self.a_in * self.b_in)
+        # |a|, |b| <= 2^(m-1) - 1, so the product fits 2m - 1 bits
+        product = multiply(m, self.a_in, self.b_in, signed_ops=True, use_dsp=self.use_dsp, name="prod")
+        product = product[:2 * self.m - 1].as_signed()
         m.d.sync += [
             self.acc.eq(Mux(self.last_out, 0, self.acc) + product),
             self.a_out.eq(self.a_in), self.b_out.eq(self.b_in), self.last_out.eq(self.last_in),
@@ -259,8 +261,8 @@ class SystolicArray(wiring.Component):
     of the PE whose `last_out` is set (at most one per column, given launches >= R cycles
     apart): `done[j]` (one-hot over rows, 0 when idle) and `result[j]`."""
 
-    def __init__(self, rows: int, cols: int, m: int, acc_width: int):
-        self.rows, self.cols, self.m, self.acc_width = rows, cols, m, acc_width
+    def __init__(self, rows: int, cols: int, m: int, acc_width: int, use_dsp: bool = True):
+        self.rows, self.cols, self.m, self.acc_width, self.use_dsp = rows, cols, m, acc_width, use_dsp
         super().__init__({
             "a": In(data.ArrayLayout(signed(m), rows)), "last": In(rows),
             "b": In(data.ArrayLayout(signed(m), cols)),
@@ -271,7 +273,7 @@ class SystolicArray(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         R, C = self.rows, self.cols
-        pe = [[ProcessingElement(self.m, self.acc_width) for _ in range(C)] for _ in range(R)]
+        pe = [[ProcessingElement(self.m, self.acc_width, self.use_dsp) for _ in range(C)] for _ in range(R)]
         for i in range(R):
             for j in range(C):
                 m.submodules[f"pe_{i}_{j}"] = pe[i][j]
@@ -537,14 +539,14 @@ class BfpGemmArray(wiring.Component):
     `k_tiles`."""
 
     def __init__(self, rows: int, cols: int, cfg: GemmConfig, *, out_depth: int | None = None,
-                 ktile_bits: int = 16):
+                 ktile_bits: int = 16, use_dsp: bool = True):
         if rows < 1 or cols < 1:
             raise ValueError(f"the array needs rows, cols >= 1, got {rows} x {cols}")
         out_depth = 2 * rows if out_depth is None else out_depth
         if out_depth < rows:
             raise ValueError(f"out_depth must be >= rows ({rows}), got {out_depth}")
         self.rows, self.cols, self.cfg = rows, cols, cfg
-        self.out_depth, self.ktile_bits = out_depth, ktile_bits
+        self.out_depth, self.ktile_bits, self.use_dsp = out_depth, ktile_bits, use_dsp
         self.acc_width = gemm_acc_width(cfg.m, cfg.T)
         self.timing = GemmTiming(rows, cols, cfg.T, out_depth)
         super().__init__({
@@ -560,7 +562,7 @@ class BfpGemmArray(wiring.Component):
         sr = dict(sr_bits=cfg.sr_bits, sr_seed=cfg.sr_seed)
         m.submodules.feed_a = fa = OperandFeed(cfg.in_fmt, cfg.bfp, R, cfg.rounding, tag_bits=2, **sr)
         m.submodules.feed_b = fb = OperandFeed(cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, **sr)
-        m.submodules.array = arr = SystolicArray(R, C, cfg.m, self.acc_width)
+        m.submodules.array = arr = SystolicArray(R, C, cfg.m, self.acc_width, self.use_dsp)
 
         wiring.connect(m, wiring.flipped(self.a), fa.blocks)
         wiring.connect(m, wiring.flipped(self.b), fb.blocks)
