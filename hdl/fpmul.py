@@ -16,6 +16,18 @@ from .raw import Unpack, raw_max_lz
 from .rounding import RoundShift, RoundPack
 
 
+def subnormal_squares_vanish(cfg: MulConfig) -> bool:
+    """Whether a product of two IEEE subnormal inputs always encodes as a signed zero: its
+    magnitude is below 2^(2 emin), which flushes (below the output's 2^emin) or rounds to
+    zero (not above half the smallest subnormal) — true for CFG-1/2 of every standard-bias
+    format (bias >= m + 2), false for the exact wide outputs of CFG-3/4."""
+    f, out = cfg.in_format, cfg.out_format
+    if cfg.sub_in != "ieee":
+        return False
+    limit = out.emin if cfg.sub_out == "flush" else out.emin - out.m - 1
+    return 2 * f.emin <= limit
+
+
 class FpMul(wiring.Component):
     """p = a*b for a MulConfig; `latency` register stages (0 = combinational).
 
@@ -42,13 +54,22 @@ class FpMul(wiring.Component):
         sig = multiply(m, a.sig, b.sig, use_dsp=self.use_dsp, name="sig")
         lo, hi = ua.exp_range
         max_lz = raw_max_lz(fin, cfg.sub_in)
+        zero = a.zero | b.zero
+        if max_lz and subnormal_squares_vanish(cfg):
+            # Only one operand can be subnormal in a nonzero result: the product then has at
+            # most m+1 leading zeros instead of 2m+1 (a shallower normaliser).
+            a_sub, b_sub = ~a.sig[fin.m] & ~a.zero, ~b.sig[fin.m] & ~b.zero
+            zero = zero | (a_sub & b_sub)
+            prod_lz = max_lz + 1
+        else:
+            prod_lz = 2 * max_lz + 1
         m.submodules.round_pack = rp = RoundPack(cfg.out_format, len(sig), (2 * lo, 2 * hi),
-                                                 max_lz=2 * max_lz + 1, mode="rne", sub_out=cfg.sub_out)
+                                                 max_lz=prod_lz, mode="rne", sub_out=cfg.sub_out)
         nan = a.nan | b.nan | (a.inf & b.zero) | (a.zero & b.inf)
         inf = ~nan & (a.inf | b.inf)
         m.d.comb += [
             rp.sign.eq(a.sign ^ b.sign), rp.sig.eq(sig), rp.exp.eq(a.exp + b.exp),
-            rp.nan.eq(nan), rp.inf.eq(inf), rp.zero.eq(~nan & ~inf & (a.zero | b.zero)),
+            rp.nan.eq(nan), rp.inf.eq(inf), rp.zero.eq(~nan & ~inf & zero),
         ]
         out_stages = self.latency - (1 if self.latency >= 2 else 0)
         m.d.comb += self.p.eq(delay(m, rp.bits, out_stages, "p"))
