@@ -3,7 +3,17 @@
 `run_bench(kind, **unit_kwargs)` builds the unit (as `lpmac.hdl.generate.build`), makes its
 vectors (exhaustive when the input space is small, else corners + boundaries + random),
 runs them through the lane-parallel harness and compares every output bit with
-`lpmac.golden`; a NaN matches any NaN. Mismatches are reported as decoded values."""
+`lpmac.golden`; a NaN matches any NaN. Mismatches are reported as decoded values.
+`run_mul_cfgs` checks several CFG presets of one input format in one design (one build).
+
+The block converters (tobfp, frombfp) run behind `bundle.Elements` (one port per element:
+the harness's ports are at most 64 bits) and their `lanes` counts elements, so a BFP8/32
+converter with lanes=64 is 2 converters side by side; their vectors count elements too.
+
+Stochastic rounding (convert and tobfp with mode="sr"): every harness lane is one copy of
+the unit with the same seed, so lane j's k-th valid conversion must use the k-th value of
+`golden.random_bits(seed)` (per element t of a block: of `lane_seed(seed, t)`), and an
+invalid cycle shows the next value without consuming it. `valid` is ~80 % high."""
 
 from __future__ import annotations
 
@@ -12,10 +22,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lpmac import golden as g
+from lpmac.config import MulConfig
 from lpmac.formats import FixedFormat, FloatFormat
-from lpmac.hdl.generate import build, to_verilog
+from lpmac.golden.bitops import from_signed
+from lpmac.golden.convert import bfp_random_bits
+from lpmac.hdl.generate import Unit, build, module_name, to_verilog
 
 from . import vectors as vec
+from .bundle import Elements, SideBySide
 from .harness import Port, RunStats, run_vectors
 
 DEFAULT_RANDOM = 200_000     # vectors for a unit whose input space is too large to enumerate
@@ -37,8 +51,9 @@ class BenchResult:
 
     def summary(self) -> str:
         s = self.stats
+        # checked / simulated seconds: a block converter's harness vector is a block of T checks
         line = (f"{self.unit} {self.config}: {self.checked:,} vectors checked, {self.mismatches:,} mismatches, "
-                f"{s.vectors_per_second:,.0f} vectors/s on {s.simulator}"
+                f"{self.checked / s.seconds:,.0f} vectors/s on {s.simulator}"
                 f" (build {'cached' if s.cached else f'{s.build_seconds:.1f} s'})")
         return "\n".join([line] + [f"  {f}" for f in self.failures])
 
@@ -60,7 +75,7 @@ def _same(expected: np.ndarray, got: np.ndarray, fmt) -> np.ndarray:
 
 
 def _check(kind: str, config: str, inputs: dict, in_fmts: dict, expected: dict, got: dict, out_fmts: dict,
-           stats: RunStats, limit: int = 10) -> BenchResult:
+           stats: RunStats, limit: int = 10, axes: tuple[str, str] = ("step", "lane")) -> BenchResult:
     bad = np.zeros(next(iter(expected.values())).shape, bool)
     for name, exp in expected.items():
         bad |= ~_same(exp, got[name], out_fmts.get(name))
@@ -71,27 +86,44 @@ def _check(kind: str, config: str, inputs: dict, in_fmts: dict, expected: dict, 
         ins = ", ".join(f"{n}={describe(v[index], in_fmts.get(n))}" for n, v in inputs.items())
         outs = ", ".join(f"{n}: expected {describe(expected[n][index], out_fmts.get(n))} "
                          f"got {describe(got[n][index], out_fmts.get(n))}" for n in expected)
-        where = f"step {index[0]} lane {index[1]}: " if len(index) == 2 else ""
+        where = f"{axes[0]} {index[0]} {axes[1]} {index[1]}: " if len(index) == 2 else f"vector {index[0]}: "
         failures.append(f"{where}{ins} -> {outs}")
     return BenchResult(kind, config, int(bad.size), int(bad.sum()), stats, failures)
 
 
 def _pipelined(verilog: str, top: str, in_ports: list[Port], out_ports: list[Port], inputs: dict, latency: int,
-               lanes: int, simulator: str | None) -> tuple[dict, RunStats]:
-    """Run an elementwise unit; with `latency` register stages the vectors stream through
-    `lanes` columns and outputs are realigned to their inputs."""
-    if latency == 0:
+               lanes: int, simulator: str | None, clocked: bool = False) -> tuple[dict, RunStats]:
+    """Run an elementwise unit; with `latency` register stages (or `clocked`, for a unit with
+    a clock but latency 0) the vectors stream through `lanes` columns, vector i at step
+    i // lanes of lane i % lanes, and outputs are realigned to their inputs."""
+    if latency == 0 and not clocked:
         return run_vectors(verilog, top, in_ports, out_ports, inputs, lanes=lanes, simulator=simulator)
+    lag = max(latency - 1, 0)             # the harness samples after the edge: out[k + latency - 1]
     n = len(next(iter(inputs.values())))
     steps = -(-n // lanes)
     columns = {}
     for name, values in inputs.items():
-        padded = np.zeros(steps * lanes + (latency - 1) * lanes, np.uint64)
+        padded = np.zeros((steps + lag) * lanes, np.uint64)
         padded[:n] = values
         columns[name] = padded.reshape(-1, lanes)
     outs, stats = run_vectors(verilog, top, in_ports, out_ports, columns, clocked=True, lanes=lanes,
                               simulator=simulator)
-    return {k: v[latency - 1:].reshape(-1)[:n] for k, v in outs.items()}, stats
+    return {k: v[lag:].reshape(-1)[:n] for k, v in outs.items()}, stats
+
+
+def _sr_draws(valid: np.ndarray, lanes: int, latency: int) -> np.ndarray:
+    """For each vector of a `_pipelined` stream, the index of the random value its output
+    uses in its lane's generator sequence: the valid vectors before it in that lane. At
+    latency 0 the output is combinational and sampled after the edge that stepped the
+    generator, so a valid vector shows the value after its own."""
+    n = len(valid)
+    cols = np.zeros(-(-n // lanes) * lanes, np.int64)
+    cols[:n] = valid
+    cols = cols.reshape(-1, lanes)
+    before = np.cumsum(cols, axis=0) - cols
+    if latency == 0:
+        before += cols
+    return before.reshape(-1)[:n]
 
 
 def _pairs(fmt_width: int, float_fmt: FloatFormat | None, n, rng):
@@ -135,12 +167,17 @@ def _unary_inputs(fmt, vectors, rng) -> np.ndarray:
 
 
 def bench_convert(unit, verilog, *, src, dst, mode="rne", saturate=False, sub_out="ieee", latency=0,
-                  vectors=None, rng, lanes, simulator):
-    if mode == "sr":
-        raise NotImplementedError("the stochastic-rounding converter bench is not written yet")
+                  sr_bits=8, sr_seed=1, vectors=None, rng, lanes, simulator):
     a = _unary_inputs(src, vectors, rng)
-    outs = [Port("y", dst.width)]
-    if isinstance(src, FloatFormat) and isinstance(dst, FixedFormat):
+    ins, in_ports, outs = {"a": a}, [Port("a", src.width)], [Port("y", dst.width)]
+    if mode == "sr":
+        valid = (rng.random(len(a)) < 0.8).astype(np.uint64)
+        ins["valid"] = valid
+        in_ports.append(Port("valid", 1))
+        draws = _sr_draws(valid, lanes, latency)
+        u = g.random_bits(sr_seed, int(draws.max()) + 1, sr_bits)[draws]
+        expected = {"y": g.convert(a, src, dst, "sr", sub_out, saturate=saturate, u=u, r=sr_bits)}
+    elif isinstance(src, FloatFormat) and isinstance(dst, FixedFormat):
         y, invalid = g.to_fixed(a, src, dst, mode)
         expected = {"y": y, "invalid": invalid.astype(np.uint64)}
         outs.append(Port("invalid", 1))
@@ -148,8 +185,66 @@ def bench_convert(unit, verilog, *, src, dst, mode="rne", saturate=False, sub_ou
         expected = {"y": g.from_fixed(a, src, dst, mode, sub_out)}
     else:
         expected = {"y": g.convert(a, src, dst, mode, sub_out, saturate=saturate)}
-    got, stats = _pipelined(verilog, unit.name, [Port("a", src.width)], outs, {"a": a}, latency, lanes, simulator)
-    return _check("convert", unit.config, {"a": a}, {"a": src}, expected, got, {"y": dst}, stats)
+    got, stats = _pipelined(verilog, unit.name, in_ports, outs, ins, latency, lanes, simulator,
+                            clocked=mode == "sr")
+    return _check("convert", unit.config, ins, {"a": src}, expected, got, {"y": dst}, stats)
+
+
+def _blocks(vectors, T: int) -> int:
+    """Blocks for a block converter: `vectors` counts elements (default DEFAULT_RANDOM)."""
+    return max(-(-(DEFAULT_RANDOM if vectors is None else int(vectors)) // T), 2)
+
+
+def _element_check(kind, unit, inputs, in_fmts, expected, got, out_fmts, stats, T):
+    """Compare (blocks, T) arrays; per-block ports (exp, special) are repeated per element,
+    so `checked` counts element conversions."""
+    def per_element(arrays):
+        return {name: np.repeat(v[:, None], T, axis=1) if v.ndim == 1 else v for name, v in arrays.items()}
+    return _check(kind, unit.config, per_element(inputs), in_fmts, per_element(expected), per_element(got),
+                  out_fmts, stats, axes=("block", "element"))
+
+
+def bench_tobfp(unit, verilog, *, fmt, bfp, mode="rne", latency=0, sr_bits=8, sr_seed=1, vectors=None, rng, lanes,
+                simulator):
+    T, block_lanes = bfp.T, max(lanes // bfp.T, 1)
+    blocks = vec.bfp_blocks(fmt, bfp, _blocks(vectors, T), rng)
+    exp_width = len(unit.component.exp)
+    ins = {f"x{t}": blocks[:, t] for t in range(T)}
+    in_ports = [Port(f"x{t}", fmt.width) for t in range(T)]
+    u = None
+    if mode == "sr":
+        valid = (rng.random(len(blocks)) < 0.8).astype(np.uint64)
+        ins["valid"] = valid
+        in_ports.append(Port("valid", 1))
+        draws = _sr_draws(valid, block_lanes, latency)
+        u = bfp_random_bits((int(draws.max()) + 1,), T, sr_seed, sr_bits)[draws][:, None, :]
+    outs = [Port("exp", exp_width), Port("special", 1)] + [Port(f"man{t}", bfp.m) for t in range(T)]
+    got, stats = _pipelined(verilog, unit.name, in_ports, outs, ins, latency, block_lanes, simulator,
+                            clocked=mode == "sr")
+    ref = g.to_bfp(blocks, fmt, bfp, mode=mode, u=u, sr_bits=sr_bits)
+    expected = {"exp": from_signed(ref.exp[:, 0], exp_width), "special": ref.special[:, 0].astype(np.uint64),
+                "man": from_signed(ref.man[:, 0], bfp.m)}
+    got = {"exp": got["exp"], "special": got["special"], "man": np.stack([got[f"man{t}"] for t in range(T)], 1)}
+    out_fmts = {"exp": FixedFormat(exp_width, 0), "man": FixedFormat(bfp.m, 0)}
+    return _element_check("tobfp", unit, {"x": blocks}, {"x": fmt}, expected, got, out_fmts, stats, T)
+
+
+def bench_frombfp(unit, verilog, *, bfp, dst, latency=0, vectors=None, rng, lanes, simulator):
+    T, block_lanes, n = bfp.T, max(lanes // bfp.T, 1), _blocks(vectors, bfp.T)
+    full = (-(1 << (bfp.exp_bits - 1)), (1 << (bfp.exp_bits - 1)) - 1)
+    near = (max(full[0], dst.emin - dst.m - 2), min(full[1], dst.emax + 2))     # around dst's range
+    parts = [vec.bfp_elements(bfp, n // 2, rng, *full), vec.bfp_elements(bfp, n - n // 2, rng, *near)]
+    exps, mans, specials = (np.concatenate(x) for x in zip(*parts))
+    k = from_signed(mans, bfp.m)
+    ins = {"exp": from_signed(exps, bfp.exp_bits), "special": specials.astype(np.uint64),
+           **{f"man{t}": k[:, t] for t in range(T)}}
+    in_ports = [Port("exp", bfp.exp_bits), Port("special", 1)] + [Port(f"man{t}", bfp.m) for t in range(T)]
+    got, stats = _pipelined(verilog, unit.name, in_ports, [Port(f"y{t}", dst.width) for t in range(T)], ins,
+                            latency, block_lanes, simulator)
+    expected = g.from_bfp(g.BfpBlocks(exps, mans, specials), bfp, dst).reshape(n, T)
+    return _element_check("frombfp", unit, {"exp": ins["exp"], "k": k, "special": ins["special"]},
+                          {"exp": FixedFormat(bfp.exp_bits, 0), "k": FixedFormat(bfp.m, 0)}, {"y": expected},
+                          {"y": np.stack([got[f"y{t}"] for t in range(T)], 1)}, {"y": dst}, stats, T)
 
 
 def _sequence_controls(shape, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -217,7 +312,11 @@ def bench_mac(unit, verilog, *, cfg, vectors=None, rng, lanes, simulator):
     return _check("mac", str(cfg), ins, {"a": fin, "b": fin}, expected, got, {"acc": cfg.acc.fmt}, stats)
 
 
-BENCHES = {"mul": bench_mul, "fixmul": bench_fixmul, "convert": bench_convert, "acc": bench_acc, "mac": bench_mac}
+BENCHES = {"mul": bench_mul, "fixmul": bench_fixmul, "convert": bench_convert, "acc": bench_acc, "mac": bench_mac,
+           "tobfp": bench_tobfp, "frombfp": bench_frombfp}
+
+# Block ports of the block converters, split into one port per element for the harness.
+_BLOCK_PORTS = {"tobfp": {"x", "man"}, "frombfp": {"man", "y"}}
 
 
 def run_bench(kind: str, *, vectors=None, seed: int = 2026, lanes: int = 64, simulator: str | None = None,
@@ -225,7 +324,38 @@ def run_bench(kind: str, *, vectors=None, seed: int = 2026, lanes: int = 64, sim
     """Generate unit `kind` from `unit_kwargs` (see lpmac.units), simulate, compare."""
     if kind not in BENCHES:
         raise ValueError(f"no bench for unit {kind!r}; benches exist for {', '.join(BENCHES)}")
+    if lanes < 1:
+        raise ValueError(f"lanes must be >= 1, got {lanes}")
     unit = build(kind, **unit_kwargs)
+    if kind in _BLOCK_PORTS:
+        T = unit_kwargs["bfp"].T
+        unit = Unit(kind, Elements(unit.component, _BLOCK_PORTS[kind], T), f"{unit.name}_el", unit.config,
+                    unit.latency)
     verilog = to_verilog(unit)
     rng = np.random.default_rng(seed)
     return BENCHES[kind](unit, verilog, vectors=vectors, rng=rng, lanes=lanes, simulator=simulator, **unit_kwargs)
+
+
+def run_mul_cfgs(fmt: FloatFormat | str, cfgs=range(1, 7), *, vectors=None, seed: int = 2026, lanes: int = 16,
+                 simulator: str | None = None) -> list[BenchResult]:
+    """The CFG presets `cfgs` of input format `fmt` side by side in one design (one build,
+    `bundle.SideBySide`: shared a, b; outputs p1..p6), all on the same vectors (exhaustive
+    for an 8-bit format, as `bench_mul`); one BenchResult per preset, each compared with
+    `golden.fp_mul` for its own MulConfig."""
+    configs = {str(n): MulConfig.preset(fmt, n) for n in cfgs}
+    if not configs:
+        raise ValueError("run_mul_cfgs needs at least one CFG preset")
+    if lanes < 1:
+        raise ValueError(f"lanes must be >= 1, got {lanes}")
+    units = {tag: build("mul", cfg=cfg).component for tag, cfg in configs.items()}
+    base = MulConfig.preset(fmt, 1).in_format              # ieee: the vectors are the same bits for every preset
+    name = module_name(f"mul_{base}_cfgs{''.join(configs)}")
+    verilog = to_verilog(Unit("mul", SideBySide(units), name, f"{base}:cfgs{','.join(configs)}"))
+    a, b = _pairs(base.width, base, vectors, np.random.default_rng(seed))
+    w = base.width
+    outs = [Port(f"p{tag}", cfg.out_format.width) for tag, cfg in configs.items()]
+    got, stats = _pipelined(verilog, name, [Port("a", w), Port("b", w)], outs, {"a": a, "b": b}, 0, lanes,
+                            simulator)
+    return [_check("mul", str(cfg), {"a": a, "b": b}, {"a": cfg.in_format, "b": cfg.in_format},
+                   {"p": g.fp_mul(a, b, cfg)}, {"p": got[f"p{tag}"]}, {"p": cfg.out_format}, stats)
+            for tag, cfg in configs.items()]

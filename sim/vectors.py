@@ -79,3 +79,46 @@ def fixed_corners(fmt: FixedFormat) -> np.ndarray:
     values = [v for v in values if lo <= v <= hi]
     mask = (1 << fmt.width) - 1
     return np.unique(np.array([v & mask for v in values], dtype=np.uint64))
+
+
+def bfp_blocks(fmt: FloatFormat, bfp, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(n, bfp.T) bit patterns of `fmt` for a float -> BFP converter: mostly blocks whose
+    elements sit 0..m+3 binades below the block maximum (so they round, underflow to 0 and,
+    with lost bits set to 10..0 +-1, tie), a quarter of those with an all-ones maximum (the
+    element clamp); some with a corner (zero, subnormal, max finite, inf, NaN) in one lane;
+    subnormal-and-zero blocks; uniform random bit patterns."""
+    T, m = bfp.T, fmt.m
+    shape = (n, T)
+    top = rng.integers(1, fmt.max_field + 1, (n, 1))
+    below = rng.integers(0, bfp.m + 4, shape) * (rng.random(shape) < 0.7)
+    below[np.arange(n), rng.integers(0, T, n)] = 0                     # one lane holds the maximum
+    frac = rng.integers(0, 1 << m, shape, dtype=np.uint64)
+    frac = np.where((below == 0) & (rng.random((n, 1)) < 0.25), np.uint64((1 << m) - 1), frac)
+    # An element loses `lost` low bits (golden.to_bfp: shift by E - exp - (bfp.m - 2)).
+    lost = below + m - (bfp.m - 2)
+    d = np.clip(lost, 1, m).astype(np.uint64)
+    half = np.uint64(1) << (d - np.uint64(1))
+    tie = half + rng.integers(-1, 2, shape).astype(np.int64).astype(np.uint64)   # 10..0 and its neighbours
+    tied = (frac >> d << d) | (tie & ((np.uint64(1) << d) - np.uint64(1)))
+    frac = np.where((lost >= 1) & (lost <= m) & (rng.random(shape) < 0.3), tied, frac)
+    blocks = encode(fmt, rng.integers(0, 2, shape), np.clip(top - below, 0, None), frac)
+
+    kind = rng.random(n)
+    corner = (kind < 0.1)[:, None] & (np.arange(T) == rng.integers(0, T, (n, 1)))
+    blocks = np.where(corner, rng.choice(float_corners(fmt), shape), blocks)
+    tiny = encode(fmt, rng.integers(0, 2, shape), 0, rng.integers(0, 1 << m, shape) * (rng.random(shape) < 0.7))
+    blocks = np.where(((kind >= 0.1) & (kind < 0.15))[:, None], tiny, blocks)
+    return np.where((kind >= 0.85)[:, None], float_random(fmt, n * T, rng).reshape(shape), blocks)
+
+
+def bfp_elements(bfp, n: int, rng: np.random.Generator, e_lo: int, e_hi: int):
+    """n BFP blocks for a BFP -> float converter: (exponents (n,) in [e_lo, e_hi], elements
+    (n, T) as int64 from -2^(m-1) to 2^(m-1)-1 with 10 % zeros, special flags (n,) 10 %
+    set); block 0 holds +-kmax, +-1 and 0, blocks 0 and 1 take e_lo and e_hi."""
+    T = bfp.T
+    exps = rng.integers(e_lo, e_hi + 1, n)
+    mans = rng.integers(-(1 << (bfp.m - 1)), 1 << (bfp.m - 1), (n, T))
+    mans[rng.random((n, T)) < 0.1] = 0
+    mans[0] = [(bfp.kmax, -bfp.kmax, 1, -1, 0)[t % 5] for t in range(T)]
+    exps[:2] = [e_lo, e_hi][:n]
+    return exps, mans, rng.random(n) < 0.1
