@@ -2,7 +2,8 @@
 
 `booth_multiply` against Python's exact integer product (exhaustive for 6- and 8-bit
 operands, random for 11 and 24 bits), FpMul against the golden model for every CFG preset
-on E4M3 (CFG-1 and CFG-5 exhaustive; all six and more formats under `-m slow`) and for the LUT-only (`use_dsp=False`) significand product of wide
+on E4M3 and more formats (exhaustive, under `-m slow`; the default run has the cocotb
+benches of every CFG) and for the LUT-only (`use_dsp=False`) significand product of wide
 formats, FixedMul against an exact Fraction rounding. The cocotb benches
 (tests/test_sim_benches.py) check the generated Verilog of the default configurations.
 """
@@ -116,7 +117,8 @@ def check_fpmul(spec: str, use_dsp: bool, n: int | None = None) -> int:
     return a.size
 
 
-@pytest.mark.parametrize("cfg", [1, 5])
+@pytest.mark.slow
+@pytest.mark.parametrize("cfg", range(1, 7))
 def test_fpmul_e4m3_exhaustive(cfg):
     assert check_fpmul(f"E4M3:cfg{cfg}", use_dsp=True) == 1 << 16
 
