@@ -32,8 +32,8 @@ def unpack(bits, fmt: FloatFormat, sub_in: str = "ieee") -> Raw:
     """Decode `fmt` bit patterns; `sub_in` is how subnormal inputs read (SPEC §1):
     ieee 0.frac*2^emin, as_normal 1.frac*2^-bias (CFG-5), flush +-0 (CFG-6)."""
     if fmt.width <= TABLE_MAX_WIDTH:
-        index = as_u64(bits) & U64((1 << fmt.width) - 1)
-        return Raw(*(column[index] for column in _decode_table(fmt, sub_in)))
+        index = (np.asarray(bits) & ((1 << fmt.width) - 1)).astype(np.intp)   # one cast for six lookups
+        return Raw(*(column.take(index) for column in _decode_table(fmt, sub_in)))
     return _decode(bits, fmt, sub_in)
 
 
