@@ -12,13 +12,34 @@ docs/results/qor.md). The rows form a chain, which trades depth for area.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
 
-__all__ = ["booth_multiply", "multiply", "DSP_MIN_PRODUCT_BITS"]
+__all__ = ["BoothMultiplier", "booth_multiply", "multiply", "DSP_MIN_PRODUCT_BITS"]
 
 # Yosys's synth_xilinx maps a multiplier to DSP48 only when its product has at least this
 # many bits (DSP_Y_MINWIDTH in its mul2dsp call); narrower ones become LUT logic anyway.
 DSP_MIN_PRODUCT_BITS = 9
+
+
+class BoothMultiplier(wiring.Component):
+    """p = a*b (both unsigned, or both two's complement), exact, from LUTs and carry chains.
+
+    A component of its own rather than inline logic: in Yosys's flow the Booth rows then map
+    far better (a 24x24 product inside FpMul fp32: 696 LUTs for the whole multiplier against
+    1,004 inline)."""
+
+    def __init__(self, a_width: int, b_width: int, signed_ops: bool = False):
+        self.signed_ops = signed_ops
+        shape = signed if signed_ops else unsigned
+        super().__init__({"a": In(shape(a_width)), "b": In(shape(b_width)),
+                          "p": Out(shape(a_width + b_width))})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += self.p.eq(booth_multiply(m, self.a, self.b, signed_ops=self.signed_ops))
+        return m
 
 
 def booth_multiply(m: Module, a, b, *, signed_ops: bool = False, name: str = "booth") -> Signal:
@@ -62,4 +83,6 @@ def multiply(m: Module, a, b, *, signed_ops: bool = False, use_dsp: bool = True,
         product = Signal(signed(W + V) if signed_ops else W + V, name=f"{name}_p")
         m.d.comb += product.eq(a.as_signed() * b.as_signed() if signed_ops else a * b)
         return product
-    return booth_multiply(m, a, b, signed_ops=signed_ops, name=name)
+    m.submodules[name] = unit = BoothMultiplier(W, V, signed_ops)
+    m.d.comb += [unit.a.eq(a), unit.b.eq(b)]
+    return unit.p
