@@ -149,12 +149,15 @@ def make_verilog(point: Point) -> tuple[str, str]:
 
 
 def add_cfg1_ratio(rows: list[dict]) -> None:
-    """For multiplier rows: `luts_vs_cfg1` = LUTs / LUTs of CFG-1 for the same format and target."""
-    cfg1 = {(r["config"].split(":")[0], r["target"]): r.get("luts") for r in rows
+    """For multiplier rows: `luts_vs_cfg1` = LUTs / LUTs of CFG-1 for the same format, target
+    and synthesis options (a LUT-only row is compared with the LUT-only CFG-1)."""
+    def key(r):
+        return r["config"].split(":")[0], r["target"], tuple(sorted(r["options"].items()))
+    cfg1 = {key(r): r.get("luts") for r in rows
             if r["unit"] == "mul" and r["config"].endswith(":cfg1") and r["status"] == "ok"}
     for r in rows:
         if r["unit"] != "mul" or r["status"] != "ok":
             continue
-        base = cfg1.get((r["config"].split(":")[0], r["target"]))
+        base = cfg1.get(key(r))
         if base:
             r["luts_vs_cfg1"] = round(r["luts"] / base, 3)
