@@ -96,7 +96,8 @@ def synth():
 def _synth_options():
     return [click.Option(["--target"], type=click.Choice(["xcup", "xc7", "ecp5", "ice40"]), default="xcup",
                          show_default=True, help="FPGA family (xcup = UltraScale+, as the reference ZCU104)."),
-            click.Option(["--fmax"], is_flag=True, help="ECP5 only: place and route with nextpnr and report Fmax."),
+            click.Option(["--fmax/--no-fmax"], default=None,
+                         help="Place and route with nextpnr-ecp5 and report Fmax (default with --target ecp5)."),
             click.Option(["--json", "as_json"], is_flag=True, help="Print one JSON object instead of a table.")]
 
 
@@ -104,12 +105,13 @@ def _synth(unit: str, values: dict, extra: dict):
     from lpmac.hdl.generate import to_verilog
     from lpmac.synth.flow import SynthError, synthesize
     built, kwargs = build_unit(unit, values)
-    if extra["fmax"] and extra["target"] != "ecp5":
+    fmax = extra["target"] == "ecp5" if extra["fmax"] is None else extra["fmax"]
+    if fmax and extra["target"] != "ecp5":
         raise UserError("--fmax needs --target ecp5 (the open place-and-route flow is nextpnr-ecp5)")
     use_dsp = kwargs.get("use_dsp", True)
     try:
         result = synthesize(to_verilog(built), built.name, target=extra["target"], unit=unit, config=built.config,
-                            use_dsp=use_dsp, fmax=extra["fmax"])
+                            use_dsp=use_dsp, fmax=fmax)
     except SynthError as err:
         raise click.ClickException(str(err)) from None
     if extra["as_json"]:
