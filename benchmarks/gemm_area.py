@@ -9,7 +9,7 @@ throughput-per-area ratio is the inverse area ratio (times each one's utilizatio
 docs/performance.md for the HBFP array). Whole arrays are synthesized flat, with DSPs allowed
 and with -nodsp (every multiplier in LUTs: one currency for the whole design); their
 building blocks are synthesized alone too, for the breakdown. Results print as they finish
-and are kept per design in the synthesis cache, so an interrupted run resumes.
+and are kept per design in the sweep's result cache, so an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from lpmac.hdl.accum import Mac
 from lpmac.hdl.gemm import BfpGemmArray, ColumnAccumulator, OperandFeed, ProcessingElement, gemm_acc_width
 from lpmac.hdl.generate import Unit, to_verilog
 from lpmac.hdl.mac_array import MacArray
-from lpmac.synth.flow import synthesize
+from lpmac.synth.sweep import cached_synthesize
 
 R, C = 16, 4
 GEMM = GemmConfig.parse("BFP8/24")
@@ -70,7 +70,7 @@ def main() -> None:
     def run(job):
         name, what, count, use_dsp, text = job
         start = time.monotonic()
-        res = synthesize(text, f"area_{name}", target=args.target, unit=name, config=what, use_dsp=use_dsp)
+        res = cached_synthesize(text, f"area_{name}", target=args.target, unit=name, config=what, use_dsp=use_dsp)
         return job, res, time.monotonic() - start
 
     print("| design | DSPs allowed | count | LUTs | FFs | DSPs | carry | synth s |")
@@ -78,8 +78,8 @@ def main() -> None:
     with ThreadPoolExecutor(args.jobs) as pool:
         for fut in as_completed([pool.submit(run, job) for job in jobs]):
             (name, what, count, use_dsp, _), res, secs = fut.result()
-            print(f"| {what} | {'yes' if use_dsp else 'no'} | {count} | {res.luts:,} | {res.ffs:,} | {res.dsps} "
-                  f"| {res.carry} | {secs:.0f} |", flush=True)
+            print(f"| {what} | {'yes' if use_dsp else 'no'} | {count} | {res['luts']:,} | {res['ffs']:,} | {res['dsps']} "
+                  f"| {res['carry']} | {secs:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

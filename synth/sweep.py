@@ -73,6 +73,20 @@ def _add_reference(row: dict, ref: dict) -> None:
             row[f"{name}_ratio"] = round(ours / value, 3) if ours is not None and value else None
 
 
+def cached_synthesize(verilog: str, top: str, *, cache_dir: Path | None = None, **options) -> dict:
+    """`synthesize(verilog, top, **options).to_json()` through the sweep's result cache: a run
+    with the same Verilog, flow script and tool versions is read back instead of repeated."""
+    cache_dir = cache_dir or cache_root() / "sweep"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    flow = {k: v for k, v in options.items() if k in ("target", *_SYNTH_OPTIONS)}
+    cache_file = cache_dir / f"{flow_key(verilog, top, **flow)}.json"
+    if cache_file.exists():
+        return json.loads(cache_file.read_text())
+    result = synthesize(verilog, top, **options).to_json()
+    _write_atomic(cache_file, result)
+    return result
+
+
 def run_sweep(points: list[Point], make_verilog: Callable[[Point], tuple[str, str]], out_dir: Path, *,
               jobs: int = 1, cache_dir: Path | None = None, progress: bool = True,
               reference: Callable[[Point], dict] | None = None,
@@ -91,11 +105,9 @@ def run_sweep(points: list[Point], make_verilog: Callable[[Point], tuple[str, st
     pending: list[tuple[int, Future]] = []
     running: dict[str, Future] = {}  # by cache key, so duplicate points synthesize once
 
-    def synth_and_cache(verilog: str, top: str, point: Point, cache_file: Path) -> dict:
-        result = synthesize(verilog, top, target=point.target, unit=point.unit, config=point.config,
-                            **dict(point.options)).to_json()
-        _write_atomic(cache_file, result)
-        return result
+    def synth_and_cache(verilog: str, top: str, point: Point) -> dict:
+        return cached_synthesize(verilog, top, cache_dir=cache_dir, target=point.target, unit=point.unit,
+                                 config=point.config, **dict(point.options))
 
     bar = tqdm(total=len(points), desc="synth", unit="pt", disable=not progress)
     pool = ThreadPoolExecutor(max_workers=jobs)
@@ -114,7 +126,7 @@ def run_sweep(points: list[Point], make_verilog: Callable[[Point], tuple[str, st
                 bar.update()
                 continue
             if key not in running:
-                running[key] = pool.submit(synth_and_cache, verilog, top, point, cache_file)
+                running[key] = pool.submit(synth_and_cache, verilog, top, point)
             running[key].add_done_callback(lambda _: bar.update())
             pending.append((i, running[key]))
         for i, future in pending:
