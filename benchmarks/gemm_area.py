@@ -23,6 +23,7 @@ from lpmac.hdl.accum import Mac
 from lpmac.hdl.gemm import BfpGemmArray, ColumnAccumulator, OperandFeed, ProcessingElement, gemm_acc_width
 from lpmac.hdl.generate import Unit, to_verilog
 from lpmac.hdl.mac_array import MacArray
+from lpmac.synth.flow import SynthError
 from lpmac.synth.sweep import cached_synthesize
 
 R, C = 16, 4
@@ -70,7 +71,10 @@ def main() -> None:
     def run(job):
         name, what, count, use_dsp, text = job
         start = time.monotonic()
-        res = cached_synthesize(text, f"area_{name}", target=args.target, unit=name, config=what, use_dsp=use_dsp)
+        try:
+            res = cached_synthesize(text, f"area_{name}", target=args.target, unit=name, config=what, use_dsp=use_dsp)
+        except SynthError as err:  # report it and go on with the other designs
+            res = {"error": str(err).strip().splitlines()[-1]}
         return job, res, time.monotonic() - start
 
     print("| design | DSPs allowed | count | LUTs | FFs | DSPs | carry | synth s |")
@@ -78,6 +82,10 @@ def main() -> None:
     with ThreadPoolExecutor(args.jobs) as pool:
         for fut in as_completed([pool.submit(run, job) for job in jobs]):
             (name, what, count, use_dsp, _), res, secs = fut.result()
+            if "error" in res:
+                print(f"| {what} | {'yes' if use_dsp else 'no'} | {count} | failed: {res['error']} |||| {secs:.0f} |",
+                      flush=True)
+                continue
             print(f"| {what} | {'yes' if use_dsp else 'no'} | {count} | {res['luts']:,} | {res['ffs']:,} | {res['dsps']} "
                   f"| {res['carry']} | {secs:.0f} |", flush=True)
 

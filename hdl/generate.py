@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from amaranth.back import verilog
@@ -112,11 +113,42 @@ def build(kind: str, **kwargs) -> Unit:
     return BUILDERS[kind](**kwargs)
 
 
+# A wire Amaranth adds for an array element of a shaped signal, `wire [31:0] \a__payload[0] ;`,
+# and its one `assign`.
+_ELEMENT_WIRE = re.compile(r"  wire (?:signed )?(?:\[\d+:\d+\] )?(\\\S+\[\d+\]) ;")
+_ELEMENT_ASSIGN = re.compile(r"  assign (\\\S+\[\d+\])  = [^;]*;")
+
+
+def strip_element_wires(text: str) -> str:
+    """Drop the unread element wires (`\\x[3]`) Amaranth emits beside an array-shaped `x`.
+
+    Yosys' ABC9 flow turns a multi-bit wire `x` into bits named `x[i]` when it reads its
+    mapped netlist back, and a wire already called `x[0]` makes it fail with
+    "Assert `count_id(wire->name) == 0'" (YosysHQ/yosys#4349; still in Yosys 0.70: the 16x4
+    HBFP array did not synthesize). Other fields (`\\x.sign`) stay for waveform viewers."""
+    # One module at a time: the names are local to a module.
+    parts = re.split(r"(?<=\nendmodule\n)", text)
+    return "".join(_strip_module_element_wires(part) for part in parts)
+
+
+def _strip_module_element_wires(text: str) -> str:
+    uses = Counter(re.findall(r"\\\S+", text))
+    lines = text.split("\n")
+    declared = {m.group(1) for line in lines if (m := _ELEMENT_WIRE.fullmatch(line))}
+    assigned = Counter(m.group(1) for line in lines if (m := _ELEMENT_ASSIGN.fullmatch(line)))
+    # Only copies: declared, assigned once, read nowhere.
+    drop = {name for name in declared if assigned[name] == 1 and uses[name] == 2}
+    keep = [line for line in lines
+            if not ((m := _ELEMENT_WIRE.fullmatch(line) or _ELEMENT_ASSIGN.fullmatch(line)) and m.group(1) in drop)]
+    return "\n".join(keep)
+
+
 def to_verilog(unit: Unit, name: str | None = None) -> str:
-    """Deterministic Verilog: the builtin Yosys, no source locations, no internal attributes."""
+    """Deterministic Verilog: the builtin Yosys, no source locations, no internal attributes,
+    no array-element copies (`strip_element_wires`)."""
     os.environ["AMARANTH_USE_YOSYS"] = "builtin"
     text = verilog.convert(unit.component, name=name or unit.name, emit_src=False, strip_internal_attrs=True)
-    return text
+    return strip_element_wires(text)
 
 
 def port_list(unit: Unit) -> list[dict]:
