@@ -79,7 +79,8 @@ def _fp_add(acc_bits, x_bits, cfg: AccConfig, x_fmt: FloatFormat, u=None) -> np.
     small_al, sticky = shr(small_w, d), (small_w & low_mask(d)) != 0
     big_al = shl(big_sig, G)
     sub = big_sign != small_sign
-    mag = np.where(sub, big_al - small_al - sticky.astype(np.uint64), big_al + small_al)
+    with np.errstate(over="ignore"):   # NumPy scalars warn for the branch np.where drops
+        mag = np.where(sub, big_al - small_al - sticky.astype(np.uint64), big_al + small_al)
     lsb = np.where(big_sig == 0, 0, big_e - G)       # both zero: any exponent
 
     exact_zero = (mag == 0) & ~sticky

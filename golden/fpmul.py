@@ -9,7 +9,7 @@ import numpy as np
 from lpmac.config import MulConfig
 from lpmac.formats import FixedFormat
 
-from .bitops import U64, as_u64, chunked, from_signed, to_signed
+from .bitops import CHUNK, U64, as_u64, chunked, from_signed, to_signed
 from .raw import unpack
 from .rounding import round_pack, round_shift
 
@@ -34,7 +34,7 @@ def fp_mul(a_bits, b_bits, cfg: MulConfig) -> np.ndarray:
         index = index | (np.asarray(b_bits).astype(np.intp) & mask)   # broadcasts (no in-place |=)
         return _product_table(cfg).take(index)
     if _fraction_table_applies(cfg):
-        return chunked(_fp_mul_normal_fast, (a_bits, b_bits), cfg)
+        return _fp_mul_by_fraction_table(a_bits, b_bits, cfg)
     return chunked(_fp_mul, (a_bits, b_bits), cfg)
 
 
@@ -45,43 +45,101 @@ def _fraction_table_applies(cfg: MulConfig) -> bool:
 
 @lru_cache(maxsize=16)
 def _fraction_table(cfg: MulConfig) -> np.ndarray:
-    """Bits of 1.fa * 1.fb (both exponent fields = bias) for every fraction pair (fa, fb)."""
+    """Bits of 1.fa * 1.fb (both exponent fields = bias) for every fraction pair (fa, fb),
+    in the narrowest signed integer type that holds them (int16 for fp16: a 2 MB table)."""
     f = cfg.in_format
     every = np.arange(1 << (2 * f.m), dtype=np.uint64)
     one = U64(f.bias << f.m)
-    return _fp_mul(one | (every >> U64(f.m)), one | (every & U64((1 << f.m) - 1)), cfg).view(np.int64)
+    bits = _fp_mul(one | (every >> U64(f.m)), one | (every & U64((1 << f.m) - 1)), cfg)
+    return bits.astype(np.int16 if f.width <= 16 else np.int32)
 
 
-def _fp_mul_normal_fast(a_bits, b_bits, cfg: MulConfig) -> np.ndarray:
-    """Normal x normal: the table's product moved by the exponents (rounding to m+1 bits
-    does not depend on them) when the result is normal; a signed zero when it lies below
-    half the smallest subnormal (or flushes), inf when an IEEE result overflows. Subnormal
-    and special inputs and results near the subnormal range go through `_fp_mul`."""
-    f = cfg.in_format
-    m, top = f.m, f.exp_all_ones
+def _fp_mul_by_fraction_table(a_bits, b_bits, cfg: MulConfig) -> np.ndarray:
+    """Three passes, each over every element it concerns at once (small per-chunk subsets
+    would cost more in NumPy call overhead than in arithmetic): `_normal_products` for all,
+    `_other_products` for those whose inputs or result are not normal, `_fp_mul` for what
+    is left (subnormal inputs, the other specials policies' top binade)."""
     a, b = np.broadcast_arrays(as_u64(a_bits), as_u64(b_bits))
     shape, a, b = a.shape, a.ravel(), b.ravel()
-    a64, b64 = a.view(np.int64), b.view(np.int64)          # bit patterns < 2^63: free views
+    out, ok = _chunked_with_flag(_normal_products, a, b, cfg)
+    rest = np.flatnonzero(~ok)
+    if rest.size:
+        ra, rb = a[rest], b[rest]
+        r_out, r_done = _chunked_with_flag(_other_products, ra, rb, cfg)
+        slow = np.flatnonzero(~r_done)
+        if slow.size:
+            r_out[slow] = chunked(_fp_mul, (ra[slow], rb[slow]), cfg).astype(np.int32)
+        out[rest] = r_out
+    return out.astype(np.uint64).reshape(shape)
+
+
+def _chunked_with_flag(fn, a, b, cfg):
+    out, flag = np.empty(a.size, np.int32), np.empty(a.size, bool)
+    for i in range(0, a.size, CHUNK):
+        out[i:i + CHUNK], flag[i:i + CHUNK] = fn(a[i:i + CHUNK], b[i:i + CHUNK], cfg)
+    return out, flag
+
+
+def _fields(a, b, cfg: MulConfig):
+    f = cfg.in_format
+    m, top = f.m, f.exp_all_ones
+    a32, b32 = a.astype(np.int32), b.astype(np.int32)       # width <= 2 + 8 + 10 bits here
     frac = (1 << m) - 1
-    ea, eb = (a64 >> m) & top, (b64 >> m) & top
-    entry = _fraction_table(cfg).take(((a64 & frac) << m) | (b64 & frac))
-    field = (entry >> m) + ea + eb - 2 * f.bias           # after rounding
-    sign = (a64 ^ b64) & (1 << (f.width - 1))
-    normal = ((field - 1).view(np.uint64) < top - 1)       # 1 <= field < top
+    fa, fb = a32 & frac, b32 & frac
+    ea, eb = (a32 >> m) & top, (b32 >> m) & top
+    entry = _fraction_table(cfg).take((fa << m) | fb)
+    field = (entry >> m) + (ea + eb - 2 * f.bias)          # after rounding
+    sign = (a32 ^ b32) & (1 << (f.width - 1))
+    inputs_normal = ((ea - 1).view(np.uint32) < top - 1) & ((eb - 1).view(np.uint32) < top - 1)
+    return fa, fb, ea, eb, entry, field, sign, inputs_normal
+
+
+def _normal_products(a, b, cfg: MulConfig):
+    """Normal x normal with a normal result: the table's product moved by the exponents
+    (rounding to m+1 bits does not depend on them). Returns (bits, done)."""
+    m, top = cfg.in_format.m, cfg.in_format.exp_all_ones
+    _, _, _, _, entry, field, sign, inputs_normal = _fields(a, b, cfg)
+    done = inputs_normal & ((field - 1).view(np.uint32) < top - 1)   # 1 <= field < top
+    return sign | (field << m) | (entry & ((1 << m) - 1)), done
+
+
+def _other_products(a, b, cfg: MulConfig):
+    """A signed zero below half the smallest subnormal (or when it flushes), inf when an IEEE
+    result overflows, a subnormal result rounded from the exact significand product, IEEE
+    NaN / inf / zero inputs. Returns (bits, done); subnormal inputs are not done."""
+    f = cfg.in_format
+    m, top, ieee = f.m, f.exp_all_ones, f.specials == "ieee"
+    fa, fb, ea, eb, _, field, sign, inputs_normal = _fields(a, b, cfg)
     # rounded magnitude < 2^(field - bias + 1): at field <= -(m+1) below half the smallest subnormal
     zero = field <= (0 if cfg.sub_out == "flush" else -(m + 1))
-    out = np.where(normal, sign | (field << m) | (entry & frac), sign)
-    fast = normal | zero
-    if f.specials == "ieee":                               # the all-ones field is inf, whatever the fraction
-        over = field >= top
-        out = np.where(over, sign | (top << m), out)
-        fast |= over
-    fast &= ((ea - 1).view(np.uint64) < top - 1) & ((eb - 1).view(np.uint64) < top - 1)
-    out = out.view(np.uint64)
-    slow = np.flatnonzero(~fast)
-    if slow.size:
-        out[slow] = _fp_mul(a[slow], b[slow], cfg)
-    return out.reshape(shape)
+    out = sign.copy()
+    done = inputs_normal & zero
+    if ieee:                                               # the all-ones field is inf, whatever the fraction
+        over = inputs_normal & (field >= top)
+        out[over] |= top << m
+        done |= over
+    if cfg.sub_out == "ieee":
+        # A subnormal result (-m <= field <= 0: the exact value is below 2^emin): the exact
+        # product P = (2^m+fa)(2^m+fb) is P * 2^-k smallest subnormals with
+        # k = bias + m + 1 - ea - eb >= m + 1; round that to nearest, ties to even.
+        sub = np.flatnonzero(inputs_normal & ~zero & (field <= 0))
+        big_p = ((fa[sub] | (1 << m)) * (fb[sub] | (1 << m))).astype(np.int64)
+        k = (f.bias + m + 1) - (ea[sub] + eb[sub]).astype(np.int64)
+        q = big_p >> k
+        half = np.int64(1) << (k - 1)
+        low = big_p & ((half << 1) - 1)                    # the bits shifted out
+        q += (low > half) | ((low == half) & ((q & 1) == 1))
+        out[sub] |= q.astype(np.int32)                     # q = 2^m encodes the smallest normal
+        done[sub] = True
+    if ieee:
+        flushed = cfg.sub_in == "flush"                    # a subnormal input reads as zero
+        a_zero, b_zero = (ea == 0) & ((fa == 0) | flushed), (eb == 0) & ((fb == 0) | flushed)
+        a_inf, b_inf = (ea == top) & (fa == 0), (eb == top) & (fb == 0)
+        nan = ((ea == top) & (fa != 0)) | ((eb == top) & (fb != 0)) | (a_inf & b_zero) | (a_zero & b_inf)
+        inf = ~nan & (a_inf | b_inf)
+        out = np.where(nan, (top << m) | (1 << (m - 1)), np.where(inf, sign | (top << m), out))
+        done |= nan | inf | a_zero | b_zero                # a zero input: out is the signed zero
+    return out, done
 
 
 @lru_cache(maxsize=64)

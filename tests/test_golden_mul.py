@@ -104,6 +104,20 @@ def test_cfg1_fp16_vs_numpy():
     assert_bits(got, exp, F, a, b, in_fmts=[F, F], what="fp16 CFG-1 vs NumPy")
 
 
+@pytest.mark.slow
+def test_cfg1_fp16_exhaustive_vs_numpy():
+    """All 2^32 fp16 pairs, 64 values of a against every b at a time (about 5 minutes)."""
+    F = RF.make(5, 10)
+    cfg = MulConfig.preset("fp16", 1)
+    every = np.arange(1 << 16, dtype=np.uint64)
+    rows = 64
+    b = np.tile(every, rows)
+    for first in range(0, 1 << 16, rows):
+        a = np.repeat(every[first:first + rows], 1 << 16)
+        assert_bits(golden.fp_mul(a, b, cfg), numpy_product(a, b, np.float16, np.uint16), F, a, b,
+                    in_fmts=[F, F], what=f"fp16 CFG-1 vs NumPy, a in [{first:#06x}, {first + rows:#06x})")
+
+
 def test_fp16_tie_and_boundary_literals():
     """A few hand-checked products (exact ties, overflow and underflow boundaries)."""
     cfg = MulConfig.preset("fp16", 1)
