@@ -106,7 +106,7 @@ def test_cfg1_fp16_vs_numpy():
 
 @pytest.mark.slow
 def test_cfg1_fp16_exhaustive_vs_numpy():
-    """All 2^32 fp16 pairs, 64 values of a against every b at a time (about 5 minutes)."""
+    """All 2^32 fp16 pairs, 64 values of a against every b at a time (5-10 minutes)."""
     F = RF.make(5, 10)
     cfg = MulConfig.preset("fp16", 1)
     every = np.arange(1 << 16, dtype=np.uint64)
