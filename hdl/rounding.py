@@ -224,8 +224,15 @@ class RoundPack(wiring.Component):
             underflow = (eb < 0) | ((eb == 0) & ~packed[mb])       # rounded exponent field <= 0
         else:
             underflow = Const(0, 1)
-        max_mag = f.max_field << mb | f.max_frac
-        overflow = (packed > max_mag)
+        # packed > max finite, spelled out for the three specials policies (no comparator):
+        # ieee stops below the all-ones field, inf_only at its all-ones fraction, finite at the carry.
+        carry, field_ones, frac_ones = packed[e + mb], packed[mb:e + mb].all(), packed[:mb].all()
+        if f.specials == "ieee":
+            overflow = carry | field_ones
+        elif f.specials == "inf_only":
+            overflow = carry | (field_ones & frac_ones)
+        else:
+            overflow = carry
         if eb_hi > f.exp_all_ones:
             overflow = overflow | (eb > f.exp_all_ones)
         sign = self.sign

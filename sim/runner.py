@@ -140,6 +140,11 @@ def _tool_id(simulator: str) -> str:
             f"CXXFLAGS={os.environ.get('CXXFLAGS', '')}")
 
 
+def _cocotb_libs() -> str:
+    from cocotb_tools.config import libs_dir
+    return str(Path(libs_dir).resolve())
+
+
 def _hash(*parts: str) -> str:
     h = hashlib.sha256()
     for part in (HARNESS_VERSION, *parts):
@@ -171,15 +176,20 @@ def _log_tail(log: Path) -> str:
     return "\n".join(lines[-_LOG_TAIL_LINES:])
 
 
+def build_key(source: str, toplevel: str, simulator: str) -> str:
+    """Cache key of a build. The Verilator binary links cocotb's VPI library by absolute path
+    (its RUNPATH), so cocotb's version and where it is installed are part of it: a build made
+    from another virtualenv would not start once that one is gone."""
+    return _hash(simulator, _tool_id(simulator), cocotb.__version__, _cocotb_libs(), toplevel, source)
+
+
 def build(source: str, toplevel: str, simulator: str | None = None) -> Build:
     """Compile Verilog `source` (one text) with `toplevel` as root, or reuse the cached build."""
     simulator = pick_simulator(simulator)
     start = time.perf_counter()
     root = cache_dir()
     root.mkdir(parents=True, exist_ok=True)
-    # The Verilator binary links cocotb's VPI library, so cocotb's version is part of the key.
-    key = _hash(simulator, _tool_id(simulator), cocotb.__version__, toplevel, source)
-    final = root / f"{toplevel}-{simulator}-{key}"
+    final = root / f"{toplevel}-{simulator}-{build_key(source, toplevel, simulator)}"
     with open(root / f"{final.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         cached = final.is_dir()

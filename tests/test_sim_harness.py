@@ -154,3 +154,13 @@ def test_port_mistakes_are_caught_before_building(inputs, outputs, clocked, mess
 def test_verilog_is_byte_identical_across_conversions():
     assert to_verilog(Mul8(), "mul8") == to_verilog(Mul8(), "mul8")
     assert to_verilog(Acc16(), "acc16") == to_verilog(Acc16(), "acc16")
+
+
+def test_build_key_follows_cocotb_install(monkeypatch):
+    """A Verilator build links cocotb's libraries by absolute path: one made from another
+    virtualenv must not be reused."""
+    from lpmac.sim import runner
+    key = runner.build_key("module m; endmodule\n", "m", "verilator")
+    assert runner.build_key("module m; endmodule\n", "m", "verilator") == key
+    monkeypatch.setattr(runner, "_cocotb_libs", lambda: "/elsewhere/.venv/lib/python3.11/site-packages/cocotb/libs")
+    assert runner.build_key("module m; endmodule\n", "m", "verilator") != key
