@@ -27,6 +27,7 @@ __all__ = ["MacArray"]
 class MacArray(wiring.Component):
     def __init__(self, rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
         if rows < 1 or cols < 1:
+            self._MustUse__silence = True   # refused, so never elaborated: no "unused" warning later
             raise ValueError(f"a MAC array needs rows >= 1 and cols >= 1, got {rows} x {cols}")
         self.rows, self.cols, self.cfg, self.use_dsp = rows, cols, cfg, use_dsp
         w_in, w_acc = cfg.mul.in_format.width, cfg.acc.fmt.width
