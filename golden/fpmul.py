@@ -57,8 +57,9 @@ def _fraction_table(cfg: MulConfig) -> np.ndarray:
 def _fp_mul_by_fraction_table(a_bits, b_bits, cfg: MulConfig) -> np.ndarray:
     """Three passes, each over every element it concerns at once (small per-chunk subsets
     would cost more in NumPy call overhead than in arithmetic): `_normal_products` for all,
-    `_other_products` for those whose inputs or result are not normal, `_fp_mul` for what
-    is left (subnormal inputs, the other specials policies' top binade)."""
+    `_other_products` for those whose inputs or result are not normal, `_fp_mul` (unpack and
+    `round_pack`) for what is left: subnormal inputs and results, the other specials
+    policies' top binade."""
     a, b = np.broadcast_arrays(as_u64(a_bits), as_u64(b_bits))
     shape, a, b = a.shape, a.ravel(), b.ravel()
     out, ok = _chunked_with_flag(_normal_products, a, b, cfg)
@@ -105,8 +106,8 @@ def _normal_products(a, b, cfg: MulConfig):
 
 def _other_products(a, b, cfg: MulConfig):
     """A signed zero below half the smallest subnormal (or when it flushes), inf when an IEEE
-    result overflows, a subnormal result rounded from the exact significand product, IEEE
-    NaN / inf / zero inputs. Returns (bits, done); subnormal inputs are not done."""
+    result overflows, IEEE NaN / inf / zero inputs. Returns (bits, done); subnormal inputs
+    and subnormal results are not done: they go through the one rounding, `round_pack`."""
     f = cfg.in_format
     m, top, ieee = f.m, f.exp_all_ones, f.specials == "ieee"
     fa, fb, ea, eb, _, field, sign, inputs_normal = _fields(a, b, cfg)
@@ -118,20 +119,6 @@ def _other_products(a, b, cfg: MulConfig):
         over = inputs_normal & (field >= top)
         out[over] |= top << m
         done |= over
-    if cfg.sub_out == "ieee":
-        # A subnormal result (-m <= field <= 0: the exact value is below 2^emin): the exact
-        # product P = (2^m+fa)(2^m+fb) is P * 2^-k smallest subnormals with
-        # k = bias + m + 1 - ea - eb >= m + 1; round that to nearest, ties to even.
-        sub = np.flatnonzero(inputs_normal & ~zero & (field <= 0))
-        big_p = ((fa[sub] | (1 << m)) * (fb[sub] | (1 << m))).astype(np.int64)
-        k = (f.bias + m + 1) - (ea[sub] + eb[sub]).astype(np.int64)
-        q = big_p >> k
-        half = np.int64(1) << (k - 1)
-        low = big_p & ((half << 1) - 1)                    # the bits shifted out
-        q += (low > half) | ((low == half) & ((q & 1) == 1))
-        out[sub] |= q.astype(np.int32)                     # q = 2^m encodes the smallest normal
-        done[sub] = True
-    if ieee:
         flushed = cfg.sub_in == "flush"                    # a subnormal input reads as zero
         a_zero, b_zero = (ea == 0) & ((fa == 0) | flushed), (eb == 0) & ((fb == 0) | flushed)
         a_inf, b_inf = (ea == top) & (fa == 0), (eb == top) & (fb == 0)
