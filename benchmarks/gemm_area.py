@@ -20,7 +20,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from lpmac.config import GemmConfig, MacConfig
 from lpmac.hdl.accum import Mac
-from lpmac.hdl.gemm import BfpGemmArray, ColumnAccumulator, OperandFeed, ProcessingElement, gemm_acc_width
+from lpmac.hdl.gemm import (
+    BfpGemmArray,
+    ColumnAccumulator,
+    OperandFeed,
+    ProcessingElement,
+    gemm_acc_width,
+)
 from lpmac.hdl.generate import Unit, to_verilog
 from lpmac.hdl.mac_array import MacArray
 from lpmac.synth.flow import SynthError
@@ -36,19 +42,57 @@ def designs():
     both, one = (True, False), (True,)
     mac16, mac16_32 = MacConfig.parse("fp16:cfg1+fp16"), MacConfig.parse("fp16:cfg1+fp32")
     return [
-        ("pe", f"HBFP PE: {GEMM.m}x{GEMM.m}-bit multiply, {ACC_W}-bit accumulator",
-         lambda d: ProcessingElement(GEMM.m, ACC_W, use_dsp=d), R * C, both),
-        ("colacc", f"HBFP column accumulator: BFP->fp32 + fp32 add, {R}-entry ring",
-         lambda d: ColumnAccumulator(GEMM, R, ACC_W), C, one),
-        ("feed_b", f"HBFP operand feed B: FloatToBfp of {GEMM.T} fp32 + {C} lanes",
-         lambda d: OperandFeed(GEMM.in_fmt, GEMM.bfp, C), 1, one),
-        ("feed_a", f"HBFP operand feed A: FloatToBfp of {GEMM.T} fp32 + {R} lanes",
-         lambda d: OperandFeed(GEMM.in_fmt, GEMM.bfp, R, tag_bits=2), 1, one),
+        (
+            "pe",
+            f"HBFP PE: {GEMM.m}x{GEMM.m}-bit multiply, {ACC_W}-bit accumulator",
+            lambda d: ProcessingElement(GEMM.m, ACC_W, use_dsp=d),
+            R * C,
+            both,
+        ),
+        (
+            "colacc",
+            f"HBFP column accumulator: BFP->fp32 + fp32 add, {R}-entry ring",
+            lambda d: ColumnAccumulator(GEMM, R, ACC_W),
+            C,
+            one,
+        ),
+        (
+            "feed_b",
+            f"HBFP operand feed B: FloatToBfp of {GEMM.T} fp32 + {C} lanes",
+            lambda d: OperandFeed(GEMM.in_fmt, GEMM.bfp, C),
+            1,
+            one,
+        ),
+        (
+            "feed_a",
+            f"HBFP operand feed A: FloatToBfp of {GEMM.T} fp32 + {R} lanes",
+            lambda d: OperandFeed(GEMM.in_fmt, GEMM.bfp, R, tag_bits=2),
+            1,
+            one,
+        ),
         ("mac16", "MAC fp16:cfg1+fp16", lambda d: Mac(mac16, use_dsp=d), R * C, both),
         ("mac16_32", "MAC fp16:cfg1+fp32", lambda d: Mac(mac16_32, use_dsp=d), R * C, both),
-        ("hbfp", f"{R}x{C} HBFP array {GEMM} (fp32 in/out)", lambda d: BfpGemmArray(R, C, GEMM, use_dsp=d), 1, both),
-        ("array16", f"{R}x{C} MAC array fp16:cfg1+fp16", lambda d: MacArray(R, C, mac16, use_dsp=d), 1, both),
-        ("array16_32", f"{R}x{C} MAC array fp16:cfg1+fp32", lambda d: MacArray(R, C, mac16_32, use_dsp=d), 1, both),
+        (
+            "hbfp",
+            f"{R}x{C} HBFP array {GEMM} (fp32 in/out)",
+            lambda d: BfpGemmArray(R, C, GEMM, use_dsp=d),
+            1,
+            both,
+        ),
+        (
+            "array16",
+            f"{R}x{C} MAC array fp16:cfg1+fp16",
+            lambda d: MacArray(R, C, mac16, use_dsp=d),
+            1,
+            both,
+        ),
+        (
+            "array16_32",
+            f"{R}x{C} MAC array fp16:cfg1+fp32",
+            lambda d: MacArray(R, C, mac16_32, use_dsp=d),
+            1,
+            both,
+        ),
     ]
 
 
@@ -65,14 +109,24 @@ def main() -> None:
             continue
         # With DSPs forbidden the generators also build their multipliers from LUTs
         # (lpmac.hdl.multiply), as `lpmac synth --no-dsp` does.
-        jobs += [(name, what, count, use_dsp, to_verilog(Unit(name, make(use_dsp), f"area_{name}", what, 1)))
-                 for use_dsp in variants]
+        jobs += [
+            (
+                name,
+                what,
+                count,
+                use_dsp,
+                to_verilog(Unit(name, make(use_dsp), f"area_{name}", what, 1)),
+            )
+            for use_dsp in variants
+        ]
 
     def run(job):
         name, what, count, use_dsp, text = job
         start = time.monotonic()
         try:
-            res = cached_synthesize(text, f"area_{name}", target=args.target, unit=name, config=what, use_dsp=use_dsp)
+            res = cached_synthesize(
+                text, f"area_{name}", target=args.target, unit=name, config=what, use_dsp=use_dsp
+            )
         except SynthError as err:  # report it and go on with the other designs
             res = {"error": str(err).strip().splitlines()[-1]}
         return job, res, time.monotonic() - start
@@ -83,11 +137,16 @@ def main() -> None:
         for fut in as_completed([pool.submit(run, job) for job in jobs]):
             (name, what, count, use_dsp, _), res, secs = fut.result()
             if "error" in res:
-                print(f"| {what} | {'yes' if use_dsp else 'no'} | {count} | failed: {res['error']} |||| {secs:.0f} |",
-                      flush=True)
+                print(
+                    f"| {what} | {'yes' if use_dsp else 'no'} | {count} | failed: {res['error']} |||| {secs:.0f} |",
+                    flush=True,
+                )
                 continue
-            print(f"| {what} | {'yes' if use_dsp else 'no'} | {count} | {res['luts']:,} | {res['ffs']:,} | {res['dsps']} "
-                  f"| {res['carry']} | {secs:.0f} |", flush=True)
+            print(
+                f"| {what} | {'yes' if use_dsp else 'no'} | {count} | {res['luts']:,} | {res['ffs']:,} | {res['dsps']} "
+                f"| {res['carry']} | {secs:.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

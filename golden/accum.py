@@ -26,7 +26,9 @@ from .rounding import round_pack
 from .xorshift import xorshift32
 
 
-def fp_add(acc_bits, x_bits, cfg: AccConfig, x_fmt: FloatFormat | None = None, u=None) -> np.ndarray:
+def fp_add(
+    acc_bits, x_bits, cfg: AccConfig, x_fmt: FloatFormat | None = None, u=None
+) -> np.ndarray:
     """One accumulator step: round(acc + x) into cfg.fmt with cfg.rounding and cfg.sub_out.
 
     `x_fmt` is the input's format (default: the accumulator's); both operands' subnormals
@@ -68,27 +70,45 @@ def _fp_add(acc_bits, x_bits, cfg: AccConfig, x_fmt: FloatFormat, u=None) -> np.
 
     a_sig, a_e = operand(a, fmt)
     x_sig, x_e = operand(x, x_fmt)
-    a_sig, a_e, x_sig, x_e, a_sign, x_sign = np.broadcast_arrays(a_sig, a_e, x_sig, x_e, a.sign, x.sign)
-    a_big = (a_e > x_e) | ((a_e == x_e) & (a_sig >= x_sig))          # |acc| >= |x|
-    big_sig, big_e, big_sign = (np.where(a_big, p, q) for p, q in ((a_sig, x_sig), (a_e, x_e), (a_sign, x_sign)))
-    small_sig, small_e, small_sign = (np.where(a_big, q, p) for p, q in ((a_sig, x_sig), (a_e, x_e), (a_sign, x_sign)))
+    a_sig, a_e, x_sig, x_e, a_sign, x_sign = np.broadcast_arrays(
+        a_sig, a_e, x_sig, x_e, a.sign, x.sign
+    )
+    a_big = (a_e > x_e) | ((a_e == x_e) & (a_sig >= x_sig))  # |acc| >= |x|
+    big_sig, big_e, big_sign = (
+        np.where(a_big, p, q) for p, q in ((a_sig, x_sig), (a_e, x_e), (a_sign, x_sign))
+    )
+    small_sig, small_e, small_sign = (
+        np.where(a_big, q, p) for p, q in ((a_sig, x_sig), (a_e, x_e), (a_sign, x_sign))
+    )
 
     # Align the smaller operand to the bigger one's LSB, G bits further down.
-    d = np.minimum(big_e - small_e, S + G + 1)      # a zero operand (huge d) shifts out entirely
+    d = np.minimum(big_e - small_e, S + G + 1)  # a zero operand (huge d) shifts out entirely
     small_w = shl(small_sig, G)
     small_al, sticky = shr(small_w, d), (small_w & low_mask(d)) != 0
     big_al = shl(big_sig, G)
     sub = big_sign != small_sign
-    with np.errstate(over="ignore"):   # NumPy scalars warn for the branch np.where drops
+    with np.errstate(over="ignore"):  # NumPy scalars warn for the branch np.where drops
         mag = np.where(sub, big_al - small_al - sticky.astype(np.uint64), big_al + small_al)
-    lsb = np.where(big_sig == 0, 0, big_e - G)       # both zero: any exponent
+    lsb = np.where(big_sig == 0, 0, big_e - G)  # both zero: any exponent
 
     exact_zero = (mag == 0) & ~sticky
-    zero_sign = a.zero & x.zero & a.sign & x.sign    # -0 + -0 = -0, every other exact zero is +0
+    zero_sign = a.zero & x.zero & a.sign & x.sign  # -0 + -0 = -0, every other exact zero is +0
     sign = np.where(exact_zero, zero_sign, big_sign)
     sign = np.where(inf, inf_sign, np.where(nan, False, sign))
-    return round_pack(sign, mag, lsb, fmt, cfg.rounding, cfg.sub_out, sticky=sticky,
-                      zero=exact_zero, inf=inf, nan=nan, u=u, r=r_bits)
+    return round_pack(
+        sign,
+        mag,
+        lsb,
+        fmt,
+        cfg.rounding,
+        cfg.sub_out,
+        sticky=sticky,
+        zero=exact_zero,
+        inf=inf,
+        nan=nan,
+        u=u,
+        r=r_bits,
+    )
 
 
 def fixed_add(acc_bits, x_bits, fmt: FixedFormat) -> np.ndarray:
@@ -97,8 +117,15 @@ def fixed_add(acc_bits, x_bits, fmt: FixedFormat) -> np.ndarray:
     return from_signed(np.clip(total, fmt.min_int, fmt.max_int), fmt.width)
 
 
-def accumulate(xs, cfg: AccConfig, x_fmt: FloatFormat | None = None, *, valid=None, clear=None,
-               history: bool = False) -> np.ndarray:
+def accumulate(
+    xs,
+    cfg: AccConfig,
+    x_fmt: FloatFormat | None = None,
+    *,
+    valid=None,
+    clear=None,
+    history: bool = False,
+) -> np.ndarray:
     """Fold `xs` along axis 0 exactly as the hardware accumulator does, from +0.
 
     Other axes are independent lanes (one accumulator each, all with the same seed).
@@ -108,8 +135,16 @@ def accumulate(xs, cfg: AccConfig, x_fmt: FloatFormat | None = None, *, valid=No
     with `history=True` the state after every step (shape of xs)."""
     xs = np.asarray(xs, dtype=np.uint64)
     steps = xs.shape[0]
-    valid = np.ones(xs.shape, bool) if valid is None else np.broadcast_to(np.asarray(valid, bool), xs.shape)
-    clear = np.zeros(xs.shape, bool) if clear is None else np.broadcast_to(np.asarray(clear, bool), xs.shape)
+    valid = (
+        np.ones(xs.shape, bool)
+        if valid is None
+        else np.broadcast_to(np.asarray(valid, bool), xs.shape)
+    )
+    clear = (
+        np.zeros(xs.shape, bool)
+        if clear is None
+        else np.broadcast_to(np.asarray(clear, bool), xs.shape)
+    )
     acc = np.zeros(xs.shape[1:], dtype=np.uint64)
     out = np.empty_like(xs) if history else None
     sr = not cfg.is_fixed and cfg.rounding == "sr"
@@ -133,8 +168,8 @@ def accumulate(xs, cfg: AccConfig, x_fmt: FloatFormat | None = None, *, valid=No
 
 
 class MacResult(NamedTuple):
-    acc: np.ndarray       # accumulator bit patterns
-    invalid: np.ndarray   # sticky float->fixed invalid flag (always False for a float accumulator)
+    acc: np.ndarray  # accumulator bit patterns
+    invalid: np.ndarray  # sticky float->fixed invalid flag (always False for a float accumulator)
 
 
 def mac(as_, bs, cfg: MacConfig, *, valid=None, clear=None, history: bool = False) -> MacResult:
@@ -143,10 +178,20 @@ def mac(as_, bs, cfg: MacConfig, *, valid=None, clear=None, history: bool = Fals
     prods = fp_mul(as_, bs, cfg.mul)
     if cfg.acc.is_fixed:
         xs, bad = to_fixed(prods, cfg.mul.out_format, cfg.acc.fmt, cfg.acc.rounding)
-        steps = np.ones(bad.shape, bool) if valid is None else np.broadcast_to(np.asarray(valid, bool), bad.shape)
-        resets = np.zeros(bad.shape, bool) if clear is None else np.broadcast_to(np.asarray(clear, bool), bad.shape)
+        steps = (
+            np.ones(bad.shape, bool)
+            if valid is None
+            else np.broadcast_to(np.asarray(valid, bool), bad.shape)
+        )
+        resets = (
+            np.zeros(bad.shape, bool)
+            if clear is None
+            else np.broadcast_to(np.asarray(clear, bool), bad.shape)
+        )
         invalid = _sticky_flag(bad & steps, resets, history)
-        return MacResult(accumulate(xs, cfg.acc, valid=valid, clear=clear, history=history), invalid)
+        return MacResult(
+            accumulate(xs, cfg.acc, valid=valid, clear=clear, history=history), invalid
+        )
     acc = accumulate(prods, cfg.acc, cfg.mul.out_format, valid=valid, clear=clear, history=history)
     return MacResult(acc, np.zeros(acc.shape, bool))
 

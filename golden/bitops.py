@@ -57,7 +57,7 @@ def from_signed(values: np.ndarray, width: int) -> np.ndarray:
     return np.asarray(values, dtype=np.int64).astype(np.uint64) & U64((1 << width) - 1)
 
 
-CHUNK = 1 << 14   # elements per step of an elementwise op: keeps the temporaries in cache
+CHUNK = 1 << 14  # elements per step of an elementwise op: keeps the temporaries in cache
 
 
 def chunked(fn, arrays: tuple, *args, **kwargs) -> np.ndarray:
@@ -71,5 +71,5 @@ def chunked(fn, arrays: tuple, *args, **kwargs) -> np.ndarray:
     out = np.empty(flat[0].shape, first.dtype)
     out[:CHUNK] = first
     for i in range(CHUNK, flat[0].size, CHUNK):
-        out[i:i + CHUNK] = fn(*(x[i:i + CHUNK] for x in flat), *args, **kwargs)
+        out[i : i + CHUNK] = fn(*(x[i : i + CHUNK] for x in flat), *args, **kwargs)
     return out.reshape(shape)

@@ -15,26 +15,54 @@ from .rounding import round_pack, round_shift
 from .xorshift import lane_seed, random_bits
 
 
-def convert(bits, src: FloatFormat, dst: FloatFormat, mode: str = "rne", sub_out: str = "ieee", *,
-            saturate: bool = False, sub_in: str = "ieee", u=None, r: int = 0) -> np.ndarray:
+def convert(
+    bits,
+    src: FloatFormat,
+    dst: FloatFormat,
+    mode: str = "rne",
+    sub_out: str = "ieee",
+    *,
+    saturate: bool = False,
+    sub_in: str = "ieee",
+    u=None,
+    r: int = 0,
+) -> np.ndarray:
     """Float -> float: the exact value rounded into `dst`; NaN -> NaN (or +inf / +max where
     `dst` has no NaN); `saturate` maps overflow and inf to max finite."""
     x = unpack(bits, src, sub_in)
     sign = x.sign & ~x.nan
-    return round_pack(sign, x.sig, x.exp, dst, mode, sub_out, zero=x.zero, inf=x.inf, nan=x.nan,
-                      u=u, r=r, saturate=saturate)
+    return round_pack(
+        sign,
+        x.sig,
+        x.exp,
+        dst,
+        mode,
+        sub_out,
+        zero=x.zero,
+        inf=x.inf,
+        nan=x.nan,
+        u=u,
+        r=r,
+        saturate=saturate,
+    )
 
 
 def to_float(bits, fmt: FloatFormat | FixedFormat, sub_in: str = "ieee") -> np.ndarray:
     """Bit patterns -> float64 values (exact for every supported format); `sub_in` is how
     float subnormals read (SPEC §1)."""
     if isinstance(fmt, FixedFormat):
-        return to_signed(bits, fmt.width).astype(np.float64) * 2.0 ** -fmt.f
+        return to_signed(bits, fmt.width).astype(np.float64) * 2.0**-fmt.f
     return convert(bits, fmt, FP64, sub_in=sub_in).view(np.float64)
 
 
-def from_float(values, fmt: FloatFormat | FixedFormat, mode: str = "rne", sub_out: str = "ieee", *,
-               saturate: bool = False) -> np.ndarray:
+def from_float(
+    values,
+    fmt: FloatFormat | FixedFormat,
+    mode: str = "rne",
+    sub_out: str = "ieee",
+    *,
+    saturate: bool = False,
+) -> np.ndarray:
     """float64 values -> bit patterns of `fmt` (one rounding, `mode`)."""
     b = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
     if isinstance(fmt, FixedFormat):
@@ -55,19 +83,25 @@ def to_fixed(bits, src: FloatFormat, dst: FixedFormat, mode: str = "rne", sub_in
     return from_signed(val, dst.width), x.nan
 
 
-def from_fixed(bits, src: FixedFormat, dst: FloatFormat, mode: str = "rne", sub_out: str = "ieee") -> np.ndarray:
+def from_fixed(
+    bits, src: FixedFormat, dst: FloatFormat, mode: str = "rne", sub_out: str = "ieee"
+) -> np.ndarray:
     """Qi.f -> float: the exact value rounded per SPEC §1; zero is +0."""
     v = to_signed(bits, src.width)
-    return round_pack(v < 0, np.abs(v).astype(np.uint64), np.full(v.shape, -src.f), dst, mode, sub_out)
+    return round_pack(
+        v < 0, np.abs(v).astype(np.uint64), np.full(v.shape, -src.f), dst, mode, sub_out
+    )
 
 
 class BfpBlocks(NamedTuple):
-    exp: np.ndarray       # int64 shared exponent E per block, shape (..., blocks)
-    man: np.ndarray       # int64 elements k, shape (..., blocks, T)
-    special: np.ndarray   # bool: the block held an inf or NaN, shape (..., blocks)
+    exp: np.ndarray  # int64 shared exponent E per block, shape (..., blocks)
+    man: np.ndarray  # int64 elements k, shape (..., blocks, T)
+    special: np.ndarray  # bool: the block held an inf or NaN, shape (..., blocks)
 
 
-def bfp_random_bits(blocks_shape: tuple, T: int, seed: int, r: int, lane_offset: int = 0) -> np.ndarray:
+def bfp_random_bits(
+    blocks_shape: tuple, T: int, seed: int, r: int, lane_offset: int = 0
+) -> np.ndarray:
     """u for a T-lane block converter: lane l owns a generator seeded lane_seed(seed, l +
     lane_offset); all lanes step once per block, blocks taken in C order of blocks_shape."""
     seeds = np.array([lane_seed(seed, lane_offset + lane) for lane in range(T)], dtype=np.uint32)
@@ -75,8 +109,17 @@ def bfp_random_bits(blocks_shape: tuple, T: int, seed: int, r: int, lane_offset:
     return random_bits(seeds, count, r).reshape(tuple(blocks_shape) + (T,))
 
 
-def to_bfp(bits, fmt: FloatFormat, bfp: BfpFormat, axis: int = -1, mode: str = "rne", *,
-           u=None, sr_bits: int = 8, seed: int = 1) -> BfpBlocks:
+def to_bfp(
+    bits,
+    fmt: FloatFormat,
+    bfp: BfpFormat,
+    axis: int = -1,
+    mode: str = "rne",
+    *,
+    u=None,
+    sr_bits: int = 8,
+    seed: int = 1,
+) -> BfpBlocks:
     """Float -> BFP blocks of bfp.T along `axis` (zero-padded at the end), SPEC §4.
 
     E is the largest effective exponent of the block (field - bias for normals, emin for
@@ -102,12 +145,15 @@ def to_bfp(bits, fmt: FloatFormat, bfp: BfpFormat, axis: int = -1, mode: str = "
     return BfpBlocks(E.astype(np.int64), k, special)
 
 
-def from_bfp(blocks: BfpBlocks, bfp: BfpFormat, dst: FloatFormat, mode: str = "rne",
-             sub_out: str = "ieee") -> np.ndarray:
+def from_bfp(
+    blocks: BfpBlocks, bfp: BfpFormat, dst: FloatFormat, mode: str = "rne", sub_out: str = "ieee"
+) -> np.ndarray:
     """BFP -> float per element: round(k * 2^(E-(m-2))); elements of a special block are NaN.
     Returns shape (..., blocks*T) (the padding included)."""
     k = blocks.man
     scale = np.broadcast_to((blocks.exp - (bfp.m - 2))[..., None], k.shape)
     nan = np.broadcast_to(blocks.special[..., None], k.shape)
-    out = round_pack(k < 0, np.abs(k).astype(np.uint64), scale, dst, mode, sub_out, zero=k == 0, nan=nan)
+    out = round_pack(
+        k < 0, np.abs(k).astype(np.uint64), scale, dst, mode, sub_out, zero=k == 0, nan=nan
+    )
     return out.reshape(k.shape[:-2] + (-1,))

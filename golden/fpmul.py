@@ -13,10 +13,9 @@ from .bitops import CHUNK, U64, as_u64, chunked, from_signed, to_signed
 from .raw import unpack
 from .rounding import round_pack, round_shift
 
-
-TABLE_MAX_WIDTH = 8   # input formats this narrow multiply through a table of all pairs
-FRACTION_TABLE_MAX_M = 10   # ... and rounding ones this narrow read normal products from a
-                            # table of all fraction pairs (2^20 entries for fp16)
+TABLE_MAX_WIDTH = 8  # input formats this narrow multiply through a table of all pairs
+FRACTION_TABLE_MAX_M = 10  # ... and rounding ones this narrow read normal products from a
+# table of all fraction pairs (2^20 entries for fp16)
 
 
 def fp_mul(a_bits, b_bits, cfg: MulConfig) -> np.ndarray:
@@ -31,7 +30,7 @@ def fp_mul(a_bits, b_bits, cfg: MulConfig) -> np.ndarray:
     if w <= TABLE_MAX_WIDTH:
         mask = (1 << w) - 1
         index = (np.asarray(a_bits).astype(np.intp) & mask) << w
-        index = index | (np.asarray(b_bits).astype(np.intp) & mask)   # broadcasts (no in-place |=)
+        index = index | (np.asarray(b_bits).astype(np.intp) & mask)  # broadcasts (no in-place |=)
         return _product_table(cfg).take(index)
     if _fraction_table_applies(cfg):
         return _fp_mul_by_fraction_table(a_bits, b_bits, cfg)
@@ -77,19 +76,19 @@ def _fp_mul_by_fraction_table(a_bits, b_bits, cfg: MulConfig) -> np.ndarray:
 def _chunked_with_flag(fn, a, b, cfg):
     out, flag = np.empty(a.size, np.int32), np.empty(a.size, bool)
     for i in range(0, a.size, CHUNK):
-        out[i:i + CHUNK], flag[i:i + CHUNK] = fn(a[i:i + CHUNK], b[i:i + CHUNK], cfg)
+        out[i : i + CHUNK], flag[i : i + CHUNK] = fn(a[i : i + CHUNK], b[i : i + CHUNK], cfg)
     return out, flag
 
 
 def _fields(a, b, cfg: MulConfig):
     f = cfg.in_format
     m, top = f.m, f.exp_all_ones
-    a32, b32 = a.astype(np.int32), b.astype(np.int32)       # width <= 2 + 8 + 10 bits here
+    a32, b32 = a.astype(np.int32), b.astype(np.int32)  # width <= 2 + 8 + 10 bits here
     frac = (1 << m) - 1
     fa, fb = a32 & frac, b32 & frac
     ea, eb = (a32 >> m) & top, (b32 >> m) & top
     entry = _fraction_table(cfg).take((fa << m) | fb)
-    field = (entry >> m) + (ea + eb - 2 * f.bias)          # after rounding
+    field = (entry >> m) + (ea + eb - 2 * f.bias)  # after rounding
     sign = (a32 ^ b32) & (1 << (f.width - 1))
     inputs_normal = ((ea - 1).view(np.uint32) < top - 1) & ((eb - 1).view(np.uint32) < top - 1)
     return fa, fb, ea, eb, entry, field, sign, inputs_normal
@@ -100,7 +99,7 @@ def _normal_products(a, b, cfg: MulConfig):
     (rounding to m+1 bits does not depend on them). Returns (bits, done)."""
     m, top = cfg.in_format.m, cfg.in_format.exp_all_ones
     _, _, _, _, entry, field, sign, inputs_normal = _fields(a, b, cfg)
-    done = inputs_normal & ((field - 1).view(np.uint32) < top - 1)   # 1 <= field < top
+    done = inputs_normal & ((field - 1).view(np.uint32) < top - 1)  # 1 <= field < top
     return sign | (field << m) | (entry & ((1 << m) - 1)), done
 
 
@@ -115,17 +114,22 @@ def _other_products(a, b, cfg: MulConfig):
     zero = field <= (0 if cfg.sub_out == "flush" else -(m + 1))
     out = sign.copy()
     done = inputs_normal & zero
-    if ieee:                                               # the all-ones field is inf, whatever the fraction
+    if ieee:  # the all-ones field is inf, whatever the fraction
         over = inputs_normal & (field >= top)
         out[over] |= top << m
         done |= over
-        flushed = cfg.sub_in == "flush"                    # a subnormal input reads as zero
+        flushed = cfg.sub_in == "flush"  # a subnormal input reads as zero
         a_zero, b_zero = (ea == 0) & ((fa == 0) | flushed), (eb == 0) & ((fb == 0) | flushed)
         a_inf, b_inf = (ea == top) & (fa == 0), (eb == top) & (fb == 0)
-        nan = ((ea == top) & (fa != 0)) | ((eb == top) & (fb != 0)) | (a_inf & b_zero) | (a_zero & b_inf)
+        nan = (
+            ((ea == top) & (fa != 0))
+            | ((eb == top) & (fb != 0))
+            | (a_inf & b_zero)
+            | (a_zero & b_inf)
+        )
         inf = ~nan & (a_inf | b_inf)
         out = np.where(nan, (top << m) | (1 << (m - 1)), np.where(inf, sign | (top << m), out))
-        done |= nan | inf | a_zero | b_zero                # a zero input: out is the signed zero
+        done |= nan | inf | a_zero | b_zero  # a zero input: out is the signed zero
     return out, done
 
 
@@ -144,13 +148,22 @@ def _fp_mul(a_bits, b_bits, cfg: MulConfig) -> np.ndarray:
     inf = ~nan & (a.inf | b.inf)
     zero = ~nan & ~inf & (a.zero | b.zero)
     # 0*inf in a format without NaN gives inf with the xor sign (SPEC §1).
-    return round_pack(sign, a.sig * b.sig, a.exp + b.exp, cfg.out_format, "rne", cfg.sub_out,
-                      zero=zero, inf=inf, nan=nan)
+    return round_pack(
+        sign,
+        a.sig * b.sig,
+        a.exp + b.exp,
+        cfg.out_format,
+        "rne",
+        cfg.sub_out,
+        zero=zero,
+        inf=inf,
+        nan=nan,
+    )
 
 
 def fixed_mul(a_bits, b_bits, fmt: FixedFormat, rounding: str = "rne") -> np.ndarray:
     """Qi.f x Qi.f -> Qi.f: exact product rounded to f fraction bits, saturated (SPEC §2)."""
-    prod = to_signed(a_bits, fmt.width) * to_signed(b_bits, fmt.width)   # |prod| <= 2^62
+    prod = to_signed(a_bits, fmt.width) * to_signed(b_bits, fmt.width)  # |prod| <= 2^62
     mag, _ = round_shift(np.abs(prod).astype(np.uint64), fmt.f, rounding)
     # mag <= 2^(62-f) + 1 fits int64; saturate in the signed domain
     val = np.where(prod < 0, -mag.astype(np.int64), mag.astype(np.int64))

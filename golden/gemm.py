@@ -48,7 +48,9 @@ def bfp_gemm(a_bits, b_bits, cfg: GemmConfig, array: tuple[int, int] | None = No
         return _gemm_blocks(A, B, cfg)
     if array is None:
         ua = bfp_random_bits((tiles, M), T, cfg.sr_seed, cfg.sr_bits).transpose(1, 0, 2)
-        ub = bfp_random_bits((tiles, N), T, cfg.sr_seed, cfg.sr_bits, lane_offset=T).transpose(1, 0, 2)
+        ub = bfp_random_bits((tiles, N), T, cfg.sr_seed, cfg.sr_bits, lane_offset=T).transpose(
+            1, 0, 2
+        )
         A = to_bfp(a, cfg.in_fmt, cfg.bfp, axis=1, mode="sr", u=ua, sr_bits=cfg.sr_bits)
         B = to_bfp(b.T, cfg.in_fmt, cfg.bfp, axis=1, mode="sr", u=ub, sr_bits=cfg.sr_bits)
         return _gemm_blocks(A, B, cfg)
@@ -66,11 +68,25 @@ def bfp_gemm(a_bits, b_bits, cfg: GemmConfig, array: tuple[int, int] | None = No
     out = np.zeros((P * R, Q * C), np.uint64)
     for p in range(P):
         for q in range(Q):
-            A = to_bfp(a_pad[p * R:(p + 1) * R], cfg.in_fmt, cfg.bfp, axis=1, mode="sr",
-                       u=ua[p, q].transpose(1, 0, 2), sr_bits=cfg.sr_bits)
-            B = to_bfp(bt_pad[q * C:(q + 1) * C], cfg.in_fmt, cfg.bfp, axis=1, mode="sr",
-                       u=ub[p, q].transpose(1, 0, 2), sr_bits=cfg.sr_bits)
-            out[p * R:(p + 1) * R, q * C:(q + 1) * C] = _gemm_blocks(A, B, cfg)
+            A = to_bfp(
+                a_pad[p * R : (p + 1) * R],
+                cfg.in_fmt,
+                cfg.bfp,
+                axis=1,
+                mode="sr",
+                u=ua[p, q].transpose(1, 0, 2),
+                sr_bits=cfg.sr_bits,
+            )
+            B = to_bfp(
+                bt_pad[q * C : (q + 1) * C],
+                cfg.in_fmt,
+                cfg.bfp,
+                axis=1,
+                mode="sr",
+                u=ub[p, q].transpose(1, 0, 2),
+                sr_bits=cfg.sr_bits,
+            )
+            out[p * R : (p + 1) * R, q * C : (q + 1) * C] = _gemm_blocks(A, B, cfg)
     return out[:M, :N]
 
 
@@ -89,7 +105,9 @@ def _gemm_blocks(A: BfpBlocks, B: BfpBlocks, cfg: GemmConfig) -> np.ndarray:
         else:
             P = ka @ kb.T
         scale = A.exp[:, t][:, None] + B.exp[:, t][None, :] - 2 * (m - 2)
-        tile = round_pack(P < 0, np.abs(P).astype(np.uint64), scale, cfg.out_fmt, "rne", "ieee", zero=P == 0)
+        tile = round_pack(
+            P < 0, np.abs(P).astype(np.uint64), scale, cfg.out_fmt, "rne", "ieee", zero=P == 0
+        )
         acc = fp_add(acc, tile, acc_cfg)
     special = A.special.any(axis=1)[:, None] | B.special.any(axis=1)[None, :]
     return np.where(special, special_bits(cfg.out_fmt, np.zeros((M, N), bool), "nan"), acc)

@@ -17,22 +17,24 @@ from .bitops import U64, as_u64
 
 
 class Raw(NamedTuple):
-    sign: np.ndarray   # bool
-    sig: np.ndarray    # uint64, 0 for zeros and specials
-    exp: np.ndarray    # int64, weight of sig's LSB
-    zero: np.ndarray   # bool
-    inf: np.ndarray    # bool
-    nan: np.ndarray    # bool
+    sign: np.ndarray  # bool
+    sig: np.ndarray  # uint64, 0 for zeros and specials
+    exp: np.ndarray  # int64, weight of sig's LSB
+    zero: np.ndarray  # bool
+    inf: np.ndarray  # bool
+    nan: np.ndarray  # bool
 
 
-TABLE_MAX_WIDTH = 16   # formats this narrow decode through a table of all their encodings
+TABLE_MAX_WIDTH = 16  # formats this narrow decode through a table of all their encodings
 
 
 def unpack(bits, fmt: FloatFormat, sub_in: str = "ieee") -> Raw:
     """Decode `fmt` bit patterns; `sub_in` is how subnormal inputs read (SPEC §1):
     ieee 0.frac*2^emin, as_normal 1.frac*2^-bias (CFG-5), flush +-0 (CFG-6)."""
     if fmt.width <= TABLE_MAX_WIDTH:
-        index = (np.asarray(bits) & ((1 << fmt.width) - 1)).astype(np.intp)   # one cast for six lookups
+        index = (np.asarray(bits) & ((1 << fmt.width) - 1)).astype(
+            np.intp
+        )  # one cast for six lookups
         return Raw(*(column.take(index) for column in _decode_table(fmt, sub_in)))
     return _decode(bits, fmt, sub_in)
 

@@ -68,9 +68,22 @@ def special_bits(fmt: FloatFormat, sign, kind: str) -> np.ndarray:
     return np.where(sign, U64(1 << (fmt.width - 1)), U64(0)) | U64(mag)
 
 
-def round_pack(sign, sig, exp, fmt: FloatFormat, mode: str = "rne", sub_out: str = "ieee", *,
-               sticky=None, zero=None, inf=None, nan=None, u=None, r: int = 0,
-               saturate: bool = False) -> np.ndarray:
+def round_pack(
+    sign,
+    sig,
+    exp,
+    fmt: FloatFormat,
+    mode: str = "rne",
+    sub_out: str = "ieee",
+    *,
+    sticky=None,
+    zero=None,
+    inf=None,
+    nan=None,
+    u=None,
+    r: int = 0,
+    saturate: bool = False,
+) -> np.ndarray:
     """Encode the exact value (-1)^sign * (sig [+ sticky]) * 2^exp into `fmt` (SPEC §1).
 
     `sub_out=ieee` rounds on the format's grid (gradual underflow); `flush` rounds to m
@@ -84,15 +97,15 @@ def round_pack(sign, sig, exp, fmt: FloatFormat, mode: str = "rne", sub_out: str
     exp = np.asarray(exp, dtype=np.int64)
     m = fmt.m
 
-    top = exp + bit_length(sig) - 1            # weight of the leading one
-    lsb = top - m                              # keep m+1 significant bits
+    top = exp + bit_length(sig) - 1  # weight of the leading one
+    lsb = top - m  # keep m+1 significant bits
     if sub_out == "ieee":
-        lsb = np.maximum(lsb, fmt.emin - m)    # subnormal grid below 2^emin
+        lsb = np.maximum(lsb, fmt.emin - m)  # subnormal grid below 2^emin
     elif sub_out != "flush":
         raise ValueError(f"sub_out must be ieee or flush, got {sub_out!r}")
     kept, _ = round_shift(sig, lsb - exp, mode, sticky=sticky, u=u, r=r)
 
-    carry = kept >> U64(m + 1) != 0            # rounding up to 2^(m+1): one more binade
+    carry = kept >> U64(m + 1) != 0  # rounding up to 2^(m+1): one more binade
     kept = np.where(carry, kept >> ONE, kept)
     lsb = lsb + carry
 
@@ -100,7 +113,9 @@ def round_pack(sign, sig, exp, fmt: FloatFormat, mode: str = "rne", sub_out: str
     field = np.where(normal, lsb + m + fmt.bias, 0)
     frac = kept & U64((1 << m) - 1)
     underflow = (kept == 0) | (sub_out == "flush") & (field <= 0)
-    overflow = ~underflow & ((field > fmt.max_field) | (field == fmt.max_field) & (frac > U64(fmt.max_frac)))
+    overflow = ~underflow & (
+        (field > fmt.max_field) | (field == fmt.max_field) & (frac > U64(fmt.max_frac))
+    )
 
     sign_bit = np.where(sign, U64(1 << (fmt.width - 1)), U64(0))
     out = sign_bit | (np.maximum(field, 0).astype(np.uint64) << U64(m)) | frac

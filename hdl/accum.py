@@ -47,9 +47,9 @@ class AddPlan:
     S + G + 1 bits with LSB weight E_big - G. G keeps the result's rounding point at least
     max(1, r) bits above the window's LSB even after a one-bit cancellation (r: sr bits)."""
 
-    sig: int            # S, common significand width
-    guard: int          # G
-    exp_lo: int         # range of E (the S-bit LSB weight) over both operands
+    sig: int  # S, common significand width
+    guard: int  # G
+    exp_lo: int  # range of E (the S-bit LSB weight) over both operands
     exp_hi: int
     normalize_acc: bool  # normalise this operand's subnormals so magnitudes order by (E, sig)
     normalize_x: bool
@@ -60,7 +60,7 @@ class AddPlan:
         return self.sig + self.guard + 1
 
     @classmethod
-    def of(cls, fmt: FloatFormat, x_fmt: FloatFormat, r_bits: int) -> "AddPlan":
+    def of(cls, fmt: FloatFormat, x_fmt: FloatFormat, r_bits: int) -> AddPlan:
         S = max(fmt.m, x_fmt.m) + 1
         guard = max(1, fmt.m + 2 + max(1, r_bits) - S)
         # Magnitudes order as (E, sig) when both formats' subnormals share one E (same emin).
@@ -129,7 +129,7 @@ class FpAdd(wiring.Component):
                 m.d.comb += [sig.eq(nsig << up), e.eq(raw.exp - up - lz)]
             else:
                 m.d.comb += [sig.eq(raw.sig << up), e.eq(raw.exp - up)]
-            if force_zero_low:                   # a zero must order below every other value
+            if force_zero_low:  # a zero must order below every other value
                 lowest = Signal(exp_shape, name=f"{name}_el")
                 m.d.comb += lowest.eq(Mux(raw.zero, plan.exp_lo, e))
                 e = lowest
@@ -146,7 +146,10 @@ class FpAdd(wiring.Component):
         else:
             off = Shape.cast(range(plan.exp_hi - plan.exp_lo + 1)).width
             a_key, x_key = Signal(off + S), Signal(off + S)
-            m.d.comb += [a_key.eq(Cat(a_sig, a_e - plan.exp_lo)), x_key.eq(Cat(x_sig, x_e - plan.exp_lo))]
+            m.d.comb += [
+                a_key.eq(Cat(a_sig, a_e - plan.exp_lo)),
+                x_key.eq(Cat(x_sig, x_e - plan.exp_lo)),
+            ]
             m.d.comb += a_big.eq(a_key >= x_key)
 
         big_sig, small_sig = Signal(S), Signal(S)
@@ -154,10 +157,13 @@ class FpAdd(wiring.Component):
         d = Signal(range(plan.exp_hi - plan.exp_lo + 1))
         big_sign, small_sign = Signal(), Signal()
         m.d.comb += [
-            big_sig.eq(Mux(a_big, a_sig, x_sig)), small_sig.eq(Mux(a_big, x_sig, a_sig)),
+            big_sig.eq(Mux(a_big, a_sig, x_sig)),
+            small_sig.eq(Mux(a_big, x_sig, a_sig)),
             big_e.eq(Mux(a_big, a_e, x_e)),
-            small_e.eq(Mux(a_big, x_e, a_e)), d.eq(big_e - small_e),
-            big_sign.eq(Mux(a_big, a.sign, x.sign)), small_sign.eq(Mux(a_big, x.sign, a.sign)),
+            small_e.eq(Mux(a_big, x_e, a_e)),
+            d.eq(big_e - small_e),
+            big_sign.eq(Mux(a_big, a.sign, x.sign)),
+            small_sign.eq(Mux(a_big, x.sign, a.sign)),
         ]
 
         # Align the smaller operand to the bigger one's LSB, G bits further down.
@@ -174,7 +180,7 @@ class FpAdd(wiring.Component):
         inf = ~nan & (a.inf | x.inf)
         inf_sign = Mux(a.inf, a.sign, x.sign)
         exact_zero = (mag == 0) & ~sticky
-        zero_sign = a.zero & x.zero & a.sign & x.sign       # -0 + -0 = -0, any other exact zero +0
+        zero_sign = a.zero & x.zero & a.sign & x.sign  # -0 + -0 = -0, any other exact zero +0
         sign = Signal()
         with m.If(nan):
             m.d.comb += sign.eq(0)
@@ -187,11 +193,22 @@ class FpAdd(wiring.Component):
 
         # A subtraction of operands within one binade can cancel completely: default max_lz.
         m.submodules.round_pack = rp = RoundPack(
-            fmt, plan.width, (plan.exp_lo - G, plan.exp_hi - G), mode=self.cfg.rounding,
-            sub_out=self.cfg.sub_out, has_sticky=True, sr_bits=self.r_bits)
+            fmt,
+            plan.width,
+            (plan.exp_lo - G, plan.exp_hi - G),
+            mode=self.cfg.rounding,
+            sub_out=self.cfg.sub_out,
+            has_sticky=True,
+            sr_bits=self.r_bits,
+        )
         m.d.comb += [
-            rp.sign.eq(sign), rp.sig.eq(mag), rp.exp.eq(big_e - G), rp.sticky.eq(sticky),
-            rp.zero.eq(exact_zero), rp.inf.eq(inf), rp.nan.eq(nan),
+            rp.sign.eq(sign),
+            rp.sig.eq(mag),
+            rp.exp.eq(big_e - G),
+            rp.sticky.eq(sticky),
+            rp.zero.eq(exact_zero),
+            rp.inf.eq(inf),
+            rp.nan.eq(nan),
             self.s.eq(rp.bits),
         ]
         if self.r_bits:
@@ -226,8 +243,9 @@ class FpAcc(wiring.Component):
             _reject(self, f"FpAcc needs a float accumulator format, got {cfg.fmt}; use FixedAcc")
         self.cfg, self.latency = cfg, latency
         self.x_fmt = cfg.fmt if x_fmt is None else x_fmt
-        super().__init__({"x": In(self.x_fmt.width), "valid": In(1), "clear": In(1),
-                          "acc": Out(cfg.fmt.width)})
+        super().__init__(
+            {"x": In(self.x_fmt.width), "valid": In(1), "clear": In(1), "acc": Out(cfg.fmt.width)}
+        )
 
     def elaborate(self, platform):
         m = Module()
@@ -258,7 +276,9 @@ class FixedAcc(wiring.Component):
         if not isinstance(fmt, FixedFormat):
             _reject(self, f"FixedAcc needs a Qi.f format, got {fmt!r}")
         self.fmt, self.latency = fmt, latency
-        super().__init__({"x": In(fmt.width), "valid": In(1), "clear": In(1), "acc": Out(fmt.width)})
+        super().__init__(
+            {"x": In(fmt.width), "valid": In(1), "clear": In(1), "acc": Out(fmt.width)}
+        )
 
     def elaborate(self, platform):
         m = Module()
@@ -311,11 +331,18 @@ class Mac(wiring.Component):
         _check_latency(self, latency, 1)
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp
         fin = cfg.mul.in_format
-        ports = {"a": In(fin.width), "b": In(fin.width), "valid": In(1), "clear": In(1),
-                 "acc": Out(cfg.acc.fmt.width)}
+        ports = {
+            "a": In(fin.width),
+            "b": In(fin.width),
+            "valid": In(1),
+            "clear": In(1),
+            "acc": Out(cfg.acc.fmt.width),
+        }
         if cfg.acc.is_fixed:
             if _float_to_fixed() is None:
-                raise NotImplementedError("a fixed-point MAC needs FloatToFixed from hdl/convert.py")
+                raise NotImplementedError(
+                    "a fixed-point MAC needs FloatToFixed from hdl/convert.py"
+                )
             ports["invalid"] = Out(1)
         super().__init__(ports)
 
@@ -330,8 +357,9 @@ class Mac(wiring.Component):
 
         if cfg.acc.is_fixed:
             FloatToFixed = _float_to_fixed()
-            m.submodules.convert = conv = FloatToFixed(cfg.mul.out_format, cfg.acc.fmt,
-                                                       mode=cfg.acc.rounding, sub_in="ieee", latency=0)
+            m.submodules.convert = conv = FloatToFixed(
+                cfg.mul.out_format, cfg.acc.fmt, mode=cfg.acc.rounding, sub_in="ieee", latency=0
+            )
             m.submodules.acc = acc = FixedAcc(cfg.acc.fmt)
             m.d.comb += [conv.a.eq(mul.p), acc.x.eq(conv.y)]
             # Sticky until clear; clear acts before the same cycle's event (golden _sticky_flag).

@@ -34,8 +34,15 @@ from .raw import Unpack, raw_max_lz
 from .rounding import MODES, RoundPack, RoundShift
 from .xorshift import XorShift32
 
-__all__ = ["FloatToFloat", "FloatToFixed", "FixedToFloat", "FloatToBfp", "BfpToFloat",
-           "bfp_exp_range", "bfp_exp_shape"]
+__all__ = [
+    "FloatToFloat",
+    "FloatToFixed",
+    "FixedToFloat",
+    "FloatToBfp",
+    "BfpToFloat",
+    "bfp_exp_range",
+    "bfp_exp_shape",
+]
 
 SUB_IN = ("ieee", "as_normal", "flush")
 SUB_OUT = ("ieee", "flush")
@@ -79,15 +86,30 @@ class FloatToFloat(wiring.Component):
     input: the unit's xorshift32 generator (seed `sr_seed`, `sr_bits` random bits) steps
     once per valid conversion."""
 
-    def __init__(self, src: FloatFormat, dst: FloatFormat, mode: str = "rne", sub_out: str = "ieee",
-                 saturate: bool = False, sub_in: str = "ieee", sr_bits: int = 8, sr_seed: int = 1,
-                 latency: int = 0):
+    def __init__(
+        self,
+        src: FloatFormat,
+        dst: FloatFormat,
+        mode: str = "rne",
+        sub_out: str = "ieee",
+        saturate: bool = False,
+        sub_in: str = "ieee",
+        sr_bits: int = 8,
+        sr_seed: int = 1,
+        latency: int = 0,
+    ):
         _check("mode", mode, MODES)
         _check("sub_out", sub_out, SUB_OUT)
         _check("sub_in", sub_in, SUB_IN)
         _check_sr(mode, sr_bits, sr_seed)
         _check_latency(latency)
-        self.src, self.dst, self.mode, self.sub_out, self.saturate = src, dst, mode, sub_out, saturate
+        self.src, self.dst, self.mode, self.sub_out, self.saturate = (
+            src,
+            dst,
+            mode,
+            sub_out,
+            saturate,
+        )
         self.sub_in, self.sr_bits, self.sr_seed, self.latency = sub_in, sr_bits, sr_seed, latency
         ports = {"a": In(src.width), "y": Out(dst.width)}
         if mode == "sr":
@@ -103,11 +125,22 @@ class FloatToFloat(wiring.Component):
         x = up.raw
 
         m.submodules.round_pack = rp = RoundPack(
-            self.dst, src.m + 1, up.exp_range, max_lz=raw_max_lz(src, self.sub_in), mode=self.mode,
-            sub_out=self.sub_out, sr_bits=self.sr_bits if sr else 0, saturate=self.saturate)
+            self.dst,
+            src.m + 1,
+            up.exp_range,
+            max_lz=raw_max_lz(src, self.sub_in),
+            mode=self.mode,
+            sub_out=self.sub_out,
+            sr_bits=self.sr_bits if sr else 0,
+            saturate=self.saturate,
+        )
         m.d.comb += [
-            rp.sign.eq(x.sign & ~x.nan), rp.sig.eq(x.sig), rp.exp.eq(x.exp),
-            rp.zero.eq(x.zero), rp.inf.eq(x.inf), rp.nan.eq(x.nan),
+            rp.sign.eq(x.sign & ~x.nan),
+            rp.sig.eq(x.sig),
+            rp.exp.eq(x.exp),
+            rp.zero.eq(x.zero),
+            rp.inf.eq(x.inf),
+            rp.nan.eq(x.nan),
         ]
         if sr:
             m.submodules.rng = rng = XorShift32(self.sr_seed, self.sr_bits)
@@ -123,8 +156,14 @@ class FloatToFixed(wiring.Component):
     `invalid` is the per-input flag (the input is NaN), with the same latency as `y`; a
     sticky version belongs to the unit that consumes a stream of conversions."""
 
-    def __init__(self, src: FloatFormat, dst: FixedFormat, mode: str = "rne", sub_in: str = "ieee",
-                 latency: int = 0):
+    def __init__(
+        self,
+        src: FloatFormat,
+        dst: FixedFormat,
+        mode: str = "rne",
+        sub_in: str = "ieee",
+        latency: int = 0,
+    ):
         _check("mode", mode, ("rne", "rna", "rz"))
         _check("sub_in", sub_in, SUB_IN)
         _check_latency(latency)
@@ -154,12 +193,14 @@ class FloatToFixed(wiring.Component):
         width = src.m + 1 + left
         p = Signal(_signed_range(p_lo, p_hi))
         m.d.comb += p.eq(x.exp + dst.f)
-        sig = Mux(x.zero, 0, x.sig)                               # Unpack leaves sig open for zeros
+        sig = Mux(x.zero, 0, x.sig)  # Unpack leaves sig open for zeros
         huge = x.inf | (~x.zero & (p > P)) if p_hi > P else x.inf
 
         m.submodules.round = rnd = RoundShift(width, max(left - p_lo, 0), self.mode)
-        m.d.comb += [rnd.mag.eq(Cat(Const(0, left), sig) if left else sig),
-                     rnd.shift.eq(Mux(p > P, 0, left - p))]
+        m.d.comb += [
+            rnd.mag.eq(Cat(Const(0, left), sig) if left else sig),
+            rnd.shift.eq(Mux(p > P, 0, left - p)),
+        ]
         # round() is monotone and 2^(W-1) is an integer: |x| saturates iff the rounded
         # magnitude is >= 2^(W-1) (-2^(W-1) exactly is min_int, the saturated value too).
         sat = huge | (rnd.kept >= (1 << (W - 1)))
@@ -172,8 +213,10 @@ class FloatToFixed(wiring.Component):
             m.d.comb += value.eq(limit)
         with m.Else():
             m.d.comb += value.eq(Mux(x.sign, -mag, mag))
-        m.d.comb += [self.y.eq(delay(m, value, out_st, "y")),
-                     self.invalid.eq(delay(m, x.nan, out_st, "invalid"))]
+        m.d.comb += [
+            self.y.eq(delay(m, value, out_st, "y")),
+            self.invalid.eq(delay(m, x.nan, out_st, "invalid")),
+        ]
         return m
 
 
@@ -181,8 +224,14 @@ class FixedToFloat(wiring.Component):
     """`a` in Qi.f -> `y` in `dst` (`golden.from_fixed`): the exact value rounded per SPEC §1
     (`rne`, `rna` or `rz`; gradual underflow or flush); zero is +0."""
 
-    def __init__(self, src: FixedFormat, dst: FloatFormat, mode: str = "rne", sub_out: str = "ieee",
-                 latency: int = 0):
+    def __init__(
+        self,
+        src: FixedFormat,
+        dst: FloatFormat,
+        mode: str = "rne",
+        sub_out: str = "ieee",
+        latency: int = 0,
+    ):
         _check("mode", mode, ("rne", "rna", "rz"))
         _check("sub_out", sub_out, SUB_OUT)
         _check_latency(latency)
@@ -195,12 +244,19 @@ class FixedToFloat(wiring.Component):
         W = src.width
         in_st, out_st = _stages(self.latency)
         v = delay(m, self.a, in_st, "a").as_signed()
-        mag = Signal(W)                                            # |min_int| = 2^(W-1) fits
+        mag = Signal(W)  # |min_int| = 2^(W-1) fits
         m.d.comb += mag.eq(Mux(v < 0, -v, v))
-        m.submodules.round_pack = rp = RoundPack(self.dst, W, (-src.f, -src.f), max_lz=W - 1,
-                                                 mode=self.mode, sub_out=self.sub_out)
-        m.d.comb += [rp.sign.eq(v < 0), rp.sig.eq(mag), rp.exp.eq(-src.f),
-                     rp.zero.eq(v == 0), rp.inf.eq(0), rp.nan.eq(0)]
+        m.submodules.round_pack = rp = RoundPack(
+            self.dst, W, (-src.f, -src.f), max_lz=W - 1, mode=self.mode, sub_out=self.sub_out
+        )
+        m.d.comb += [
+            rp.sign.eq(v < 0),
+            rp.sig.eq(mag),
+            rp.exp.eq(-src.f),
+            rp.zero.eq(v == 0),
+            rp.inf.eq(0),
+            rp.nan.eq(0),
+        ]
         m.d.comb += self.y.eq(delay(m, rp.bits, out_st, "y"))
         return m
 
@@ -243,8 +299,16 @@ class FloatToBfp(wiring.Component):
     xorshift32 seeded `lane_seed(sr_seed, lane_offset + t)`; all step once per block with
     `valid` (`golden.convert.bfp_random_bits(..., lane_offset)`)."""
 
-    def __init__(self, fmt: FloatFormat, bfp: BfpFormat, mode: str = "rne", sr_bits: int = 8,
-                 sr_seed: int = 1, latency: int = 0, lane_offset: int = 0):
+    def __init__(
+        self,
+        fmt: FloatFormat,
+        bfp: BfpFormat,
+        mode: str = "rne",
+        sr_bits: int = 8,
+        sr_seed: int = 1,
+        latency: int = 0,
+        lane_offset: int = 0,
+    ):
         _check("mode", mode, MODES)
         _check_sr(mode, sr_bits, sr_seed)
         _check_latency(latency)
@@ -252,8 +316,12 @@ class FloatToBfp(wiring.Component):
         if not isinstance(lane_offset, int) or lane_offset < 0:
             raise ValueError(f"lane_offset must be an integer >= 0, got {lane_offset!r}")
         self.sr_bits, self.sr_seed, self.lane_offset = sr_bits, sr_seed, lane_offset
-        ports = {"x": In(bfp.T * fmt.width), "exp": Out(bfp_exp_shape(fmt)),
-                 "man": Out(bfp.T * bfp.m), "special": Out(1)}
+        ports = {
+            "x": In(bfp.T * fmt.width),
+            "exp": Out(bfp_exp_shape(fmt)),
+            "man": Out(bfp.T * bfp.m),
+            "special": Out(1),
+        }
         if mode == "sr":
             ports["valid"] = In(1)
         super().__init__(ports)
@@ -272,9 +340,9 @@ class FloatToBfp(wiring.Component):
         lanes, eff, special = [], [], []
         for t in range(T):
             m.submodules[f"unpack{t}"] = up = Unpack(fmt, "ieee")
-            bits = x_in[t * w:(t + 1) * w]
+            bits = x_in[t * w : (t + 1) * w]
             m.d.comb += up.bits.eq(bits)
-            field = bits[fmt.m:fmt.m + fmt.e]
+            field = bits[fmt.m : fmt.m + fmt.e]
             sp = Signal(name=f"special{t}")
             m.d.comb += sp.eq(up.raw.inf | up.raw.nan)
             e_t = Signal(fmt.e, name=f"eff{t}")
@@ -292,13 +360,17 @@ class FloatToBfp(wiring.Component):
         kmax = bfp.kmax
         mans = []
         for t, x in enumerate(lanes):
-            m.submodules[f"round{t}"] = rnd = RoundShift(width, fmt.max_field - 1 + base, self.mode,
-                                                         sr_bits=self.sr_bits if sr else 0)
-            m.d.comb += [rnd.mag.eq(Cat(Const(0, left), x.sig) if left else x.sig),
-                         rnd.shift.eq(e_max - eff[t] + base)]
+            m.submodules[f"round{t}"] = rnd = RoundShift(
+                width, fmt.max_field - 1 + base, self.mode, sr_bits=self.sr_bits if sr else 0
+            )
+            m.d.comb += [
+                rnd.mag.eq(Cat(Const(0, left), x.sig) if left else x.sig),
+                rnd.shift.eq(e_max - eff[t] + base),
+            ]
             if sr:
-                m.submodules[f"rng{t}"] = rng = XorShift32(lane_seed(self.sr_seed, self.lane_offset + t),
-                                                              self.sr_bits)
+                m.submodules[f"rng{t}"] = rng = XorShift32(
+                    lane_seed(self.sr_seed, self.lane_offset + t), self.sr_bits
+                )
                 m.d.comb += [rng.step.eq(step), rnd.u.eq(rng.u)]
             k = Signal(mb - 1, name=f"k{t}")
             m.d.comb += k.eq(Mux(rnd.kept > kmax, kmax, rnd.kept))
@@ -308,9 +380,11 @@ class FloatToBfp(wiring.Component):
 
         exp = Signal(self.exp.shape())
         m.d.comb += exp.eq(e_max - fmt.bias)
-        m.d.comb += [self.exp.eq(delay(m, exp, out_st, "exp")),
-                     self.man.eq(delay(m, Cat(*mans), out_st, "man")),
-                     self.special.eq(delay(m, Cat(*special).any(), out_st, "special"))]
+        m.d.comb += [
+            self.exp.eq(delay(m, exp, out_st, "exp")),
+            self.man.eq(delay(m, Cat(*mans), out_st, "man")),
+            self.special.eq(delay(m, Cat(*special).any(), out_st, "special")),
+        ]
         return m
 
 
@@ -325,8 +399,15 @@ class BfpToFloat(wiring.Component):
     a narrower range of E (e.g. `bfp_exp_range(fmt)` of the producing FloatToBfp) and saves
     logic; E outside it gives undefined results."""
 
-    def __init__(self, bfp: BfpFormat, dst: FloatFormat, mode: str = "rne", sub_out: str = "ieee",
-                 latency: int = 0, exp_range: tuple[int, int] | None = None):
+    def __init__(
+        self,
+        bfp: BfpFormat,
+        dst: FloatFormat,
+        mode: str = "rne",
+        sub_out: str = "ieee",
+        latency: int = 0,
+        exp_range: tuple[int, int] | None = None,
+    ):
         _check("mode", mode, ("rne", "rna", "rz"))
         _check("sub_out", sub_out, SUB_OUT)
         _check_latency(latency)
@@ -334,11 +415,19 @@ class BfpToFloat(wiring.Component):
         if exp_range is None:
             exp_range = full
         if not full[0] <= exp_range[0] <= exp_range[1] <= full[1]:
-            raise ValueError(f"exp_range must lie within {full} ({bfp.exp_bits}-bit exponent), got {exp_range}")
+            raise ValueError(
+                f"exp_range must lie within {full} ({bfp.exp_bits}-bit exponent), got {exp_range}"
+            )
         self.bfp, self.dst, self.mode, self.sub_out, self.latency = bfp, dst, mode, sub_out, latency
         self.exp_range = tuple(exp_range)
-        super().__init__({"exp": In(signed(bfp.exp_bits)), "man": In(bfp.T * bfp.m), "special": In(1),
-                          "y": Out(bfp.T * dst.width)})
+        super().__init__(
+            {
+                "exp": In(signed(bfp.exp_bits)),
+                "man": In(bfp.T * bfp.m),
+                "special": In(1),
+                "y": Out(bfp.T * dst.width),
+            }
+        )
 
     def elaborate(self, platform):
         m = Module()
@@ -355,13 +444,20 @@ class BfpToFloat(wiring.Component):
         m.d.comb += scale.eq(exp - (mb - 2))
         outs = []
         for t in range(bfp.T):
-            k = man[t * mb:(t + 1) * mb].as_signed()
-            mag = Signal(mb, name=f"mag{t}")                       # |-2^(m-1)| fits too
+            k = man[t * mb : (t + 1) * mb].as_signed()
+            mag = Signal(mb, name=f"mag{t}")  # |-2^(m-1)| fits too
             m.d.comb += mag.eq(Mux(k < 0, -k, k))
-            m.submodules[f"round_pack{t}"] = rp = RoundPack(dst, mb, scale_range, max_lz=mb - 1,
-                                                            mode=self.mode, sub_out=self.sub_out)
-            m.d.comb += [rp.sign.eq(k < 0), rp.sig.eq(mag), rp.exp.eq(scale),
-                         rp.zero.eq(k == 0), rp.inf.eq(0), rp.nan.eq(special)]
+            m.submodules[f"round_pack{t}"] = rp = RoundPack(
+                dst, mb, scale_range, max_lz=mb - 1, mode=self.mode, sub_out=self.sub_out
+            )
+            m.d.comb += [
+                rp.sign.eq(k < 0),
+                rp.sig.eq(mag),
+                rp.exp.eq(scale),
+                rp.zero.eq(k == 0),
+                rp.inf.eq(0),
+                rp.nan.eq(special),
+            ]
             outs.append(rp.bits)
         m.d.comb += self.y.eq(delay(m, Cat(*outs), out_st, "y"))
         return m

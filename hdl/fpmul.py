@@ -3,7 +3,7 @@ significands exactly, one RoundPack into the output format."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,7 +13,7 @@ from lpmac.formats import FixedFormat
 from .multiply import multiply
 from .pipeline import delay
 from .raw import Unpack, raw_max_lz
-from .rounding import RoundShift, RoundPack
+from .rounding import RoundPack, RoundShift
 
 
 def subnormal_squares_vanish(cfg: MulConfig) -> bool:
@@ -38,8 +38,13 @@ class FpMul(wiring.Component):
         if latency < 0:
             raise ValueError(f"latency must be >= 0, got {latency}")
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp
-        super().__init__({"a": In(cfg.in_format.width), "b": In(cfg.in_format.width),
-                          "p": Out(cfg.out_format.width)})
+        super().__init__(
+            {
+                "a": In(cfg.in_format.width),
+                "b": In(cfg.in_format.width),
+                "p": Out(cfg.out_format.width),
+            }
+        )
 
     def elaborate(self, platform):
         m = Module()
@@ -47,7 +52,10 @@ class FpMul(wiring.Component):
         fin = cfg.in_format
         m.submodules.unpack_a = ua = Unpack(fin, cfg.sub_in)
         m.submodules.unpack_b = ub = Unpack(fin, cfg.sub_in)
-        a_in, b_in = delay(m, self.a, 1 if self.latency >= 2 else 0, "a"), delay(m, self.b, 1 if self.latency >= 2 else 0, "b")
+        a_in, b_in = (
+            delay(m, self.a, 1 if self.latency >= 2 else 0, "a"),
+            delay(m, self.b, 1 if self.latency >= 2 else 0, "b"),
+        )
         m.d.comb += [ua.bits.eq(a_in), ub.bits.eq(b_in)]
         a, b = ua.raw, ub.raw
 
@@ -63,13 +71,23 @@ class FpMul(wiring.Component):
             prod_lz = max_lz + 1
         else:
             prod_lz = 2 * max_lz + 1
-        m.submodules.round_pack = rp = RoundPack(cfg.out_format, len(sig), (2 * lo, 2 * hi),
-                                                 max_lz=prod_lz, mode="rne", sub_out=cfg.sub_out)
+        m.submodules.round_pack = rp = RoundPack(
+            cfg.out_format,
+            len(sig),
+            (2 * lo, 2 * hi),
+            max_lz=prod_lz,
+            mode="rne",
+            sub_out=cfg.sub_out,
+        )
         nan = a.nan | b.nan | (a.inf & b.zero) | (a.zero & b.inf)
         inf = ~nan & (a.inf | b.inf)
         m.d.comb += [
-            rp.sign.eq(a.sign ^ b.sign), rp.sig.eq(sig), rp.exp.eq(a.exp + b.exp),
-            rp.nan.eq(nan), rp.inf.eq(inf), rp.zero.eq(~nan & ~inf & zero),
+            rp.sign.eq(a.sign ^ b.sign),
+            rp.sig.eq(sig),
+            rp.exp.eq(a.exp + b.exp),
+            rp.nan.eq(nan),
+            rp.inf.eq(inf),
+            rp.zero.eq(~nan & ~inf & zero),
         ]
         out_stages = self.latency - (1 if self.latency >= 2 else 0)
         m.d.comb += self.p.eq(delay(m, rp.bits, out_stages, "p"))
@@ -79,7 +97,9 @@ class FpMul(wiring.Component):
 class FixedMul(wiring.Component):
     """Qi.f x Qi.f -> Qi.f: exact product rounded to f fraction bits (rne/rz), saturated."""
 
-    def __init__(self, fmt: FixedFormat, rounding: str = "rne", latency: int = 0, use_dsp: bool = True):
+    def __init__(
+        self, fmt: FixedFormat, rounding: str = "rne", latency: int = 0, use_dsp: bool = True
+    ):
         self.fmt, self.rounding, self.latency, self.use_dsp = fmt, rounding, latency, use_dsp
         super().__init__({"a": In(fmt.width), "b": In(fmt.width), "p": Out(fmt.width)})
 

@@ -102,8 +102,19 @@ from .convert import FloatToBfp, bfp_exp_range, bfp_exp_shape
 from .multiply import multiply
 from .rounding import RoundPack
 
-__all__ = ["ProcessingElement", "OperandFeed", "SystolicArray", "ColumnAccumulator", "LaunchController",
-           "BfpGemmArray", "gemm_unit", "gemm_acc_width", "gemm_performance", "GemmTiming", "launch_schedule"]
+__all__ = [
+    "ProcessingElement",
+    "OperandFeed",
+    "SystolicArray",
+    "ColumnAccumulator",
+    "LaunchController",
+    "BfpGemmArray",
+    "gemm_unit",
+    "gemm_acc_width",
+    "gemm_performance",
+    "GemmTiming",
+    "launch_schedule",
+]
 
 # Cycles from a final launch L to the FIFO push of row 0 (L+T+C+PUSH_DELAY) and to its `c`
 # beat (L+T+C+OUT_DELAY): readout at L+T+C (PE C-1), 3 register stages in ColumnAccumulator,
@@ -181,7 +192,9 @@ class GemmTiming:
         return total
 
 
-def launch_schedule(timing: GemmTiming, k_tiles: list[int], k_tails: list[int] | None = None) -> list[int]:
+def launch_schedule(
+    timing: GemmTiming, k_tiles: list[int], k_tails: list[int] | None = None
+) -> list[int]:
     """Launch cycle of every K-tile (all output tiles in order), streams always valid/ready.
 
     L_0 = max(R, C), L_k >= L_{k-1} + slot_{k-1} (P after a full K-tile, `GemmTiming.shape`
@@ -199,7 +212,7 @@ def launch_schedule(timing: GemmTiming, k_tiles: list[int], k_tails: list[int] |
             slot = P
             if k == n - 1:
                 length, slot = timing.shape(k_tails[u] if k_tails else 0)
-                need = R * (reserved + 1) - timing.out_depth   # pops required before t
+                need = R * (reserved + 1) - timing.out_depth  # pops required before t
                 if need > 0:
                     t = max(t, sorted(pops)[need - 1] + 1)
                 reserved += 1
@@ -208,8 +221,17 @@ def launch_schedule(timing: GemmTiming, k_tiles: list[int], k_tails: list[int] |
     return launches
 
 
-def gemm_performance(rows: int, cols: int, T: int, M: int, N: int, K: int,
-                     out_depth: int | None = None, *, use_tail: bool = True) -> dict:
+def gemm_performance(
+    rows: int,
+    cols: int,
+    T: int,
+    M: int,
+    N: int,
+    K: int,
+    out_depth: int | None = None,
+    *,
+    use_tail: bool = True,
+) -> dict:
     """Cycle model of one M x N x K product (host protocol, streams always valid/ready,
     `k_tail` = K mod T unless `use_tail` is False): cycles, useful MACs M·N·K, utilization
     = MACs / (R·C·cycles), K-tile launches, `busy` (the sum of launch slots) and the cycles
@@ -222,9 +244,16 @@ def gemm_performance(rows: int, cols: int, T: int, M: int, N: int, K: int,
     cycles = timing.cycles(counts, tails)
     busy = timing.busy(counts, tails)
     launches = tiles * k_tiles
-    return {"cycles": cycles, "macs": M * N * K, "utilization": M * N * K / (rows * cols * cycles),
-            "launches": launches, "period": timing.period, "busy": busy, "overhead": cycles - busy,
-            "closed_form": tail == 0 and cycles == timing.closed_form(launches)}
+    return {
+        "cycles": cycles,
+        "macs": M * N * K,
+        "utilization": M * N * K / (rows * cols * cycles),
+        "launches": launches,
+        "period": timing.period,
+        "busy": busy,
+        "overhead": cycles - busy,
+        "closed_form": tail == 0 and cycles == timing.closed_form(launches),
+    }
 
 
 # --------------------------------------------------------------------------- components
@@ -237,20 +266,30 @@ class ProcessingElement(wiring.Component):
 
     def __init__(self, m: int, acc_width: int, use_dsp: bool = True):
         self.m, self.acc_width, self.use_dsp = m, acc_width, use_dsp
-        super().__init__({
-            "a_in": In(signed(m)), "b_in": In(signed(m)), "last_in": In(1),
-            "a_out": Out(signed(m)), "b_out": Out(signed(m)), "last_out": Out(1),
-            "acc": Out(signed(acc_width)),
-        })
+        super().__init__(
+            {
+                "a_in": In(signed(m)),
+                "b_in": In(signed(m)),
+                "last_in": In(1),
+                "a_out": Out(signed(m)),
+                "b_out": Out(signed(m)),
+                "last_out": Out(1),
+                "acc": Out(signed(acc_width)),
+            }
+        )
 
     def elaborate(self, platform):
         m = Module()
         # |a|, |b| <= 2^(m-1) - 1, so the product fits 2m - 1 bits
-        product = multiply(m, self.a_in, self.b_in, signed_ops=True, use_dsp=self.use_dsp, name="prod")
-        product = product[:2 * self.m - 1].as_signed()
+        product = multiply(
+            m, self.a_in, self.b_in, signed_ops=True, use_dsp=self.use_dsp, name="prod"
+        )
+        product = product[: 2 * self.m - 1].as_signed()
         m.d.sync += [
             self.acc.eq(Mux(self.last_out, 0, self.acc) + product),
-            self.a_out.eq(self.a_in), self.b_out.eq(self.b_in), self.last_out.eq(self.last_in),
+            self.a_out.eq(self.a_in),
+            self.b_out.eq(self.b_in),
+            self.last_out.eq(self.last_in),
         ]
         return m
 
@@ -262,18 +301,30 @@ class SystolicArray(wiring.Component):
     apart): `done[j]` (one-hot over rows, 0 when idle) and `result[j]`."""
 
     def __init__(self, rows: int, cols: int, m: int, acc_width: int, use_dsp: bool = True):
-        self.rows, self.cols, self.m, self.acc_width, self.use_dsp = rows, cols, m, acc_width, use_dsp
-        super().__init__({
-            "a": In(data.ArrayLayout(signed(m), rows)), "last": In(rows),
-            "b": In(data.ArrayLayout(signed(m), cols)),
-            "done": Out(data.ArrayLayout(rows, cols)),
-            "result": Out(data.ArrayLayout(signed(acc_width), cols)),
-        })
+        self.rows, self.cols, self.m, self.acc_width, self.use_dsp = (
+            rows,
+            cols,
+            m,
+            acc_width,
+            use_dsp,
+        )
+        super().__init__(
+            {
+                "a": In(data.ArrayLayout(signed(m), rows)),
+                "last": In(rows),
+                "b": In(data.ArrayLayout(signed(m), cols)),
+                "done": Out(data.ArrayLayout(rows, cols)),
+                "result": Out(data.ArrayLayout(signed(acc_width), cols)),
+            }
+        )
 
     def elaborate(self, platform):
         m = Module()
         R, C = self.rows, self.cols
-        pe = [[ProcessingElement(self.m, self.acc_width, self.use_dsp) for _ in range(C)] for _ in range(R)]
+        pe = [
+            [ProcessingElement(self.m, self.acc_width, self.use_dsp) for _ in range(C)]
+            for _ in range(R)
+        ]
         for i in range(R):
             for j in range(C):
                 m.submodules[f"pe_{i}_{j}"] = pe[i][j]
@@ -287,8 +338,10 @@ class SystolicArray(wiring.Component):
             result = 0
             for i in range(R):
                 result = result | Mux(pe[i][j].last_out, pe[i][j].acc, 0)
-            m.d.comb += [self.done[j].eq(Cat(pe[i][j].last_out for i in range(R))),
-                         self.result[j].eq(result)]
+            m.d.comb += [
+                self.done[j].eq(Cat(pe[i][j].last_out for i in range(R))),
+                self.result[j].eq(result),
+            ]
         return m
 
 
@@ -304,17 +357,36 @@ class OperandFeed(wiring.Component):
     special flag appear on `side_*[l]` from cycle L+l+n+1 until the next launch's. The
     buffers accept new blocks from the launch cycle on."""
 
-    def __init__(self, fmt: FloatFormat, bfp: BfpFormat, lanes: int, mode: str = "rne", *,
-                 sr_bits: int = 8, sr_seed: int = 1, lane_offset: int = 0, tag_bits: int = 0):
+    def __init__(
+        self,
+        fmt: FloatFormat,
+        bfp: BfpFormat,
+        lanes: int,
+        mode: str = "rne",
+        *,
+        sr_bits: int = 8,
+        sr_seed: int = 1,
+        lane_offset: int = 0,
+        tag_bits: int = 0,
+    ):
         self.fmt, self.bfp, self.lanes, self.mode = fmt, bfp, lanes, mode
-        self.sr_bits, self.sr_seed, self.lane_offset, self.tag_bits = sr_bits, sr_seed, lane_offset, tag_bits
+        self.sr_bits, self.sr_seed, self.lane_offset, self.tag_bits = (
+            sr_bits,
+            sr_seed,
+            lane_offset,
+            tag_bits,
+        )
         self.exp_shape = bfp_exp_shape(fmt)
         ports = {
             "blocks": In(stream.Signature(data.ArrayLayout(fmt.width, bfp.T))),
-            "full": Out(1), "first_block": Out(1),
-            "launch": In(1), "length": In(range(1, bfp.T + 1)),
-            "elem": Out(data.ArrayLayout(signed(bfp.m), lanes)), "last": Out(lanes),
-            "side_exp": Out(data.ArrayLayout(self.exp_shape, lanes)), "side_special": Out(lanes),
+            "full": Out(1),
+            "first_block": Out(1),
+            "launch": In(1),
+            "length": In(range(1, bfp.T + 1)),
+            "elem": Out(data.ArrayLayout(signed(bfp.m), lanes)),
+            "last": Out(lanes),
+            "side_exp": Out(data.ArrayLayout(self.exp_shape, lanes)),
+            "side_special": Out(lanes),
         }
         if tag_bits:
             ports["tags"] = In(tag_bits)
@@ -324,8 +396,15 @@ class OperandFeed(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         L, T, mb = self.lanes, self.bfp.T, self.bfp.m
-        m.submodules.to_bfp = conv = FloatToBfp(self.fmt, self.bfp, self.mode, sr_bits=self.sr_bits,
-                                                sr_seed=self.sr_seed, latency=0, lane_offset=self.lane_offset)
+        m.submodules.to_bfp = conv = FloatToBfp(
+            self.fmt,
+            self.bfp,
+            self.mode,
+            sr_bits=self.sr_bits,
+            sr_seed=self.sr_seed,
+            latency=0,
+            lane_offset=self.lane_offset,
+        )
 
         count = Signal(range(L + 1))
         accept = Signal()
@@ -349,7 +428,11 @@ class OperandFeed(wiring.Component):
         bufs = [Signal(buf_layout, name=f"load{lane}") for lane in range(L)]
         for lane, buf in enumerate(bufs):
             with m.If(accept & (slot == lane)):
-                m.d.sync += [buf.man.eq(conv.man), buf.exp.eq(conv.exp), buf.special.eq(conv.special)]
+                m.d.sync += [
+                    buf.man.eq(conv.man),
+                    buf.exp.eq(conv.exp),
+                    buf.special.eq(conv.special),
+                ]
 
         # start[l]: launch delayed l cycles (copy into shift-out register l).
         start = [self.launch]
@@ -388,12 +471,15 @@ class OperandFeed(wiring.Component):
             with m.If(start[lane]):
                 m.d.sync += [shift.eq(buf.man), hold_exp.eq(buf.exp), hold_special.eq(buf.special)]
             with m.Elif(last[lane]):
-                m.d.sync += shift.eq(0)          # a short K-tile: its unused elements never enter
+                m.d.sync += shift.eq(0)  # a short K-tile: its unused elements never enter
             with m.Else():
                 m.d.sync += shift.eq(shift >> mb)
             m.d.comb += self.elem[lane].eq(shift[:mb])
             with m.If(last[lane]):
-                m.d.sync += [self.side_exp[lane].eq(hold_exp), self.side_special[lane].eq(hold_special)]
+                m.d.sync += [
+                    self.side_exp[lane].eq(hold_exp),
+                    self.side_special[lane].eq(hold_special),
+                ]
                 if self.tag_bits:
                     m.d.sync += self.side_tags[lane].eq(tags[lane])
         return m
@@ -415,13 +501,21 @@ class ColumnAccumulator(wiring.Component):
     def __init__(self, cfg: GemmConfig, rows: int, acc_width: int):
         self.cfg, self.rows, self.acc_width = cfg, rows, acc_width
         self.exp_shape = bfp_exp_shape(cfg.in_fmt)
-        super().__init__({
-            "valid": In(1), "p": In(signed(acc_width)), "row": In(rows),
-            "row_exp": In(data.ArrayLayout(self.exp_shape, rows)), "row_special": In(rows),
-            "first": In(rows), "final": In(rows),
-            "col_exp": In(self.exp_shape), "col_special": In(1),
-            "push": Out(1), "value": Out(cfg.out_fmt.width),
-        })
+        super().__init__(
+            {
+                "valid": In(1),
+                "p": In(signed(acc_width)),
+                "row": In(rows),
+                "row_exp": In(data.ArrayLayout(self.exp_shape, rows)),
+                "row_special": In(rows),
+                "first": In(rows),
+                "final": In(rows),
+                "col_exp": In(self.exp_shape),
+                "col_special": In(1),
+                "push": Out(1),
+                "value": Out(cfg.out_fmt.width),
+            }
+        )
 
     def elaborate(self, platform):
         m = Module()
@@ -438,25 +532,44 @@ class ColumnAccumulator(wiring.Component):
             first = first | (self.row[i] & self.first[i])
             final = final | (self.row[i] & self.final[i])
         v0, p0, e0, sp0, first0, final0 = (
-            Signal(name="v0"), Signal(signed(self.acc_width), name="p0"),
+            Signal(name="v0"),
+            Signal(signed(self.acc_width), name="p0"),
             Signal(Shape.cast(range(scale_range[0], scale_range[1] + 1)), name="scale0"),
-            Signal(name="special0"), Signal(name="first0"), Signal(name="final0"))
+            Signal(name="special0"),
+            Signal(name="first0"),
+            Signal(name="final0"),
+        )
         m.d.sync += [
-            v0.eq(self.valid), p0.eq(self.p),
+            v0.eq(self.valid),
+            p0.eq(self.p),
             e0.eq(row_exp + self.col_exp - 2 * (mb - 2)),
-            sp0.eq(row_special | self.col_special), first0.eq(first), final0.eq(final),
+            sp0.eq(row_special | self.col_special),
+            first0.eq(first),
+            final0.eq(final),
         ]
 
         # Stage 1: BFP -> float (rne), the HBFP paper's BFP-to-FP unit.
         mag_w = self.acc_width - 1
         mag = Signal(mag_w)
         m.d.comb += mag.eq(Mux(p0 < 0, -p0, p0))
-        m.submodules.to_float = rp = RoundPack(fmt, mag_w, scale_range, max_lz=mag_w - 1, mode="rne", sub_out="ieee")
-        m.d.comb += [rp.sign.eq(p0 < 0), rp.sig.eq(mag), rp.exp.eq(e0),
-                     rp.zero.eq(p0 == 0), rp.inf.eq(0), rp.nan.eq(0)]
+        m.submodules.to_float = rp = RoundPack(
+            fmt, mag_w, scale_range, max_lz=mag_w - 1, mode="rne", sub_out="ieee"
+        )
+        m.d.comb += [
+            rp.sign.eq(p0 < 0),
+            rp.sig.eq(mag),
+            rp.exp.eq(e0),
+            rp.zero.eq(p0 == 0),
+            rp.inf.eq(0),
+            rp.nan.eq(0),
+        ]
         v1, x1, sp1, first1, final1 = (
-            Signal(name="v1"), Signal(fmt.width, name="x1"), Signal(name="special1"),
-            Signal(name="first1"), Signal(name="final1"))
+            Signal(name="v1"),
+            Signal(fmt.width, name="x1"),
+            Signal(name="special1"),
+            Signal(name="first1"),
+            Signal(name="final1"),
+        )
         m.d.sync += [v1.eq(v0), x1.eq(rp.bits), sp1.eq(sp0), first1.eq(first0), final1.eq(final0)]
 
         # Stage 2: float accumulation in a ring of R entries (head = entry 0 = this row's).
@@ -464,8 +577,11 @@ class ColumnAccumulator(wiring.Component):
         ring = [Signal(entry, name=f"ring{i}") for i in range(R)]
         m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt)
         special = Signal()
-        m.d.comb += [add.acc.eq(Mux(first1, 0, ring[0].bits)), add.x.eq(x1),
-                     special.eq((~first1 & ring[0].special) | sp1)]
+        m.d.comb += [
+            add.acc.eq(Mux(first1, 0, ring[0].bits)),
+            add.x.eq(x1),
+            special.eq((~first1 & ring[0].special) | sp1),
+        ]
         with m.If(v1):
             for i in range(R - 1):
                 m.d.sync += ring[i].eq(ring[i + 1])
@@ -489,12 +605,20 @@ class LaunchController(wiring.Component):
     def __init__(self, timing: GemmTiming, ktile_bits: int):
         self.timing, self.ktile_bits = timing, ktile_bits
         T = timing.T
-        super().__init__({
-            "k_tiles": In(ktile_bits), "k_tail": In(range(T + 1)),
-            "a_first_block": In(1), "a_full": In(1), "b_full": In(1),
-            "pop": In(1), "launch": Out(1), "first": Out(1), "final": Out(1),
-            "length": Out(range(1, T + 1), init=T),
-        })
+        super().__init__(
+            {
+                "k_tiles": In(ktile_bits),
+                "k_tail": In(range(T + 1)),
+                "a_first_block": In(1),
+                "a_full": In(1),
+                "b_full": In(1),
+                "pop": In(1),
+                "launch": Out(1),
+                "first": Out(1),
+                "final": Out(1),
+                "length": Out(range(1, T + 1), init=T),
+            }
+        )
 
     def elaborate(self, platform):
         m = Module()
@@ -502,7 +626,7 @@ class LaunchController(wiring.Component):
         T, R, P = timing.T, timing.rows, timing.period
         Q = max(timing.rows, timing.cols)
 
-        kidx = Signal(self.ktile_bits)            # K-tile being loaded in its output tile
+        kidx = Signal(self.ktile_bits)  # K-tile being loaded in its output tile
         k_total = Signal(self.ktile_bits)
         tail_saved = Signal(range(T + 1))
         kt = Mux(kidx == 0, self.k_tiles, k_total)
@@ -514,16 +638,21 @@ class LaunchController(wiring.Component):
         else:
             tail_length = T
         with m.If(self.a_first_block):
-            m.d.sync += [self.first.eq(kidx == 0), self.final.eq(final), kidx.eq(Mux(final, 0, kidx + 1)),
-                         self.length.eq(Mux(final, tail_length, T))]
+            m.d.sync += [
+                self.first.eq(kidx == 0),
+                self.final.eq(final),
+                kidx.eq(Mux(final, 0, kidx + 1)),
+                self.length.eq(Mux(final, tail_length, T)),
+            ]
             with m.If(kidx == 0):
                 m.d.sync += [k_total.eq(self.k_tiles), tail_saved.eq(self.k_tail)]
 
         # slot = max(length, Q): `length` itself when T > Q (then length >= Q), else P = Q.
         gap = Signal(range(P))
         free = Signal(range(timing.out_depth + 1), init=timing.out_depth)
-        m.d.comb += self.launch.eq(self.a_full & self.b_full & (gap == 0) &
-                                   (~self.final | (free >= R)))
+        m.d.comb += self.launch.eq(
+            self.a_full & self.b_full & (gap == 0) & (~self.final | (free >= R))
+        )
         with m.If(self.launch):
             m.d.sync += gap.eq((self.length if T > Q else P) - 1)
         with m.Elif(gap != 0):
@@ -538,8 +667,16 @@ class BfpGemmArray(wiring.Component):
     `out_depth` rows of output FIFO (default 2R, at least R); `ktile_bits` the width of
     `k_tiles`."""
 
-    def __init__(self, rows: int, cols: int, cfg: GemmConfig, *, out_depth: int | None = None,
-                 ktile_bits: int = 16, use_dsp: bool = True):
+    def __init__(
+        self,
+        rows: int,
+        cols: int,
+        cfg: GemmConfig,
+        *,
+        out_depth: int | None = None,
+        ktile_bits: int = 16,
+        use_dsp: bool = True,
+    ):
         if rows < 1 or cols < 1:
             raise ValueError(f"the array needs rows, cols >= 1, got {rows} x {cols}")
         out_depth = 2 * rows if out_depth is None else out_depth
@@ -549,19 +686,26 @@ class BfpGemmArray(wiring.Component):
         self.out_depth, self.ktile_bits, self.use_dsp = out_depth, ktile_bits, use_dsp
         self.acc_width = gemm_acc_width(cfg.m, cfg.T)
         self.timing = GemmTiming(rows, cols, cfg.T, out_depth)
-        super().__init__({
-            "a": In(stream.Signature(data.ArrayLayout(cfg.in_fmt.width, cfg.T))),
-            "b": In(stream.Signature(data.ArrayLayout(cfg.in_fmt.width, cfg.T))),
-            "k_tiles": In(ktile_bits), "k_tail": In(range(cfg.T + 1)),
-            "c": Out(stream.Signature(data.ArrayLayout(cfg.out_fmt.width, cols))),
-        })
+        super().__init__(
+            {
+                "a": In(stream.Signature(data.ArrayLayout(cfg.in_fmt.width, cfg.T))),
+                "b": In(stream.Signature(data.ArrayLayout(cfg.in_fmt.width, cfg.T))),
+                "k_tiles": In(ktile_bits),
+                "k_tail": In(range(cfg.T + 1)),
+                "c": Out(stream.Signature(data.ArrayLayout(cfg.out_fmt.width, cols))),
+            }
+        )
 
     def elaborate(self, platform):
         m = Module()
         cfg, R, C = self.cfg, self.rows, self.cols
         sr = dict(sr_bits=cfg.sr_bits, sr_seed=cfg.sr_seed)
-        m.submodules.feed_a = fa = OperandFeed(cfg.in_fmt, cfg.bfp, R, cfg.rounding, tag_bits=2, **sr)
-        m.submodules.feed_b = fb = OperandFeed(cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, **sr)
+        m.submodules.feed_a = fa = OperandFeed(
+            cfg.in_fmt, cfg.bfp, R, cfg.rounding, tag_bits=2, **sr
+        )
+        m.submodules.feed_b = fb = OperandFeed(
+            cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, **sr
+        )
         m.submodules.array = arr = SystolicArray(R, C, cfg.m, self.acc_width, self.use_dsp)
 
         wiring.connect(m, wiring.flipped(self.a), fa.blocks)
@@ -569,12 +713,17 @@ class BfpGemmArray(wiring.Component):
 
         m.submodules.control = ctl = LaunchController(self.timing, self.ktile_bits)
         m.d.comb += [
-            ctl.k_tiles.eq(self.k_tiles), ctl.k_tail.eq(self.k_tail),
+            ctl.k_tiles.eq(self.k_tiles),
+            ctl.k_tail.eq(self.k_tail),
             ctl.a_first_block.eq(fa.blocks.valid & fa.blocks.ready & fa.first_block),
-            ctl.a_full.eq(fa.full), ctl.b_full.eq(fb.full),
+            ctl.a_full.eq(fa.full),
+            ctl.b_full.eq(fb.full),
             ctl.pop.eq(self.c.valid & self.c.ready),
-            fa.launch.eq(ctl.launch), fb.launch.eq(ctl.launch), fa.tags.eq(Cat(ctl.first, ctl.final)),
-            fa.length.eq(ctl.length), fb.length.eq(ctl.length),
+            fa.launch.eq(ctl.launch),
+            fb.launch.eq(ctl.launch),
+            fa.tags.eq(Cat(ctl.first, ctl.final)),
+            fa.length.eq(ctl.length),
+            fb.length.eq(ctl.length),
         ]
 
         m.d.comb += [arr.a.eq(fa.elem), arr.last.eq(fa.last), arr.b.eq(fb.elem)]
@@ -587,15 +736,23 @@ class BfpGemmArray(wiring.Component):
             m.submodules[f"col{j}"] = col = ColumnAccumulator(cfg, R, self.acc_width)
             # SyncFIFOBuffered refuses a write while its output register is refilling (level
             # may then be depth - 1): one spare entry keeps `out_depth` credits writable.
-            m.submodules[f"out_fifo{j}"] = q = fifo.SyncFIFOBuffered(width=cfg.out_fmt.width,
-                                                                     depth=self.out_depth + 1)
+            m.submodules[f"out_fifo{j}"] = q = fifo.SyncFIFOBuffered(
+                width=cfg.out_fmt.width, depth=self.out_depth + 1
+            )
             m.d.comb += [
-                col.valid.eq(arr.done[j] != 0), col.p.eq(arr.result[j]), col.row.eq(arr.done[j]),
-                col.row_exp.eq(fa.side_exp), col.row_special.eq(fa.side_special),
-                col.first.eq(Cat(tags[i][0] for i in range(R))), col.final.eq(Cat(tags[i][1] for i in range(R))),
-                col.col_exp.eq(fb.side_exp[j]), col.col_special.eq(fb.side_special[j]),
-                q.w_en.eq(col.push), q.w_data.eq(col.value),
-                q.r_en.eq(self.c.valid & self.c.ready), self.c.payload[j].eq(q.r_data),
+                col.valid.eq(arr.done[j] != 0),
+                col.p.eq(arr.result[j]),
+                col.row.eq(arr.done[j]),
+                col.row_exp.eq(fa.side_exp),
+                col.row_special.eq(fa.side_special),
+                col.first.eq(Cat(tags[i][0] for i in range(R))),
+                col.final.eq(Cat(tags[i][1] for i in range(R))),
+                col.col_exp.eq(fb.side_exp[j]),
+                col.col_special.eq(fb.side_special[j]),
+                q.w_en.eq(col.push),
+                q.w_data.eq(col.value),
+                q.r_en.eq(self.c.valid & self.c.ready),
+                self.c.payload[j].eq(q.r_data),
             ]
             fifos.append(q)
         m.d.comb += self.c.valid.eq(Cat(q.r_rdy for q in fifos).all())

@@ -20,6 +20,7 @@ from lpmac import __version__
 from lpmac.config import AccConfig, GemmConfig, MacConfig, MulConfig
 from lpmac.formats import BfpFormat, FixedFormat, FloatFormat
 
+
 @dataclass
 class Unit:
     """A unit ready to be converted: the component, its default module name and a description."""
@@ -45,18 +46,34 @@ def _suffix(latency: int, use_dsp: bool = True) -> str:
 
 def mul_unit(cfg: MulConfig, latency: int = 0, use_dsp: bool = True) -> Unit:
     from .fpmul import FpMul
-    return Unit("mul", FpMul(cfg, latency, use_dsp), module_name(f"mul_{cfg}") + _suffix(latency, use_dsp),
-                str(cfg), latency, {"in_format": str(cfg.in_format), "out_format": str(cfg.out_format)})
+
+    return Unit(
+        "mul",
+        FpMul(cfg, latency, use_dsp),
+        module_name(f"mul_{cfg}") + _suffix(latency, use_dsp),
+        str(cfg),
+        latency,
+        {"in_format": str(cfg.in_format), "out_format": str(cfg.out_format)},
+    )
 
 
-def fixmul_unit(fmt: FixedFormat, rounding: str = "rne", latency: int = 0, use_dsp: bool = True) -> Unit:
+def fixmul_unit(
+    fmt: FixedFormat, rounding: str = "rne", latency: int = 0, use_dsp: bool = True
+) -> Unit:
     from .fpmul import FixedMul
-    return Unit("fixmul", FixedMul(fmt, rounding, latency, use_dsp),
-                module_name(f"fixmul_{fmt}_{rounding}") + _suffix(latency, use_dsp), f"{fmt}:{rounding}", latency)
+
+    return Unit(
+        "fixmul",
+        FixedMul(fmt, rounding, latency, use_dsp),
+        module_name(f"fixmul_{fmt}_{rounding}") + _suffix(latency, use_dsp),
+        f"{fmt}:{rounding}",
+        latency,
+    )
 
 
 def acc_unit(cfg: AccConfig, x_fmt: FloatFormat | None = None) -> Unit:
     from .accum import FixedAcc, FpAcc
+
     if cfg.is_fixed:
         return Unit("acc", FixedAcc(cfg.fmt), module_name(f"acc_{cfg.fmt}"), str(cfg), 1)
     x_fmt = cfg.fmt if x_fmt is None else x_fmt
@@ -66,46 +83,95 @@ def acc_unit(cfg: AccConfig, x_fmt: FloatFormat | None = None) -> Unit:
 
 def mac_unit(cfg: MacConfig) -> Unit:
     from .accum import Mac
+
     return Unit("mac", Mac(cfg), module_name(f"mac_{cfg}"), str(cfg), 1)
 
 
-def convert_unit(src, dst, mode: str = "rne", *, saturate: bool = False, sub_out: str = "ieee",
-                 latency: int = 0, sr_bits: int = 8, sr_seed: int = 1) -> Unit:
+def convert_unit(
+    src,
+    dst,
+    mode: str = "rne",
+    *,
+    saturate: bool = False,
+    sub_out: str = "ieee",
+    latency: int = 0,
+    sr_bits: int = 8,
+    sr_seed: int = 1,
+) -> Unit:
     from . import convert as c
-    tag = f"cvt_{src}_to_{dst}_{mode}" + ("_sat" if saturate else "") + ("_flush" if sub_out == "flush" else "")
+
+    tag = (
+        f"cvt_{src}_to_{dst}_{mode}"
+        + ("_sat" if saturate else "")
+        + ("_flush" if sub_out == "flush" else "")
+    )
     if isinstance(src, FloatFormat) and isinstance(dst, FloatFormat):
-        comp = c.FloatToFloat(src, dst, mode, sub_out, saturate, sr_bits=sr_bits, sr_seed=sr_seed, latency=latency)
+        comp = c.FloatToFloat(
+            src, dst, mode, sub_out, saturate, sr_bits=sr_bits, sr_seed=sr_seed, latency=latency
+        )
     elif isinstance(src, FloatFormat) and isinstance(dst, FixedFormat):
         comp = c.FloatToFixed(src, dst, mode, latency=latency)
     elif isinstance(src, FixedFormat) and isinstance(dst, FloatFormat):
         comp = c.FixedToFloat(src, dst, mode, sub_out, latency=latency)
     else:
-        raise ValueError(f"no converter from {src} to {dst}: use float->float, float->fixed or fixed->float "
-                         "(tobfp/frombfp for block floating point)")
-    return Unit("convert", comp, module_name(tag) + _suffix(latency), f"{src}->{dst}:{mode}", latency)
+        raise ValueError(
+            f"no converter from {src} to {dst}: use float->float, float->fixed or fixed->float "
+            "(tobfp/frombfp for block floating point)"
+        )
+    return Unit(
+        "convert", comp, module_name(tag) + _suffix(latency), f"{src}->{dst}:{mode}", latency
+    )
 
 
-def tobfp_unit(fmt: FloatFormat, bfp: BfpFormat, mode: str = "rne", *, latency: int = 0,
-               sr_bits: int = 8, sr_seed: int = 1) -> Unit:
+def tobfp_unit(
+    fmt: FloatFormat,
+    bfp: BfpFormat,
+    mode: str = "rne",
+    *,
+    latency: int = 0,
+    sr_bits: int = 8,
+    sr_seed: int = 1,
+) -> Unit:
     from .convert import FloatToBfp
-    return Unit("tobfp", FloatToBfp(fmt, bfp, mode, sr_bits=sr_bits, sr_seed=sr_seed, latency=latency),
-                module_name(f"tobfp_{fmt}_{bfp}_{mode}") + _suffix(latency), f"{fmt}->{bfp}:{mode}", latency)
+
+    return Unit(
+        "tobfp",
+        FloatToBfp(fmt, bfp, mode, sr_bits=sr_bits, sr_seed=sr_seed, latency=latency),
+        module_name(f"tobfp_{fmt}_{bfp}_{mode}") + _suffix(latency),
+        f"{fmt}->{bfp}:{mode}",
+        latency,
+    )
 
 
 def frombfp_unit(bfp: BfpFormat, dst: FloatFormat, *, latency: int = 0) -> Unit:
     from .convert import BfpToFloat
-    return Unit("frombfp", BfpToFloat(bfp, dst, latency=latency),
-                module_name(f"frombfp_{bfp}_{dst}") + _suffix(latency), f"{bfp}->{dst}", latency)
+
+    return Unit(
+        "frombfp",
+        BfpToFloat(bfp, dst, latency=latency),
+        module_name(f"frombfp_{bfp}_{dst}") + _suffix(latency),
+        f"{bfp}->{dst}",
+        latency,
+    )
 
 
 def gemm_unit_(rows: int, cols: int, cfg: GemmConfig) -> Unit:
     from .gemm import gemm_unit
+
     comp = gemm_unit(rows, cols, cfg)
     return Unit("gemm", comp, module_name(f"gemm_{rows}x{cols}_{cfg}"), f"{rows}x{cols}:{cfg}", 1)
 
 
-BUILDERS = {"mul": mul_unit, "fixmul": fixmul_unit, "acc": acc_unit, "mac": mac_unit, "convert": convert_unit,
-            "tobfp": tobfp_unit, "frombfp": frombfp_unit, "gemm": gemm_unit_}
+BUILDERS = {
+    "mul": mul_unit,
+    "fixmul": fixmul_unit,
+    "acc": acc_unit,
+    "mac": mac_unit,
+    "convert": convert_unit,
+    "tobfp": tobfp_unit,
+    "frombfp": frombfp_unit,
+    "gemm": gemm_unit_,
+}
 
 
 def build(kind: str, **kwargs) -> Unit:
@@ -138,8 +204,14 @@ def _strip_module_element_wires(text: str) -> str:
     assigned = Counter(m.group(1) for line in lines if (m := _ELEMENT_ASSIGN.fullmatch(line)))
     # Only copies: declared, assigned once, read nowhere.
     drop = {name for name in declared if assigned[name] == 1 and uses[name] == 2}
-    keep = [line for line in lines
-            if not ((m := _ELEMENT_WIRE.fullmatch(line) or _ELEMENT_ASSIGN.fullmatch(line)) and m.group(1) in drop)]
+    keep = [
+        line
+        for line in lines
+        if not (
+            (m := _ELEMENT_WIRE.fullmatch(line) or _ELEMENT_ASSIGN.fullmatch(line))
+            and m.group(1) in drop
+        )
+    ]
     return "\n".join(keep)
 
 
@@ -147,7 +219,9 @@ def to_verilog(unit: Unit, name: str | None = None) -> str:
     """Deterministic Verilog: the builtin Yosys, no source locations, no internal attributes,
     no array-element copies (`strip_element_wires`)."""
     os.environ["AMARANTH_USE_YOSYS"] = "builtin"
-    text = verilog.convert(unit.component, name=name or unit.name, emit_src=False, strip_internal_attrs=True)
+    text = verilog.convert(
+        unit.component, name=name or unit.name, emit_src=False, strip_internal_attrs=True
+    )
     return strip_element_wires(text)
 
 
@@ -155,18 +229,31 @@ def port_list(unit: Unit) -> list[dict]:
     """Ports of the top module as Amaranth names them (signature path joined with '__')."""
     ports = []
     for path, member, _ in unit.component.signature.flatten(unit.component):
-        ports.append({"name": "__".join(str(p) for p in path),
-                      "direction": "input" if member.flow == wiring.In else "output",
-                      "width": Shape.cast(member.shape).width})
+        ports.append(
+            {
+                "name": "__".join(str(p) for p in path),
+                "direction": "input" if member.flow == wiring.In else "output",
+                "width": Shape.cast(member.shape).width,
+            }
+        )
     if unit.latency or unit.kind in ("acc", "mac", "gemm"):
-        ports = [{"name": "clk", "direction": "input", "width": 1},
-                 {"name": "rst", "direction": "input", "width": 1}] + ports
+        ports = [
+            {"name": "clk", "direction": "input", "width": 1},
+            {"name": "rst", "direction": "input", "width": 1},
+        ] + ports
     return ports
 
 
 def sidecar(unit: Unit, name: str | None = None) -> dict:
-    return {"module": name or unit.name, "unit": unit.kind, "config": unit.config, "latency": unit.latency,
-            "ports": port_list(unit), "generator": f"lpmac {__version__}", **unit.extra}
+    return {
+        "module": name or unit.name,
+        "unit": unit.kind,
+        "config": unit.config,
+        "latency": unit.latency,
+        "ports": port_list(unit),
+        "generator": f"lpmac {__version__}",
+        **unit.extra,
+    }
 
 
 def write(unit: Unit, path: str, name: str | None = None) -> tuple[str, str]:

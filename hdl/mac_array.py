@@ -27,16 +27,20 @@ __all__ = ["MacArray"]
 class MacArray(wiring.Component):
     def __init__(self, rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
         if rows < 1 or cols < 1:
-            self._MustUse__silence = True   # refused, so never elaborated: no "unused" warning later
+            self._MustUse__silence = True  # refused, so never elaborated: no "unused" warning later
             raise ValueError(f"a MAC array needs rows >= 1 and cols >= 1, got {rows} x {cols}")
         self.rows, self.cols, self.cfg, self.use_dsp = rows, cols, cfg, use_dsp
         w_in, w_acc = cfg.mul.in_format.width, cfg.acc.fmt.width
-        super().__init__({
-            "a": In(data.ArrayLayout(w_in, rows)), "valid": In(rows), "clear": In(rows),
-            "b": In(data.ArrayLayout(w_in, cols)),
-            "sel": In(range(rows)),
-            "c": Out(data.ArrayLayout(w_acc, cols)),
-        })
+        super().__init__(
+            {
+                "a": In(data.ArrayLayout(w_in, rows)),
+                "valid": In(rows),
+                "clear": In(rows),
+                "b": In(data.ArrayLayout(w_in, cols)),
+                "sel": In(range(rows)),
+                "c": Out(data.ArrayLayout(w_acc, cols)),
+            }
+        )
 
     def elaborate(self, platform):
         m = Module()
@@ -50,15 +54,18 @@ class MacArray(wiring.Component):
                 m.submodules[f"pe_{i}_{j}"] = mac
                 if j == 0:
                     a_in[i][j] = (self.a[i], self.valid[i], self.clear[i])
-                else:    # registered hand-over from the left neighbour
-                    a, v, c = (Signal(w_in, name=f"a_{i}_{j}"), Signal(name=f"valid_{i}_{j}"),
-                               Signal(name=f"clear_{i}_{j}"))
+                else:  # registered hand-over from the left neighbour
+                    a, v, c = (
+                        Signal(w_in, name=f"a_{i}_{j}"),
+                        Signal(name=f"valid_{i}_{j}"),
+                        Signal(name=f"clear_{i}_{j}"),
+                    )
                     la, lv, lc = a_in[i][j - 1]
                     m.d.sync += [a.eq(la), v.eq(lv), c.eq(lc)]
                     a_in[i][j] = (a, v, c)
                 if i == 0:
                     b_in[i][j] = self.b[j]
-                else:    # registered hand-over from the neighbour above
+                else:  # registered hand-over from the neighbour above
                     b = Signal(w_in, name=f"b_{i}_{j}")
                     m.d.sync += b.eq(b_in[i - 1][j])
                     b_in[i][j] = b

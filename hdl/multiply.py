@@ -33,8 +33,9 @@ class BoothMultiplier(wiring.Component):
     def __init__(self, a_width: int, b_width: int, signed_ops: bool = False):
         self.signed_ops = signed_ops
         shape = signed if signed_ops else unsigned
-        super().__init__({"a": In(shape(a_width)), "b": In(shape(b_width)),
-                          "p": Out(shape(a_width + b_width))})
+        super().__init__(
+            {"a": In(shape(a_width)), "b": In(shape(b_width)), "p": Out(shape(a_width + b_width))}
+        )
 
     def elaborate(self, platform):
         m = Module()
@@ -47,25 +48,25 @@ def booth_multiply(m: Module, a, b, *, signed_ops: bool = False, name: str = "bo
     W, V = len(a), len(b)
     if signed_ops:
         rows = (W + 1) // 2
-        ae = Cat(Const(0, 1), a, a[-1], a[-1])         # a_{-1} = 0, sign-extended
+        ae = Cat(Const(0, 1), a, a[-1], a[-1])  # a_{-1} = 0, sign-extended
         be = b.as_signed()
     else:
-        rows = (W + 2) // 2                            # a zero digit on top keeps it >= 0
+        rows = (W + 2) // 2  # a zero digit on top keeps it >= 0
         ae = Cat(Const(0, 1), a, Const(0, 2))
         be = Cat(b, Const(0, 1)).as_signed()
-    H = V + 3                                          # live partial-sum width, signed
+    H = V + 3  # live partial-sum width, signed
     partial, final_bits = None, []
     for k in range(rows):
         b0, b1, b2 = ae[2 * k], ae[2 * k + 1], ae[2 * k + 2]
-        one = b0 ^ b1                                  # digit = -2*b2 + b1 + b0
+        one = b0 ^ b1  # digit = -2*b2 + b1 + b0
         two = (b2 & ~b1 & ~b0) | (~b2 & b1 & b0)
         neg = b2 & ~(b1 & b0)
         mag = Signal(signed(V + 2), name=f"{name}_mag{k}")
         m.d.comb += mag.eq(Mux(one, be, Mux(two, be << 1, 0)))
         row = Signal(signed(V + 2), name=f"{name}_row{k}")
-        m.d.comb += row.eq(mag ^ neg.replicate(V + 2).as_signed())   # -mag - 1 when neg; +neg below
+        m.d.comb += row.eq(mag ^ neg.replicate(V + 2).as_signed())  # -mag - 1 when neg; +neg below
         total = Signal(signed(H), name=f"{name}_sum{k}")
-        total.attrs["keep"] = 1                        # keep the chain: no merging into one adder tree
+        total.attrs["keep"] = 1  # keep the chain: no merging into one adder tree
         m.d.comb += total.eq(row + neg if partial is None else (partial >> 2) + row + neg)
         final_bits.append(total[:2])
         partial = total
@@ -74,7 +75,9 @@ def booth_multiply(m: Module, a, b, *, signed_ops: bool = False, name: str = "bo
     return product
 
 
-def multiply(m: Module, a, b, *, signed_ops: bool = False, use_dsp: bool = True, name: str = "mul") -> Signal:
+def multiply(
+    m: Module, a, b, *, signed_ops: bool = False, use_dsp: bool = True, name: str = "mul"
+) -> Signal:
     """a*b: the tool's `*` when `use_dsp` and the product is wide enough for a DSP block, or
     when it is narrower than that (Yosys does well on those, e.g. 13 LUTs for the 3-bit
     fractions of two normal E4M3 values); otherwise `booth_multiply`."""

@@ -22,11 +22,16 @@ def raw_exp_range(fmt: FloatFormat, sub_in: str = "ieee") -> tuple[int, int]:
 
 
 def raw_layout(sig_width: int, exp_lo: int, exp_hi: int) -> data.StructLayout:
-    return data.StructLayout({
-        "sig": sig_width,
-        "exp": Shape.cast(range(min(exp_lo, -1), max(exp_hi, 1) + 1)),
-        "sign": 1, "zero": 1, "inf": 1, "nan": 1,
-    })
+    return data.StructLayout(
+        {
+            "sig": sig_width,
+            "exp": Shape.cast(range(min(exp_lo, -1), max(exp_hi, 1) + 1)),
+            "sign": 1,
+            "zero": 1,
+            "inf": 1,
+            "nan": 1,
+        }
+    )
 
 
 def raw_max_lz(fmt: FloatFormat, sub_in: str) -> int:
@@ -40,13 +45,15 @@ class Unpack(wiring.Component):
     def __init__(self, fmt: FloatFormat, sub_in: str = "ieee"):
         self.fmt, self.sub_in = fmt, sub_in
         self.exp_range = raw_exp_range(fmt, sub_in)
-        super().__init__({"bits": In(fmt.width), "raw": Out(raw_layout(fmt.m + 1, *self.exp_range))})
+        super().__init__(
+            {"bits": In(fmt.width), "raw": Out(raw_layout(fmt.m + 1, *self.exp_range))}
+        )
 
     def elaborate(self, platform):
         m = Module()
         fmt, raw = self.fmt, self.raw
-        frac = self.bits[:fmt.m]
-        field = self.bits[fmt.m:fmt.m + fmt.e]
+        frac = self.bits[: fmt.m]
+        field = self.bits[fmt.m : fmt.m + fmt.e]
         top = field == fmt.exp_all_ones
         field_zero = field == 0
 

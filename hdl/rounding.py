@@ -68,11 +68,11 @@ def normalize(m: Module, value, max_lz: int, name: str = "norm"):
     cur, bits = value, []
     for k in reversed(range(K)):
         s = 1 << k
-        if s >= W:                      # cannot shift by the whole width: that would be zero
+        if s >= W:  # cannot shift by the whole width: that would be zero
             bits.append(Const(0, 1))
             continue
         zero_top = Signal(name=f"{name}_z{k}")
-        m.d.comb += zero_top.eq(cur[W - s:] == 0)
+        m.d.comb += zero_top.eq(cur[W - s :] == 0)
         nxt = Signal(W, name=f"{name}_s{k}")
         m.d.comb += nxt.eq(Mux(zero_top, cur << s, cur))
         bits.append(zero_top)
@@ -95,22 +95,39 @@ class RoundShift(wiring.Component):
     floor(phi*2^r) + u >= 2^r (SPEC §6): the r bits right below the kept LSB are exactly
     floor(phi*2^r)."""
 
-    def __init__(self, width: int, max_shift: int, mode: str, *, sr_bits: int = 0,
-                 has_sticky: bool = False, out_width: int | None = None, fixed_shift: int = 0):
+    def __init__(
+        self,
+        width: int,
+        max_shift: int,
+        mode: str,
+        *,
+        sr_bits: int = 0,
+        has_sticky: bool = False,
+        out_width: int | None = None,
+        fixed_shift: int = 0,
+    ):
         if mode not in MODES:
             raise ValueError(f"rounding mode must be one of {', '.join(MODES)}, got {mode!r}")
         if mode == "sr" and sr_bits <= 0:
             raise ValueError("stochastic rounding needs sr_bits >= 1")
         if not 0 <= fixed_shift < width:
-            raise ValueError(f"fixed_shift must be in 0..{width - 1} (at least one kept bit), got {fixed_shift}")
+            raise ValueError(
+                f"fixed_shift must be in 0..{width - 1} (at least one kept bit), got {fixed_shift}"
+            )
         self.width, self.mode, self.sr_bits = width, mode, sr_bits
         self.has_sticky, self.fixed_shift = has_sticky, fixed_shift
-        self.window = sr_bits if mode == "sr" else 1            # remainder bits examined exactly
+        self.window = sr_bits if mode == "sr" else 1  # remainder bits examined exactly
         self.max_shift = max_shift
         kept_width = width - fixed_shift
         self.out_width = kept_width + 1 if out_width is None else out_width
-        ports = {"mag": In(width), "shift": In(_bits_for(max_shift)),
-                 "kept": Out(self.out_width), "trunc": Out(kept_width), "up": Out(1), "inexact": Out(1)}
+        ports = {
+            "mag": In(width),
+            "shift": In(_bits_for(max_shift)),
+            "kept": Out(self.out_width),
+            "trunc": Out(kept_width),
+            "up": Out(1),
+            "inexact": Out(1),
+        }
         if has_sticky:
             ports["sticky"] = In(1)
         if mode == "sr":
@@ -120,9 +137,9 @@ class RoundShift(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         G, F = self.window, self.fixed_shift
-        ext = Cat(Const(0, G), self.mag)                          # G zero bits below the LSB
+        ext = Cat(Const(0, G), self.mag)  # G zero bits below the LSB
         # The constant part of the shift: mag's bits below the window go straight to sticky.
-        sticky0 = self.mag[:F - G] != 0 if F > G else Const(0, 1)
+        sticky0 = self.mag[: F - G] != 0 if F > G else Const(0, 1)
         ext = ext[F:] if F else ext
         shifted, sticky1 = shift_right_sticky(m, ext, self.shift, "rs")
         kept, window = shifted[G:], shifted[:G]
@@ -134,7 +151,7 @@ class RoundShift(wiring.Component):
         if self.mode == "rz":
             up = Const(0, 1)
         elif self.mode == "sr":
-            up = (window + self.u)[G]                             # carry out of r bits
+            up = (window + self.u)[G]  # carry out of r bits
         else:
             guard = window[G - 1]
             up = guard if self.mode == "rna" else guard & (sticky | kept[0])
@@ -149,9 +166,19 @@ class RoundPack(wiring.Component):
     `exp_range` bounds the `exp` input and `max_lz` the leading zeros of a nonzero `sig`; a
     zero value (sig = 0 and no sticky) must be flagged by `zero`."""
 
-    def __init__(self, fmt: FloatFormat, sig_width: int, exp_range: tuple[int, int], *,
-                 max_lz: int | None = None, mode: str = "rne", sub_out: str = "ieee",
-                 has_sticky: bool = False, sr_bits: int = 0, saturate: bool = False):
+    def __init__(
+        self,
+        fmt: FloatFormat,
+        sig_width: int,
+        exp_range: tuple[int, int],
+        *,
+        max_lz: int | None = None,
+        mode: str = "rne",
+        sub_out: str = "ieee",
+        has_sticky: bool = False,
+        sr_bits: int = 0,
+        saturate: bool = False,
+    ):
         if sub_out not in ("ieee", "flush"):
             raise ValueError(f"sub_out must be ieee or flush, got {sub_out!r}")
         self.fmt, self.mode, self.sub_out, self.saturate = fmt, mode, sub_out, saturate
@@ -159,8 +186,12 @@ class RoundPack(wiring.Component):
         self.max_lz = sig_width - 1 if max_lz is None else min(max_lz, sig_width - 1)
         self.has_sticky, self.sr_bits = has_sticky, sr_bits
         ports = {
-            "sign": In(1), "sig": In(sig_width), "exp": In(Shape.cast(range(min(exp_range[0], -1), max(exp_range[1], 1) + 1))),
-            "zero": In(1), "inf": In(1), "nan": In(1),
+            "sign": In(1),
+            "sig": In(sig_width),
+            "exp": In(Shape.cast(range(min(exp_range[0], -1), max(exp_range[1], 1) + 1))),
+            "zero": In(1),
+            "inf": In(1),
+            "nan": In(1),
             "bits": Out(fmt.width),
         }
         if has_sticky:
@@ -205,8 +236,14 @@ class RoundPack(wiring.Component):
         else:
             tiny, max_d, d = Const(0, 1), 0, Const(0, 1)
 
-        m.submodules.round = rnd = RoundShift(W, max_d, self.mode, sr_bits=self.sr_bits,
-                                              has_sticky=self.has_sticky, fixed_shift=W - 1 - mb)
+        m.submodules.round = rnd = RoundShift(
+            W,
+            max_d,
+            self.mode,
+            sr_bits=self.sr_bits,
+            has_sticky=self.has_sticky,
+            fixed_shift=W - 1 - mb,
+        )
         m.d.comb += [rnd.mag.eq(norm), rnd.shift.eq(d)]
         if self.has_sticky:
             m.d.comb += rnd.sticky.eq(self.sticky)
@@ -221,12 +258,12 @@ class RoundPack(wiring.Component):
         m.d.comb += packed.eq(Cat(rnd.trunc[:mb], field) + rnd.up)
 
         if self.sub_out == "flush" and eb_lo < 1:
-            underflow = (eb < 0) | ((eb == 0) & ~packed[mb])       # rounded exponent field <= 0
+            underflow = (eb < 0) | ((eb == 0) & ~packed[mb])  # rounded exponent field <= 0
         else:
             underflow = Const(0, 1)
         # packed > max finite, spelled out for the three specials policies (no comparator):
         # ieee stops below the all-ones field, inf_only at its all-ones fraction, finite at the carry.
-        carry, field_ones, frac_ones = packed[e + mb], packed[mb:e + mb].all(), packed[:mb].all()
+        carry, field_ones, frac_ones = packed[e + mb], packed[mb : e + mb].all(), packed[:mb].all()
         if f.specials == "ieee":
             overflow = carry | field_ones
         elif f.specials == "inf_only":
@@ -247,5 +284,5 @@ class RoundPack(wiring.Component):
         with m.Elif(overflow):
             m.d.comb += self.bits.eq(self._special("inf" if to_inf else "max", sign))
         with m.Else():
-            m.d.comb += self.bits.eq(Cat(packed[:e + mb], sign))
+            m.d.comb += self.bits.eq(Cat(packed[: e + mb], sign))
         return m

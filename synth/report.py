@@ -3,6 +3,7 @@
 A row is a dict as `run_sweep` returns it; keys beyond the standard ones (e.g. reference
 columns added by the caller) become extra columns after the standard ones.
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,15 @@ NUMERIC_FIELDS = ("luts", "carry", "muxf", "ffs", "dsps", "brams", "fmax_mhz")
 _HEAD = ("unit", "config", "target", "options", "status")
 _TAIL = ("seconds", "yosys_version", "nextpnr_version")
 _NESTED = ("luts_by_size", "cells")  # only in results.json
-_MD_NAMES = {"luts": "LUTs", "carry": "carry", "muxf": "MUXF", "ffs": "FFs", "dsps": "DSPs",
-             "brams": "BRAM", "fmax_mhz": "Fmax (MHz)"}
+_MD_NAMES = {
+    "luts": "LUTs",
+    "carry": "carry",
+    "muxf": "MUXF",
+    "ffs": "FFs",
+    "dsps": "DSPs",
+    "brams": "BRAM",
+    "fmax_mhz": "Fmax (MHz)",
+}
 
 
 def _options(row: dict) -> str:
@@ -33,7 +41,15 @@ def _extra_columns(rows: list[dict]) -> list[str]:
 
 def write_csv(rows: list[dict], path: Path) -> None:
     lut_sizes = sorted({size for row in rows for size in row.get("luts_by_size", {})})
-    columns = [*_HEAD, "luts", *lut_sizes, *NUMERIC_FIELDS[1:], *_TAIL, *_extra_columns(rows), "error"]
+    columns = [
+        *_HEAD,
+        "luts",
+        *lut_sizes,
+        *NUMERIC_FIELDS[1:],
+        *_TAIL,
+        *_extra_columns(rows),
+        "error",
+    ]
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, columns, extrasaction="ignore")
         writer.writeheader()
@@ -49,16 +65,29 @@ def _md_columns(rows: list[dict]) -> list[str]:
     for name in NUMERIC_FIELDS:
         columns += [c for c in (name, f"ref_{name}", f"{name}_ratio") if c == name or c in extra]
     columns += [c for c in extra if c not in columns]
-    keep = [c for c in columns if c in ("unit", "config", "luts")
-            or any(r.get(c) not in (None, "", {}) for r in rows) or (c == "options" and any(r["options"] for r in rows))]
+    keep = [
+        c
+        for c in columns
+        if c in ("unit", "config", "luts")
+        or any(r.get(c) not in (None, "", {}) for r in rows)
+        or (c == "options" and any(r["options"] for r in rows))
+    ]
     return keep + ["status"]
 
 
 def write_markdown(rows: list[dict], path: Path, header: str = "") -> None:
     columns = _md_columns(rows)
-    names = [_MD_NAMES.get(c) or (f"ref {_MD_NAMES[c[4:]]}" if c.startswith("ref_") and c[4:] in _MD_NAMES
-                                  else f"{_MD_NAMES[c[:-6]]} ours/ref" if c.endswith("_ratio") and c[:-6] in _MD_NAMES
-                                  else c) for c in columns]
+    names = [
+        _MD_NAMES.get(c)
+        or (
+            f"ref {_MD_NAMES[c[4:]]}"
+            if c.startswith("ref_") and c[4:] in _MD_NAMES
+            else f"{_MD_NAMES[c[:-6]]} ours/ref"
+            if c.endswith("_ratio") and c[:-6] in _MD_NAMES
+            else c
+        )
+        for c in columns
+    ]
     lines = [header.rstrip() + "\n"] if header else []
     lines += ["| " + " | ".join(names) + " |", "|" + "---|" * len(columns)]
     for row in rows:
@@ -72,7 +101,9 @@ def write_markdown(rows: list[dict], path: Path, header: str = "") -> None:
 
 def write_plot(rows: list[dict], path: Path) -> None:
     """Horizontal bars of LUTs per point; a second bar per point when rows carry `ref_luts`."""
-    labels = ["/".join(filter(None, (r["unit"], r["config"], r["target"], _options(r)))) for r in rows]
+    labels = [
+        "/".join(filter(None, (r["unit"], r["config"], r["target"], _options(r)))) for r in rows
+    ]
     ours = [r.get("luts") or 0 for r in rows]
     refs = [r.get("ref_luts") for r in rows]
     has_ref = any(v is not None for v in refs)
@@ -109,9 +140,16 @@ def write_reports(rows: list[dict], out_dir: Path, header: str = "") -> dict[str
 def format_result(result) -> str:
     """A SynthResult as a short human-readable table."""
     sizes = ", ".join(f"{k} {v}" for k, v in sorted(result.luts_by_size.items()))
-    rows = [("unit", f"{result.unit} {result.config}"), ("target", result.target),
-            ("LUTs", f"{result.luts}" + (f"  ({sizes})" if sizes else "")), ("carry", result.carry),
-            ("MUXF", result.muxf), ("FFs", result.ffs), ("DSPs", result.dsps), ("BRAM (18Kb)", result.brams)]
+    rows = [
+        ("unit", f"{result.unit} {result.config}"),
+        ("target", result.target),
+        ("LUTs", f"{result.luts}" + (f"  ({sizes})" if sizes else "")),
+        ("carry", result.carry),
+        ("MUXF", result.muxf),
+        ("FFs", result.ffs),
+        ("DSPs", result.dsps),
+        ("BRAM (18Kb)", result.brams),
+    ]
     if result.fmax_mhz is not None:
         rows.append(("Fmax", f"{result.fmax_mhz:.1f} MHz"))
     rows += [("tool", result.yosys_version), ("seconds", f"{result.seconds:.1f}")]

@@ -6,15 +6,16 @@ Each finished point is written to the cache at once, so an interrupted sweep los
 a re-run only synthesizes the missing points. Failures are recorded, not cached: the next run
 retries them.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import traceback
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from tqdm import tqdm
 
@@ -28,6 +29,7 @@ _SYNTH_OPTIONS = ("use_dsp", "extra_script", "fmax")
 class Point:
     """One thing to synthesize. `options` holds (name, value) pairs of `synthesize` keywords,
     e.g. `(("use_dsp", False),)`; the generator sees the whole point."""
+
     unit: str
     config: str
     target: str = "xcup"
@@ -35,15 +37,24 @@ class Point:
 
     def __post_init__(self):
         if self.target not in TARGETS:
-            raise ValueError(f"unknown target {self.target!r}; expected one of {', '.join(TARGETS)}")
+            raise ValueError(
+                f"unknown target {self.target!r}; expected one of {', '.join(TARGETS)}"
+            )
         for name, _ in self.options:
             if name not in _SYNTH_OPTIONS:
-                raise ValueError(f"unknown option {name!r}; expected one of {', '.join(_SYNTH_OPTIONS)}")
+                raise ValueError(
+                    f"unknown option {name!r}; expected one of {', '.join(_SYNTH_OPTIONS)}"
+                )
 
 
 def _row(point: Point, status: str, result: dict | None = None, error: str = "") -> dict:
-    row = {"unit": point.unit, "config": point.config, "target": point.target,
-           "options": dict(point.options), "status": status}
+    row = {
+        "unit": point.unit,
+        "config": point.config,
+        "target": point.target,
+        "options": dict(point.options),
+        "status": status,
+    }
     if result is not None:
         row.update({k: v for k, v in result.items() if k not in ("unit", "config", "target")})
     if error:
@@ -87,10 +98,18 @@ def cached_synthesize(verilog: str, top: str, *, cache_dir: Path | None = None, 
     return result
 
 
-def run_sweep(points: list[Point], make_verilog: Callable[[Point], tuple[str, str]], out_dir: Path, *,
-              jobs: int = 1, cache_dir: Path | None = None, progress: bool = True,
-              reference: Callable[[Point], dict] | None = None,
-              post: Callable[[list[dict]], None] | None = None, header: str = "") -> list[dict]:
+def run_sweep(
+    points: list[Point],
+    make_verilog: Callable[[Point], tuple[str, str]],
+    out_dir: Path,
+    *,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    reference: Callable[[Point], dict] | None = None,
+    post: Callable[[list[dict]], None] | None = None,
+    header: str = "",
+) -> list[dict]:
     """Synthesize every point and write results.{csv,json,md,png} into `out_dir`.
 
     `make_verilog(point)` returns `(verilog, top)`. `reference(point)`, if given, returns extra
@@ -106,8 +125,15 @@ def run_sweep(points: list[Point], make_verilog: Callable[[Point], tuple[str, st
     running: dict[str, Future] = {}  # by cache key, so duplicate points synthesize once
 
     def synth_and_cache(verilog: str, top: str, point: Point) -> dict:
-        return cached_synthesize(verilog, top, cache_dir=cache_dir, target=point.target, unit=point.unit,
-                                 config=point.config, **dict(point.options))
+        return cached_synthesize(
+            verilog,
+            top,
+            cache_dir=cache_dir,
+            target=point.target,
+            unit=point.unit,
+            config=point.config,
+            **dict(point.options),
+        )
 
     bar = tqdm(total=len(points), desc="synth", unit="pt", disable=not progress)
     pool = ThreadPoolExecutor(max_workers=jobs)
@@ -135,7 +161,9 @@ def run_sweep(points: list[Point], make_verilog: Callable[[Point], tuple[str, st
             except Exception as exc:
                 rows[i] = _row(points[i], "failed", error=_tail(exc))
     finally:
-        pool.shutdown(cancel_futures=True)  # on Ctrl-C: drop queued points, finished ones are cached
+        pool.shutdown(
+            cancel_futures=True
+        )  # on Ctrl-C: drop queued points, finished ones are cached
         bar.close()
 
     if reference is not None:

@@ -20,23 +20,53 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
-    "RF", "ref_fmt", "V", "round_ratio", "NAN", "inf", "fin", "pow2", "floor_log2", "decode", "encode",
-    "max_finite", "min_normal", "round_int", "ref_mul", "ref_add", "xorshift32_py",
-    "XorShift32", "value_of", "fixed_round", "is_nan_bits", "decode_c", "encode_c", "nan_mask",
-    "mul_bits", "mul_table", "describe", "assert_bits", "add_bits", "accumulate_ref", "add_table",
-    "corner_values", "cross", "random_patterns",
+    "RF",
+    "ref_fmt",
+    "V",
+    "round_ratio",
+    "NAN",
+    "inf",
+    "fin",
+    "pow2",
+    "floor_log2",
+    "decode",
+    "encode",
+    "max_finite",
+    "min_normal",
+    "round_int",
+    "ref_mul",
+    "ref_add",
+    "xorshift32_py",
+    "XorShift32",
+    "value_of",
+    "fixed_round",
+    "is_nan_bits",
+    "decode_c",
+    "encode_c",
+    "nan_mask",
+    "mul_bits",
+    "mul_table",
+    "describe",
+    "assert_bits",
+    "add_bits",
+    "accumulate_ref",
+    "add_table",
+    "corner_values",
+    "cross",
+    "random_patterns",
 ]
 
 
 class RF(NamedTuple):
     """A float format EeMm as SPEC §1 defines it."""
+
     e: int
     m: int
     bias: int
     specials: str = "ieee"
 
     @staticmethod
-    def make(e: int, m: int, bias: int | None = None, specials: str = "ieee") -> "RF":
+    def make(e: int, m: int, bias: int | None = None, specials: str = "ieee") -> RF:
         return RF(e, m, (1 << (e - 1)) - 1 if bias is None else bias, specials)
 
     @property
@@ -59,7 +89,7 @@ class RF(NamedTuple):
     def has_nan(self) -> bool:
         return self.specials == "ieee"
 
-    def wide(self) -> "RF":
+    def wide(self) -> RF:
         """SPEC §2: the exact product format E(e+1)M(2m+1), standard bias 2^e - 1, same specials."""
         return RF(self.e + 1, 2 * self.m + 1, (1 << self.e) - 1, self.specials)
 
@@ -72,8 +102,8 @@ def ref_fmt(fmt) -> RF:
 
 
 class V(NamedTuple):
-    kind: str            # 'fin', 'inf', 'nan'
-    sign: int            # 0 or 1
+    kind: str  # 'fin', 'inf', 'nan'
+    sign: int  # 0 or 1
     mag: Fraction | None
 
     def value(self) -> Fraction:
@@ -207,8 +237,16 @@ def _inf_bits(F: RF, sign: int) -> int:
     return (sign << (F.e + F.m)) | (ones << F.m) | frac
 
 
-def encode(v: V, F: RF, mode: str = "rne", sub_out: str = "ieee", *, saturate: bool = False,
-           u: int | None = None, r: int = 0) -> int:
+def encode(
+    v: V,
+    F: RF,
+    mode: str = "rne",
+    sub_out: str = "ieee",
+    *,
+    saturate: bool = False,
+    u: int | None = None,
+    r: int = 0,
+) -> int:
     """Encode an exact value into F (SPEC §1 "Encoding a result").
 
     The caller has already decided the sign of exact zeros (product: xor; sum: +0 unless
@@ -230,9 +268,9 @@ def encode(v: V, F: RF, mode: str = "rne", sub_out: str = "ieee", *, saturate: b
         return sbit
     E = floor_log2(x)
     if sub_out == "ieee":
-        q_exp = max(E, F.emin) - m          # the format's grid (gradual underflow)
+        q_exp = max(E, F.emin) - m  # the format's grid (gradual underflow)
     elif sub_out == "flush":
-        q_exp = E - m                       # m fraction bits, unbounded exponent
+        q_exp = E - m  # m fraction bits, unbounded exponent
     else:
         raise ValueError(sub_out)
     # n = round(x / 2^q_exp); the result is y = n * 2^q_exp
@@ -334,7 +372,7 @@ decode_c = functools.lru_cache(maxsize=None)(decode)
 encode_c = functools.lru_cache(maxsize=None)(encode)
 
 
-def nan_mask(bits, F: RF) -> "np.ndarray":
+def nan_mask(bits, F: RF) -> np.ndarray:
     """Vectorised SPEC §1 NaN test (ieee specials only have NaN)."""
     F = ref_fmt(F)
     b = np.asarray(bits, dtype=np.uint64)
@@ -345,7 +383,9 @@ def nan_mask(bits, F: RF) -> "np.ndarray":
     return (field == np.uint64((1 << F.e) - 1)) & (frac != 0)
 
 
-def mul_bits(a_bits, b_bits, F: RF, sub_in: str, outF: RF, sub_out: str, mode: str = "rne") -> "np.ndarray":
+def mul_bits(
+    a_bits, b_bits, F: RF, sub_in: str, outF: RF, sub_out: str, mode: str = "rne"
+) -> np.ndarray:
     """Reference multiplier on arrays of bit patterns: decode (sub_in), exact product,
     encode into outF (one rounding `mode`, `sub_out`)."""
     a_bits = np.asarray(a_bits, dtype=np.uint64).ravel()
@@ -357,7 +397,7 @@ def mul_bits(a_bits, b_bits, F: RF, sub_in: str, outF: RF, sub_out: str, mode: s
     return out
 
 
-def mul_table(F: RF, sub_in: str, outF: RF, sub_out: str, mode: str = "rne") -> "np.ndarray":
+def mul_table(F: RF, sub_in: str, outF: RF, sub_out: str, mode: str = "rne") -> np.ndarray:
     """All 2^w x 2^w products of a small format, index a * 2^w + b.
 
     Computed for non-negative operands only, then extended by the sign rule of a product
@@ -371,8 +411,8 @@ def mul_table(F: RF, sub_in: str, outF: RF, sub_out: str, mode: str = "rne") -> 
             pos[i, j] = encode_c(ref_mul(a, b, outF.has_nan), outF, mode, sub_out)
     sbit = np.uint64(1 << (outF.e + outF.m))
     neg = np.where(nan_mask(pos, outF), pos, pos ^ sbit)
-    top = np.concatenate([pos, neg], axis=1)             # a >= 0: b >= 0 | b < 0
-    bottom = np.concatenate([neg, pos], axis=1)          # a < 0
+    top = np.concatenate([pos, neg], axis=1)  # a >= 0: b >= 0 | b < 0
+    bottom = np.concatenate([neg, pos], axis=1)  # a < 0
     return np.concatenate([top, bottom], axis=0).ravel()
 
 
@@ -383,7 +423,9 @@ def describe(bits: int, F: RF, sub_in: str = "ieee") -> str:
     return f"{int(bits):#x}({'-' if v.sign else '+'}{v.mag})"
 
 
-def assert_bits(got, exp, F: RF, *inputs, names=("a", "b", "c"), in_fmts=None, limit: int = 8, what: str = ""):
+def assert_bits(
+    got, exp, F: RF, *inputs, names=("a", "b", "c"), in_fmts=None, limit: int = 8, what: str = ""
+):
     """got == exp bit for bit, except that any NaN of F is accepted where exp is NaN.
     On failure, lists the first mismatches with their inputs (hex and exact values)."""
     F = ref_fmt(F)
@@ -394,7 +436,9 @@ def assert_bits(got, exp, F: RF, *inputs, names=("a", "b", "c"), in_fmts=None, l
     bad = np.where(exp_nan, ~nan_mask(got, F), got != exp)
     if bad.any():
         idx = np.flatnonzero(bad)
-        lines = [f"{what}: {idx.size} of {got.size} results differ (format E{F.e}M{F.m} b{F.bias} {F.specials})"]
+        lines = [
+            f"{what}: {idx.size} of {got.size} results differ (format E{F.e}M{F.m} b{F.bias} {F.specials})"
+        ]
         for i in idx[:limit]:
             ins = []
             for k, arr in enumerate(inputs):
@@ -402,12 +446,15 @@ def assert_bits(got, exp, F: RF, *inputs, names=("a", "b", "c"), in_fmts=None, l
                 fmt_k = in_fmts[k] if in_fmts else None
                 val = int(arr[i]) if arr.dtype.kind in "ui" else arr[i]
                 ins.append(f"{names[k]}={describe(val, fmt_k) if fmt_k is not None else val}")
-            lines.append(f"  {' '.join(ins)}: expected {describe(exp[i], F)} got {describe(got[i], F)}")
+            lines.append(
+                f"  {' '.join(ins)}: expected {describe(exp[i], F)} got {describe(got[i], F)}"
+            )
         raise AssertionError("\n".join(lines))
 
 
-def add_bits(acc_bits, x_bits, accF: RF, xF: RF, mode: str = "rne", sub_out: str = "ieee", u=None,
-             r: int = 0) -> "np.ndarray":
+def add_bits(
+    acc_bits, x_bits, accF: RF, xF: RF, mode: str = "rne", sub_out: str = "ieee", u=None, r: int = 0
+) -> np.ndarray:
     """Reference adder on arrays: round_accF(acc + x), both operands' subnormals read as IEEE;
     `u` (array) holds the stochastic-rounding bits of each addition."""
     acc_bits = np.asarray(acc_bits, dtype=np.uint64).ravel()
@@ -416,12 +463,24 @@ def add_bits(acc_bits, x_bits, accF: RF, xF: RF, mode: str = "rne", sub_out: str
     out = np.empty(acc_bits.shape, np.uint64)
     for n, (a, x, un) in enumerate(zip(acc_bits.tolist(), x_bits.tolist(), us)):
         s = ref_add(decode_c(a, accF, "ieee"), decode_c(x, xF, "ieee"), accF.has_nan)
-        out[n] = encode_c(s, accF, mode, sub_out, u=un if mode == "sr" else None, r=r if mode == "sr" else 0)
+        out[n] = encode_c(
+            s, accF, mode, sub_out, u=un if mode == "sr" else None, r=r if mode == "sr" else 0
+        )
     return out
 
 
-def accumulate_ref(xs, accF: RF, xF: RF, mode: str = "rne", sub_out: str = "ieee", *, valid=None, clear=None,
-                   sr_bits: int = 8, sr_seed: int = 1) -> list:
+def accumulate_ref(
+    xs,
+    accF: RF,
+    xF: RF,
+    mode: str = "rne",
+    sub_out: str = "ieee",
+    *,
+    valid=None,
+    clear=None,
+    sr_bits: int = 8,
+    sr_seed: int = 1,
+) -> list:
     """One accumulator lane (SPEC §3/§6): state +0; per step, `clear` resets the state to +0
     before the step's input; a valid input x gives acc <- round(acc + x). With sr the unit's
     xorshift32 steps once per valid input (it is not reset by clear). Returns the state after
@@ -471,13 +530,17 @@ def random_patterns(rng, F: RF, n: int, centre_spread: int | None = None, low_ze
     if centre_spread is None:
         field = rng.integers(0, 1 << F.e, n, dtype=np.int64)
     else:
-        field = np.clip(F.bias + rng.integers(-centre_spread, centre_spread + 1, n), 0, (1 << F.e) - 1)
+        field = np.clip(
+            F.bias + rng.integers(-centre_spread, centre_spread + 1, n), 0, (1 << F.e) - 1
+        )
     frac = rng.integers(0, 1 << F.m, n, dtype=np.int64)
     frac = (frac >> low_zero_bits) << low_zero_bits
     return ((sign << (F.e + F.m)) | (field << F.m) | frac).astype(np.uint64)
 
 
-def add_table(F: RF, mode: str = "rne", sub_out: str = "ieee", u: int | None = None, r: int = 0) -> "np.ndarray":
+def add_table(
+    F: RF, mode: str = "rne", sub_out: str = "ieee", u: int | None = None, r: int = 0
+) -> np.ndarray:
     """All 2^w x 2^w sums round_F(a + b) of a small format (index a * 2^w + b), one fixed
     `u` for sr. Every finite value of F is an integer multiple of Q = 2^(emin-m), so the
     exact sums are integer additions; each distinct nonzero sum is encoded once. Specials
@@ -502,7 +565,7 @@ def add_table(F: RF, mode: str = "rne", sub_out: str = "ieee", u: int | None = N
                 out.append(encode(ref_add(a, b, F.has_nan), F, mode, sub_out, u=u, r=r))
                 continue
             s = ia + ib
-            res = cache.get(abs(s))       # encode(-v) = encode(v) with the sign bit (SPEC §1)
+            res = cache.get(abs(s))  # encode(-v) = encode(v) with the sign bit (SPEC §1)
             if res is None:
                 res = cache[abs(s)] = encode(fin(0, abs(s) * Q), F, mode, sub_out, u=u, r=r)
             out.append(res | sbit if s < 0 else res)

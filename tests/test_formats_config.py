@@ -7,25 +7,45 @@ from lpmac."""
 import dataclasses
 
 import pytest
-
-from lpmac import (AccConfig, BfpFormat, ConfigError, FixedFormat, FloatFormat, FormatError, GemmConfig,
-                   MacConfig, MulConfig, parse_format)
-
 from fraction_ref import RF, max_finite, pow2
+
+from lpmac import (
+    AccConfig,
+    BfpFormat,
+    ConfigError,
+    FixedFormat,
+    FloatFormat,
+    FormatError,
+    GemmConfig,
+    MacConfig,
+    MulConfig,
+    parse_format,
+)
 
 
 # ----------------------------------------------------------------------------- formats
-@pytest.mark.parametrize("spec, e, m", [
-    ("E5M2", 5, 2), ("e4m3", 4, 3), ("fp16", 5, 10), ("FP16", 5, 10), ("bf16", 8, 7), ("fp32", 8, 23),
-    ("tf32", 8, 10), ("E2M1", 2, 1), ("E8M23", 8, 23), ("E6M3", 6, 3),
-])
+@pytest.mark.parametrize(
+    "spec, e, m",
+    [
+        ("E5M2", 5, 2),
+        ("e4m3", 4, 3),
+        ("fp16", 5, 10),
+        ("FP16", 5, 10),
+        ("bf16", 8, 7),
+        ("fp32", 8, 23),
+        ("tf32", 8, 10),
+        ("E2M1", 2, 1),
+        ("E8M23", 8, 23),
+        ("E6M3", 6, 3),
+    ],
+)
 def test_parse_float_formats(spec, e, m):
     f = parse_format(spec)
     assert isinstance(f, FloatFormat)
     assert (f.e, f.m, f.bias, f.specials) == (e, m, 2 ** (e - 1) - 1, "ieee")
     assert f.width == 1 + e + m
     assert f.emin == 1 - f.bias
-    assert f.emax == 2 ** e - 2 - f.bias
+    assert f.emax == 2**e - 2 - f.bias
 
 
 def test_parse_float_options():
@@ -40,16 +60,31 @@ def test_parse_float_options():
     assert (f.bias, f.specials) == (12, "inf_only")
 
 
-@pytest.mark.parametrize("spec", ["E5M2", "E5M2-inf", "E4M3-fin", "E5M2b12", "E6M5-inf", "E8M23", "Q8.13",
-                                  "Q16.16", "BFP8/24", "BFP4/32"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "E5M2",
+        "E5M2-inf",
+        "E4M3-fin",
+        "E5M2b12",
+        "E6M5-inf",
+        "E8M23",
+        "Q8.13",
+        "Q16.16",
+        "BFP8/24",
+        "BFP4/32",
+    ],
+)
 def test_format_string_round_trip(spec):
     f = parse_format(spec)
     assert str(f) == spec
     assert parse_format(str(f)) == f
 
 
-@pytest.mark.parametrize("spec, width, i, f", [("Q8.13", 21, 8, 13), ("Q16.16", 32, 16, 16), ("Q8.8", 16, 8, 8),
-                                              ("Q6.6", 12, 6, 6)])
+@pytest.mark.parametrize(
+    "spec, width, i, f",
+    [("Q8.13", 21, 8, 13), ("Q16.16", 32, 16, 16), ("Q8.8", 16, 8, 8), ("Q6.6", 12, 6, 6)],
+)
 def test_parse_fixed(spec, width, i, f):
     q = parse_format(spec)
     assert isinstance(q, FixedFormat)
@@ -57,21 +92,31 @@ def test_parse_fixed(spec, width, i, f):
     # SPEC §1: Q8.13 range is [-128, 128 - 2^-13]
     assert q.min_int == -(2 ** (width - 1)) and q.max_int == 2 ** (width - 1) - 1
     if spec == "Q8.13":
-        assert q.min_int * 2.0 ** -13 == -128.0
-        assert q.max_int * 2.0 ** -13 == 128 - 2.0 ** -13
+        assert q.min_int * 2.0**-13 == -128.0
+        assert q.max_int * 2.0**-13 == 128 - 2.0**-13
 
 
 def test_parse_bfp():
     b = parse_format("BFP8/24")
     assert isinstance(b, BfpFormat)
     assert (b.m, b.T) == (8, 24)
-    assert b.kmax == 127          # symmetric |k| <= 2^(m-1)-1
+    assert b.kmax == 127  # symmetric |k| <= 2^(m-1)-1
     assert parse_format("BFP4/16").kmax == 7
 
 
-@pytest.mark.parametrize("fmt_args", [(5, 2, None, "ieee"), (5, 2, None, "inf_only"), (5, 2, None, "finite"),
-                                      (4, 3, None, "ieee"), (4, 3, None, "finite"), (8, 23, None, "ieee"),
-                                      (8, 7, None, "inf_only"), (5, 10, 7, "ieee")])
+@pytest.mark.parametrize(
+    "fmt_args",
+    [
+        (5, 2, None, "ieee"),
+        (5, 2, None, "inf_only"),
+        (5, 2, None, "finite"),
+        (4, 3, None, "ieee"),
+        (4, 3, None, "finite"),
+        (8, 23, None, "ieee"),
+        (8, 7, None, "inf_only"),
+        (5, 10, 7, "ieee"),
+    ],
+)
 def test_max_finite_matches_spec_table(fmt_args):
     f = FloatFormat(*fmt_args)
     ref = max_finite(RF.make(*fmt_args))
@@ -88,23 +133,26 @@ def test_named_max_finite_values():
     assert parse_format("fp32").max_finite == float((2 - pow2(-23)) * pow2(127))
 
 
-@pytest.mark.parametrize("spec, words", [
-    ("E0M3", ["exponent", "0"]),
-    ("E1M3", ["exponent", "1"]),
-    ("E9M2", ["exponent", "9"]),
-    ("E5M0", ["fraction", "0"]),
-    ("E5M24", ["fraction", "24"]),
-    ("E8M30", ["fraction", "30"]),
-    ("Q0.0", ["fixed", "0"]),
-    ("Q20.20", ["width"]),
-    ("E5", ["unknown format", "E5"]),
-    ("fp12", ["unknown format", "fp12"]),
-    ("", ["empty"]),
-    ("E5M2b99", ["bias", "99"]),
-    ("E5M2-nan", ["special"]),
-    ("BFP1/8", ["BFP", "1"]),
-    ("BFP8/0", ["block length", "0"]),
-])
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ("E0M3", ["exponent", "0"]),
+        ("E1M3", ["exponent", "1"]),
+        ("E9M2", ["exponent", "9"]),
+        ("E5M0", ["fraction", "0"]),
+        ("E5M24", ["fraction", "24"]),
+        ("E8M30", ["fraction", "30"]),
+        ("Q0.0", ["fixed", "0"]),
+        ("Q20.20", ["width"]),
+        ("E5", ["unknown format", "E5"]),
+        ("fp12", ["unknown format", "fp12"]),
+        ("", ["empty"]),
+        ("E5M2b99", ["bias", "99"]),
+        ("E5M2-nan", ["special"]),
+        ("BFP1/8", ["BFP", "1"]),
+        ("BFP8/0", ["block length", "0"]),
+    ],
+)
 def test_invalid_format_specs(spec, words):
     with pytest.raises(ValueError) as info:
         parse_format(spec)
@@ -152,11 +200,16 @@ PRESET_TABLE = {
 
 
 @pytest.mark.parametrize("n", range(1, 7))
-@pytest.mark.parametrize("spec, e, m", [("E5M2", 5, 2), ("E4M3", 4, 3), ("E6M3", 6, 3), ("fp16", 5, 10),
-                                        ("fp32", 8, 23)])
+@pytest.mark.parametrize(
+    "spec, e, m", [("E5M2", 5, 2), ("E4M3", 4, 3), ("E6M3", 6, 3), ("fp16", 5, 10), ("fp32", 8, 23)]
+)
 def test_preset_knobs_and_out_format(n, spec, e, m):
-    for cfg in (MulConfig.preset(spec, n), MulConfig.preset(parse_format(spec), f"cfg{n}"),
-                MulConfig.preset(spec, f"CFG-{n}"), MulConfig.parse(f"{spec}:cfg{n}")):
+    for cfg in (
+        MulConfig.preset(spec, n),
+        MulConfig.preset(parse_format(spec), f"cfg{n}"),
+        MulConfig.preset(spec, f"CFG-{n}"),
+        MulConfig.parse(f"{spec}:cfg{n}"),
+    ):
         specials, sub_in, rnd, sub_out = PRESET_TABLE[n]
         assert (cfg.fmt.e, cfg.fmt.m, cfg.fmt.bias) == (e, m, 2 ** (e - 1) - 1)
         assert (cfg.fmt.specials, cfg.sub_in, cfg.round, cfg.sub_out) == PRESET_TABLE[n]
@@ -166,7 +219,7 @@ def test_preset_knobs_and_out_format(n, spec, e, m):
             assert (out.e, out.m, out.bias, out.specials) == (e, m, 2 ** (e - 1) - 1, specials)
         else:
             # E(e+1)M(2m+1) with the standard bias 2^e - 1, same specials
-            assert (out.e, out.m, out.bias, out.specials) == (e + 1, 2 * m + 1, 2 ** e - 1, specials)
+            assert (out.e, out.m, out.bias, out.specials) == (e + 1, 2 * m + 1, 2**e - 1, specials)
 
 
 def test_named_out_formats():
@@ -214,12 +267,18 @@ def test_mulconfig_rejects_bad_knobs():
         MulConfig.parse("E9M2:cfg1")
 
 
-@pytest.mark.parametrize("spec", [
-    "E5M2:cfg1", "E5M2:cfg5", "E4M3:cfg6", "fp16:cfg3",
-    "E5M2:sub_in=flush,round=rne,sub_out=ieee",
-    "E5M2-inf:sub_in=ieee,round=rne,sub_out=ieee",
-    "E4M3-fin:sub_in=as_normal,round=none,sub_out=flush",
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "E5M2:cfg1",
+        "E5M2:cfg5",
+        "E4M3:cfg6",
+        "fp16:cfg3",
+        "E5M2:sub_in=flush,round=rne,sub_out=ieee",
+        "E5M2-inf:sub_in=ieee,round=rne,sub_out=ieee",
+        "E4M3-fin:sub_in=as_normal,round=none,sub_out=flush",
+    ],
+)
 def test_mulconfig_round_trip(spec):
     cfg = MulConfig.parse(spec)
     assert MulConfig.parse(str(cfg)) == cfg
@@ -228,9 +287,14 @@ def test_mulconfig_round_trip(spec):
 
 def test_mulconfig_free_knobs_parse():
     cfg = MulConfig.parse("E5M2:sub_in=flush,round=rne,sub_out=ieee")
-    assert (cfg.fmt.specials, cfg.sub_in, cfg.round, cfg.sub_out) == ("ieee", "flush", "rne", "ieee")
+    assert (cfg.fmt.specials, cfg.sub_in, cfg.round, cfg.sub_out) == (
+        "ieee",
+        "flush",
+        "rne",
+        "ieee",
+    )
     assert cfg.preset_number is None
-    cfg = MulConfig.parse("E5M2:cfg5,sub_in=flush")        # CFG-5 with flushed inputs is CFG-6
+    cfg = MulConfig.parse("E5M2:cfg5,sub_in=flush")  # CFG-5 with flushed inputs is CFG-6
     assert cfg == MulConfig.preset("E5M2", 6)
     assert str(cfg) == "E5M2:cfg6"
     cfg = MulConfig.parse("E5M2:cfg1,specials=inf_only")
@@ -238,16 +302,19 @@ def test_mulconfig_free_knobs_parse():
 
 
 # ----------------------------------------------------------------------------- AccConfig / MacConfig
-@pytest.mark.parametrize("spec, fields", [
-    ("E6M5", ("rne", "ieee", 8, 1)),
-    ("E6M5:rz", ("rz", "ieee", 8, 1)),
-    ("E6M5:sr,bits=8,seed=7", ("sr", "ieee", 8, 7)),
-    ("E6M5:rne,flush", ("rne", "flush", 8, 1)),
-    ("E6M5:rz,flush", ("rz", "flush", 8, 1)),
-    ("E8M7:sr,flush,bits=12,seed=12345", ("sr", "flush", 12, 12345)),
-    ("Q8.13", ("rne", "ieee", 8, 1)),
-    ("Q8.13:rz", ("rz", "ieee", 8, 1)),
-])
+@pytest.mark.parametrize(
+    "spec, fields",
+    [
+        ("E6M5", ("rne", "ieee", 8, 1)),
+        ("E6M5:rz", ("rz", "ieee", 8, 1)),
+        ("E6M5:sr,bits=8,seed=7", ("sr", "ieee", 8, 7)),
+        ("E6M5:rne,flush", ("rne", "flush", 8, 1)),
+        ("E6M5:rz,flush", ("rz", "flush", 8, 1)),
+        ("E8M7:sr,flush,bits=12,seed=12345", ("sr", "flush", 12, 12345)),
+        ("Q8.13", ("rne", "ieee", 8, 1)),
+        ("Q8.13:rz", ("rz", "ieee", 8, 1)),
+    ],
+)
 def test_accconfig_parse_and_round_trip(spec, fields):
     cfg = AccConfig.parse(spec)
     assert (cfg.rounding, cfg.sub_out, cfg.sr_bits, cfg.sr_seed) == fields
@@ -279,9 +346,18 @@ def test_accconfig_rejects():
         AccConfig(parse_format("BFP8/24"))
 
 
-@pytest.mark.parametrize("spec", ["E5M2:cfg5+E6M5", "E5M2:cfg5+Q8.13", "E5M2:cfg5+E6M5:sr,bits=8,seed=7",
-                                  "E5M2:cfg5+E6M5:rz,flush", "E4M3:cfg1+E5M10", "E6M3:cfg5+E7M7:sr,bits=4,seed=99",
-                                  "E5M2:cfg5+Q8.13:rz"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "E5M2:cfg5+E6M5",
+        "E5M2:cfg5+Q8.13",
+        "E5M2:cfg5+E6M5:sr,bits=8,seed=7",
+        "E5M2:cfg5+E6M5:rz,flush",
+        "E4M3:cfg1+E5M10",
+        "E6M3:cfg5+E7M7:sr,bits=4,seed=99",
+        "E5M2:cfg5+Q8.13:rz",
+    ],
+)
 def test_macconfig_round_trip(spec):
     cfg = MacConfig.parse(spec)
     assert str(cfg) == spec
@@ -299,8 +375,16 @@ def test_macconfig_fields():
         MacConfig.parse("E5M2:cfg5")
 
 
-@pytest.mark.parametrize("spec", ["BFP8/24", "BFP8/32:round=rna", "BFP8/24:in=bf16,out=fp32,round=sr,bits=8,seed=3",
-                                  "BFP4/16:in=fp16,out=bf16", "BFP12/64:round=rz"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "BFP8/24",
+        "BFP8/32:round=rna",
+        "BFP8/24:in=bf16,out=fp32,round=sr,bits=8,seed=3",
+        "BFP4/16:in=fp16,out=bf16",
+        "BFP12/64:round=rz",
+    ],
+)
 def test_gemmconfig_round_trip(spec):
     cfg = GemmConfig.parse(spec)
     assert GemmConfig.parse(str(cfg)) == cfg
@@ -318,8 +402,12 @@ def test_gemmconfig_fields():
 
 
 def test_configs_are_frozen():
-    objs = [MulConfig.preset("E5M2", 5), AccConfig.parse("E6M5"), MacConfig.parse("E5M2:cfg5+E6M5"),
-            GemmConfig.parse("BFP8/24")]
+    objs = [
+        MulConfig.preset("E5M2", 5),
+        AccConfig.parse("E6M5"),
+        MacConfig.parse("E5M2:cfg5+E6M5"),
+        GemmConfig.parse("BFP8/24"),
+    ]
     for obj in objs:
         field = dataclasses.fields(obj)[0].name
         with pytest.raises(dataclasses.FrozenInstanceError):

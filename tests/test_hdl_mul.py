@@ -66,7 +66,14 @@ def _value(bits, w, signed_ops):
 
 
 BOOTH_CASES = [(6, 6, None), (7, 4, None), (11, 11, 300), (24, 24, 300)]
-BOOTH_SLOW_CASES = [(8, 8, None), (8, 5, None), (5, 9, None), (11, 11, 20000), (24, 24, 20000), (13, 7, 20000)]
+BOOTH_SLOW_CASES = [
+    (8, 8, None),
+    (8, 5, None),
+    (5, 9, None),
+    (11, 11, 20000),
+    (24, 24, 20000),
+    (13, 7, 20000),
+]
 
 
 @pytest.mark.parametrize("w,v,n", BOOTH_CASES)
@@ -113,7 +120,9 @@ def check_fpmul(spec: str, use_dsp: bool, n: int | None = None) -> int:
     if f.has_nan:
         same |= np.isnan(golden.to_float(got, f)) & np.isnan(golden.to_float(want, f))
     bad = np.flatnonzero(~same)
-    assert bad.size == 0, [(hex(int(a[i])), hex(int(b[i])), hex(int(got[i])), hex(int(want[i]))) for i in bad[:5]]
+    assert bad.size == 0, [
+        (hex(int(a[i])), hex(int(b[i])), hex(int(got[i])), hex(int(want[i]))) for i in bad[:5]
+    ]
     return a.size
 
 
@@ -129,7 +138,9 @@ def test_fpmul_lut_only_wide(spec):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", [f"{f}:cfg{c}" for f in ("fp32", "fp16", "bf16", "E5M3", "E6M3") for c in range(1, 7)])
+@pytest.mark.parametrize(
+    "spec", [f"{f}:cfg{c}" for f in ("fp32", "fp16", "bf16", "E5M3", "E6M3") for c in range(1, 7)]
+)
 def test_fpmul_lut_only_wide_slow(spec):
     assert check_fpmul(spec, use_dsp=False, n=5000) >= 5000
 
@@ -147,16 +158,27 @@ def exact_fixmul(a, b, fmt: FixedFormat, rounding: str) -> np.ndarray:
     out = []
     for x, y in zip(_value(a, fmt.width, True), _value(b, fmt.width, True)):
         q = Fraction(int(x) * int(y), 1 << fmt.f)
-        r = int(q) if rounding == "rz" else round(q)       # int() truncates toward zero; round() is rne
+        r = int(q) if rounding == "rz" else round(q)  # int() truncates toward zero; round() is rne
         r = min(max(r, fmt.min_int), fmt.max_int)
         out.append(r % (1 << fmt.width))
     return np.array(out, dtype=U64)
 
 
-FIXMUL_CASES = [("Q4.4", "rne", True, None), ("Q3.3", "rz", False, None), ("Q8.8", "rne", True, 2000),
-                 ("Q16.16", "rne", True, 1000), ("Q16.16", "rz", False, 200)]
-FIXMUL_SLOW_CASES = [("Q4.4", "rz", False, None), ("Q8.8", "rz", False, None), ("Q6.6", "rne", False, None),
-                     ("Q16.16", "rne", False, 20000), ("Q1.15", "rne", True, 20000), ("Q12.4", "rz", True, 20000)]
+FIXMUL_CASES = [
+    ("Q4.4", "rne", True, None),
+    ("Q3.3", "rz", False, None),
+    ("Q8.8", "rne", True, 2000),
+    ("Q16.16", "rne", True, 1000),
+    ("Q16.16", "rz", False, 200),
+]
+FIXMUL_SLOW_CASES = [
+    ("Q4.4", "rz", False, None),
+    ("Q8.8", "rz", False, None),
+    ("Q6.6", "rne", False, None),
+    ("Q16.16", "rne", False, 20000),
+    ("Q1.15", "rne", True, 20000),
+    ("Q12.4", "rz", True, 20000),
+]
 
 
 @pytest.mark.parametrize("spec,rounding,use_dsp,n", FIXMUL_CASES)
@@ -184,4 +206,6 @@ def check_fixmul(spec, rounding, use_dsp, n):
     got = run_comb(dut, [dut.a, dut.b], [a, b], dut.p)
     want = exact_fixmul(a, b, fmt, rounding)
     bad = np.flatnonzero(got != want)
-    assert bad.size == 0, [(hex(int(a[i])), hex(int(b[i])), hex(int(got[i])), hex(int(want[i]))) for i in bad[:5]]
+    assert bad.size == 0, [
+        (hex(int(a[i])), hex(int(b[i])), hex(int(got[i])), hex(int(want[i]))) for i in bad[:5]
+    ]

