@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from lpmac.xorshift import lane_seed
+
 _M32 = np.uint32(0xFFFFFFFF)
-_GOLDEN = 0x9E3779B9
+
+__all__ = ["lane_seed", "random_bits", "xorshift32"]
 
 
 def xorshift32(state):
@@ -18,12 +21,6 @@ def xorshift32(state):
     x = x ^ (x >> np.uint32(17))
     x = x ^ (x << np.uint32(5))
     return x
-
-
-def lane_seed(seed: int, lane: int) -> int:
-    """Seed of lane `lane` of a multi-lane rounding unit (lane 0 keeps `seed`); never zero."""
-    s = (seed ^ (_GOLDEN * lane)) & 0xFFFFFFFF
-    return s if s else _GOLDEN
 
 
 def random_bits(seed, steps: int, r: int) -> np.ndarray:

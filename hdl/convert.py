@@ -27,7 +27,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from lpmac.formats import BfpFormat, FixedFormat, FloatFormat
-from lpmac.golden.xorshift import lane_seed
+from lpmac.xorshift import lane_seed
 
 from .pipeline import delay
 from .raw import Unpack, raw_max_lz
