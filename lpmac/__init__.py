@@ -1,7 +1,15 @@
 """lpmac: hardware generator and co-simulation framework for low-precision MAC units."""
 
-from .config import CFG_PRESETS, AccConfig, ConfigError, GemmConfig, MacConfig, MulConfig
-from .formats import BfpFormat, FixedFormat, FloatFormat, FormatError, parse_format
+from .config import CFG_PRESETS, AccConfig, GemmConfig, MacConfig, MulConfig
+from .errors import (
+    BitsError,
+    BitsTypeError,
+    ConfigError,
+    FormatError,
+    LimitError,
+    LpmacError,
+)
+from .formats import BfpFormat, FixedFormat, FloatFormat, parse_format
 
 __all__ = [
     "FloatFormat",
@@ -15,5 +23,9 @@ __all__ = [
     "GemmConfig",
     "ConfigError",
     "CFG_PRESETS",
+    "LpmacError",
+    "BitsError",
+    "BitsTypeError",
+    "LimitError",
 ]
 __version__ = "0.1.0"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import ConfigError
 from .formats import (
     BfpFormat,
     FixedFormat,
@@ -42,10 +43,6 @@ CFG_PRESETS = {
     5: ("inf_only", "as_normal", "none", "flush"),
     6: ("inf_only", "flush", "none", "flush"),
 }
-
-
-class ConfigError(ValueError):
-    """An impossible configuration."""
 
 
 def _choice(what: str, value: str, allowed: tuple) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from .errors import FormatError
+
 __all__ = [
     "FormatError",
     "FloatFormat",
@@ -36,10 +38,6 @@ DERIVED_M = (1, 52)
 FIXED_WIDTH = (2, 32)
 
 FLOAT_ALIASES = {"fp32": (8, 23), "bf16": (8, 7), "fp16": (5, 10), "tf32": (8, 10)}
-
-
-class FormatError(ValueError):
-    """An impossible or unsupported number format."""
 
 
 def _check_range(what: str, value: int, lo: int, hi: int) -> None:
