@@ -1,0 +1,184 @@
+"""Validation of the golden model's public inputs, once, at the boundary.
+
+Every public golden function takes bit patterns: a Python int or an array of an integer
+dtype, each value within [0, 2^width) of its format. Anything else is refused with a
+one-line message naming the function, the argument, its format, the valid range and the fix:
+floats, bools, strings and objects raise `BitsTypeError` (a TypeError), negative or too-wide
+integers `BitsError` (a ValueError). Nothing is truncated or masked silently. Internal calls
+skip these checks (they pass arrays the model made itself).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lpmac.config import AccConfig, GemmConfig, MacConfig, MulConfig
+from lpmac.errors import BitsError, BitsTypeError, ConfigError, FormatError, LimitError
+from lpmac.formats import BfpFormat, FixedFormat, FloatFormat
+
+__all__ = [
+    "MAX_ELEMENTS",
+    "check_bits",
+    "check_config",
+    "check_format",
+    "check_choice",
+    "check_int",
+    "check_elements",
+    "check_reals",
+]
+
+# Largest array a golden call builds (outputs and tables): 2^28 uint64 values are 2 GiB.
+MAX_ELEMENTS = 1 << 28
+
+_FIX = "use lpmac.golden.from_float(x, fmt) to encode real numbers"
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_bits(name: str, value, fmt, *, func: str) -> np.ndarray:
+    """`value` as a uint64 array (0-d for a scalar) of `fmt` bit patterns, or a one-line
+    BitsTypeError / BitsError naming `func`, the argument `name`, its format and the fix."""
+    width = fmt.width
+    top = (1 << width) - 1
+    what = f"{func}: {name} must be integer bit patterns of {fmt} (0..{top})"
+    if isinstance(value, (bool, np.bool_)):
+        raise BitsTypeError(f"{what}, got bool {value!r}; pass an int such as {int(value)}")
+    if isinstance(value, int):  # a Python int may be wider than any NumPy integer
+        if not 0 <= value <= top:
+            raise BitsError(f"{what}, got {_describe(value)}; {_range_fix(value, width)}")
+        return np.asarray(value, dtype=np.uint64)
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):  # ragged nested lists, unconvertible objects
+        got = type(value).__name__
+        raise BitsTypeError(f"{what}, got a {got} that is not a rectangular array") from None
+    kind = arr.dtype.kind
+    if arr.size == 0 and isinstance(value, (list, tuple)):
+        return arr.astype(np.uint64)  # NumPy reads [] as float64
+    if kind == "O" and arr.ndim:
+        arr = _object_ints(arr, what, width)
+        kind = arr.dtype.kind
+    if kind not in "iu":
+        got = "bool" if kind == "b" else str(arr.dtype)
+        if not isinstance(value, (np.ndarray, np.generic, list, tuple)):
+            got = f"{type(value).__name__} {_describe(value)}"
+        fix = _FIX if kind in "fc" else "pass integer bit patterns"
+        raise BitsTypeError(f"{what}, got {got}; {fix}")
+    if arr.size:
+        low, high = int(arr.min()), int(arr.max())
+        if low < 0 or high > top:
+            bad = low if low < 0 else high
+            raise BitsError(f"{what}, got {bad}; {_range_fix(bad, width)}")
+    return arr if arr.dtype == np.uint64 else arr.astype(np.uint64)
+
+
+def _range_fix(bad: int, width: int) -> str:
+    if bad < 0:
+        return f"two's complement patterns are x & {hex((1 << width) - 1)}, or {_FIX}"
+    return f"the format has {width} bits; {_FIX}"
+
+
+def _object_ints(arr: np.ndarray, what: str, width: int) -> np.ndarray:
+    """An object array (e.g. a list with a Python int >= 2^63) holding only ints."""
+    flat = arr.ravel().tolist()
+    for item in flat:
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+            raise BitsTypeError(f"{what}, got an element {_describe(item)}; {_FIX}")
+        if not 0 <= int(item) < 1 << width:
+            raise BitsError(f"{what}, got {_describe(item)}; {_range_fix(int(item), width)}")
+    return np.array([int(x) for x in flat], dtype=np.uint64).reshape(arr.shape)
+
+
+_CONFIG_HINTS = {
+    MulConfig: "MulConfig.parse('E5M2:cfg5')",
+    AccConfig: "AccConfig.parse('E6M5:rz')",
+    MacConfig: "MacConfig.parse('E5M2:cfg5+E6M5')",
+    GemmConfig: "GemmConfig.parse('BFP8/24')",
+}
+
+
+def check_config(name: str, value, cls: type, *, func: str):
+    """`value` if it is a `cls` (MulConfig, AccConfig, ...), else a one-line ConfigError."""
+    if not isinstance(value, cls):
+        hint = _CONFIG_HINTS.get(cls, cls.__name__)
+        raise ConfigError(
+            f"{func}: {name} must be a {cls.__name__}, got {type(value).__name__} "
+            f"{_describe(value)}; build one with lpmac.{hint}"
+        )
+    return value
+
+
+def check_format(name: str, value, classes: tuple, *, func: str):
+    """`value` if it is one of the format classes, else a one-line FormatError."""
+    if not isinstance(value, classes):
+        names = " or ".join(c.__name__ for c in classes)
+        raise FormatError(
+            f"{func}: {name} must be a {names}, got {type(value).__name__} {_describe(value)}; "
+            "build one with lpmac.parse_format('E5M2')"
+        )
+    return value
+
+
+FLOAT = (FloatFormat,)
+FIXED = (FixedFormat,)
+FLOAT_OR_FIXED = (FloatFormat, FixedFormat)
+BFP = (BfpFormat,)
+
+
+def check_choice(name: str, value, allowed: tuple, *, func: str) -> str:
+    """`value` if it is one of the `allowed` strings, else a one-line ConfigError."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ConfigError(
+            f"{func}: {name} must be one of {', '.join(allowed)}, got {_describe(value)}"
+        )
+    return value
+
+
+def check_int(name: str, value, lo: int, hi: int, *, func: str) -> int:
+    """A Python or NumPy integer (not bool) in lo..hi, else ConfigError (TypeError-free)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        got = _describe(value)
+        raise ConfigError(f"{func}: {name} must be an integer in {lo}..{hi}, got {got}")
+    if not lo <= int(value) <= hi:
+        raise ConfigError(f"{func}: {name} must be in {lo}..{hi}, got {int(value)}")
+    return int(value)
+
+
+def check_elements(count: int, what: str, *, func: str) -> None:
+    """Refuse a call that would build more than MAX_ELEMENTS values (LimitError)."""
+    if count > MAX_ELEMENTS:
+        raise LimitError(
+            f"{func}: {what} would hold {count:,} values, over the limit of {MAX_ELEMENTS:,} "
+            "(2 GiB); split the work into smaller calls"
+        )
+
+
+def check_reals(name: str, value, *, func: str) -> np.ndarray:
+    """Real numbers for from_float: a Python/NumPy int or float, or an array of an integer or
+    floating dtype (NaN and inf are valid floats), as float64; else BitsTypeError."""
+    if isinstance(value, (bool, np.bool_)):
+        raise BitsTypeError(f"{func}: {name} must be real numbers, got bool {value!r}")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise BitsTypeError(f"{func}: {name} must be real numbers, got {first}") from None
+    if arr.dtype.kind not in "iuf":
+        got = "bool" if arr.dtype.kind == "b" else str(arr.dtype)
+        raise BitsTypeError(
+            f"{func}: {name} must be real numbers (an int or float array), got {got}"
+        )
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 8:
+        raise BitsTypeError(
+            f"{func}: {name} is {arr.dtype}, which float64 would round first; "
+            "pass float64 or narrower"
+        )
+    if arr.dtype.kind in "iu" and arr.size and int(np.abs(arr).max()) > 1 << 53:
+        raise BitsError(
+            f"{func}: {name} holds integers beyond 2^53, which float64 would round first; "
+            "pass them as float64 if that rounding is intended"
+        )
+    return np.ascontiguousarray(arr, dtype=np.float64)
