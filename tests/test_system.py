@@ -1,0 +1,139 @@
+"""hdl/system.py (the MAC-array system: fp32 feeds -> converters -> MacArray -> converters ->
+column FIFOs) in Amaranth's simulator against the golden model chain: golden `convert`
+fp32 -> input format, golden `mac` per PE, golden `convert` / `from_fixed` back to fp32,
+checked against NumPy float32 where the whole chain is exact."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+from lpmac import golden
+from lpmac.config import MacConfig
+from lpmac.hdl.system import FP32, MacSystem
+
+os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
+U64 = np.uint64
+
+
+def fp32_operands(rng, shape) -> np.ndarray:
+    """fp32 bit patterns: signed normals 2^-12..2^12 (some round to the input format's
+    subnormals or overflow in it), 10 % zeros."""
+    values = rng.choice([-1, 1], shape) * 2.0 ** rng.uniform(-12, 12, shape)
+    values = np.where(rng.random(shape) < 0.1, 0.0, values).astype(np.float32)
+    return values.view(np.uint32).astype(U64)
+
+
+def expected_rows(A, B, cfg: MacConfig) -> np.ndarray:
+    """The golden chain for one product: R x C fp32 bit patterns."""
+    fin, acc = cfg.mul.in_format, cfg.acc.fmt
+    a = golden.convert(A, FP32, fin, "rne")
+    b = golden.convert(B, FP32, fin, "rne")
+    R, C = A.shape[0], B.shape[1]
+    acc_bits = golden.mac(
+        np.repeat(a.T[:, :, None], C, axis=2), np.repeat(b[:, None, :], R, axis=1), cfg
+    ).acc
+    if cfg.acc.is_fixed:
+        return golden.from_fixed(acc_bits, acc, FP32, "rne")
+    return golden.convert(acc_bits, acc, FP32, "rne")
+
+
+def run_system(dut: MacSystem, products, seed: int, ready_prob: float = 0.8):
+    """Stream the products back to back (each row starts its next product C cycles after its
+    last element, the earliest the protocol allows) with random gaps and a consumer that is
+    not always ready; returns the `c` beats (C values each) and the overflow flag."""
+    R, C = dut.rows, dut.cols
+    rng = np.random.default_rng(seed)
+    schedule, start = [], 0  # per product: issue cycle of element k (before the skew)
+    for A, _ in products:
+        K = A.shape[1]
+        s = start + np.cumsum(1 + (rng.random(K) > 0.7) * rng.integers(1, 3, K)) - 1
+        schedule.append(s)
+        start = int(s[-1]) + C
+    horizon = start + R + C + 4 * R + 20
+    beats = []
+
+    async def bench(ctx):
+        for t in range(horizon):
+            for i in range(R):
+                ctx.set(dut.valid[i], 0)
+                ctx.set(dut.clear[i], 0)
+                ctx.set(dut.last[i], 0)
+                ctx.set(dut.a[i], 0)
+            for j in range(C):
+                ctx.set(dut.b[j], 0)
+            for (A, B), s in zip(products, schedule):
+                for i in range(R):
+                    k = np.flatnonzero(s + i == t)
+                    if k.size:
+                        ctx.set(dut.valid[i], 1)
+                        ctx.set(dut.clear[i], int(k[0] == 0))
+                        ctx.set(dut.last[i], int(k[0] == len(s) - 1))
+                        ctx.set(dut.a[i], int(A[i, k[0]]))
+                for j in range(C):
+                    k = np.flatnonzero(s + j == t)
+                    if k.size:
+                        ctx.set(dut.b[j], int(B[k[0], j]))
+            ready = int(rng.random() < ready_prob)
+            ctx.set(dut.c.ready, ready)
+            if ready and ctx.get(dut.c.valid):
+                beats.append([ctx.get(dut.c.payload[j]) for j in range(C)])
+            await ctx.tick()
+        beats.append(ctx.get(dut.overflow))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    overflow = beats.pop()
+    return np.array(beats, dtype=U64).reshape(-1, C), overflow
+
+
+CONFIGS = ["E5M2:cfg5+E6M5", "E5M2:cfg5+Q8.13", "E4M3:cfg1+Q11.13", "fp16:cfg1+fp32"]
+
+
+@pytest.mark.parametrize("spec", CONFIGS)
+@pytest.mark.parametrize("R,C", [(2, 2), (4, 4)])
+def test_system_is_golden_chain(spec, R, C):
+    cfg = MacConfig.parse(spec)
+    rng = np.random.default_rng(R * 7 + C + len(spec))
+    products = []
+    for K in (9, 6, 12):
+        products.append((fp32_operands(rng, (R, K)), fp32_operands(rng, (K, C))))
+    got, overflow = run_system(MacSystem(R, C, cfg), products, seed=R + C)
+    expected = np.concatenate([expected_rows(A, B, cfg) for A, B in products])
+    assert overflow == 0
+    assert got.shape == expected.shape, f"{got.shape[0]} rows out, {expected.shape[0]} expected"
+    mismatches = np.argwhere(got != expected)
+    assert mismatches.size == 0, f"{len(mismatches)} mismatches, first at {mismatches[0]}"
+    assert np.count_nonzero(expected) >= expected.size // 2  # not a degenerate test
+
+
+def test_fp32_system_matches_numpy_float32_for_exact_sums():
+    """Independent of the golden model: small integers make every fp32 product and sum exact,
+    so the fp32 system's results equal NumPy's float32 matmul."""
+    cfg = MacConfig.parse("fp32:cfg1+fp32")
+    rng = np.random.default_rng(5)
+    A = rng.integers(-64, 64, (2, 10)).astype(np.float32)
+    B = rng.integers(-64, 64, (10, 3)).astype(np.float32)
+    bits = lambda x: x.view(np.uint32).astype(U64)
+    got, overflow = run_system(MacSystem(2, 3, cfg), [(bits(A), bits(B))], seed=1)
+    assert overflow == 0
+    assert np.array_equal(got, bits(A @ B))
+
+
+def test_overflow_flag_when_the_consumer_never_reads():
+    cfg = MacConfig.parse("E5M2:cfg5+E6M5")
+    rng = np.random.default_rng(3)
+    products = [(fp32_operands(rng, (2, 3)), fp32_operands(rng, (3, 2))) for _ in range(3)]
+    got, overflow = run_system(MacSystem(2, 2, cfg), products, seed=2, ready_prob=0.0)
+    assert len(got) == 0 and overflow == 1  # 6 rows into 4 + 1 entries
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
+def test_bad_shape_is_refused():
+    with pytest.raises(ValueError, match="rows >= 1 and cols >= 1"):
+        MacSystem(2, 0, MacConfig.parse("E5M2:cfg5+E6M5"))
