@@ -1,0 +1,170 @@
+"""A study: every (configuration, seed) run, each cached in the output directory as soon as
+it finishes (temp file + os.replace), so an interrupted study resumes where it stopped; then
+one row per configuration with its area and accuracy over the seeds."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import statistics
+from concurrent.futures import Executor, as_completed
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .arith import FLOAT32, PASSES
+from .data import load_dataset
+from .train import RunSpec, train_run
+
+CACHE_VERSION = 1  # bump when a change alters the numbers of a run with the same spec
+
+
+@lru_cache(maxsize=4)
+def _dataset(source: str):
+    return load_dataset(source)
+
+
+def run_key(spec: RunSpec, fingerprint: str) -> str:
+    text = json.dumps([CACHE_VERSION, fingerprint, spec.to_json()], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _write_atomic(path: Path, data) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)  # a crash never leaves a half-written result
+
+
+def run_cached(spec: RunSpec, source: str, runs_dir: str, show_progress: bool = False) -> dict:
+    """The run's result from `runs_dir`, or train it and store it there. A top-level function
+    of picklable arguments, so any executor (threads, processes, dask) can call it."""
+    data = _dataset(source)
+    path = Path(runs_dir) / f"{run_key(spec, data.fingerprint)}.json"
+    if path.exists():
+        result = json.loads(path.read_text())
+        result["cached"] = True
+        return result
+    bar = tqdm(
+        total=spec.epochs,
+        desc=f"{spec.config} seed {spec.seed}",
+        unit="epoch",
+        leave=False,
+        disable=not show_progress,
+    )
+
+    def progress(epoch, loss):
+        bar.set_postfix(epoch=epoch, loss=f"{loss:.4f}")
+        bar.update()
+
+    try:
+        result = train_run(spec, data, progress)
+    finally:
+        bar.close()
+    result["dataset"] = data.name
+    _write_atomic(path, result)
+    result["cached"] = False
+    return result
+
+
+@contextlib.contextmanager
+def _executor(scheduler: str | None, jobs: int):
+    """lpmac.parallel's executor when that module exists, else None (serial)."""
+    try:
+        from lpmac.parallel import make_executor
+    except ImportError:
+        yield None
+        return
+    if jobs <= 1 and scheduler is None:
+        yield None
+        return
+    with make_executor(scheduler, jobs) as pool:
+        yield pool
+
+
+def run_all(
+    specs: list[RunSpec],
+    source: str,
+    out_dir: Path,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> list[dict]:
+    """Results of every spec, in order."""
+    runs_dir = Path(out_dir) / "runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    _dataset(source)  # a bad data set fails here, once, before any run starts
+    results: list[dict | None] = [None] * len(specs)
+    bar = tqdm(total=len(specs), desc="study", unit="run", disable=not progress)
+    try:
+        with _executor(scheduler, jobs) as pool:
+            if pool is None:
+                for i, spec in enumerate(specs):
+                    results[i] = run_cached(spec, source, str(runs_dir), progress)
+                    bar.update()
+            else:
+                futures = _submit(pool, specs, source, runs_dir)
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    bar.update()
+    finally:
+        bar.close()
+    return results
+
+
+def _submit(pool: Executor, specs, source, runs_dir) -> dict:
+    return {
+        pool.submit(run_cached, spec, source, str(runs_dir), False): i
+        for i, spec in enumerate(specs)
+    }
+
+
+def expand(rows: list[tuple[str, dict]], base: RunSpec, seeds: int) -> list[RunSpec]:
+    """(config, overrides) rows x seeds 0..seeds-1 -> run specs."""
+    return [
+        replace(base, config=config, seed=seed, **overrides)
+        for config, overrides in rows
+        for seed in range(seeds)
+    ]
+
+
+def summarize(rows: list[tuple[str, dict]], results: list[dict], seeds: int) -> list[dict]:
+    """One table row per study row: accuracy mean/std over seeds, training seconds, diagnostics."""
+    table = []
+    for r, (config, overrides) in enumerate(rows):
+        runs = results[r * seeds : (r + 1) * seeds]
+        accs = [100 * x["test_acc"] for x in runs]
+        spec = runs[0]["spec"]
+        row = {
+            "config": config,
+            "model": spec["model"],
+            "loss_scaling": spec["loss_scaling"],
+            "edge_rounding": spec["edge_rounding"],
+            "batch": spec["batch"],
+            "seeds": len(runs),
+            "acc_mean": round(statistics.fmean(accs), 2),
+            "acc_std": round(statistics.stdev(accs), 2) if len(accs) > 1 else 0.0,
+            "acc_runs": [round(a, 2) for a in accs],
+            "train_seconds": round(statistics.fmean(x["train_seconds"] for x in runs), 1),
+            "skipped_steps": round(statistics.fmean(x["skipped_steps"] for x in runs), 1),
+            "final_loss": round(statistics.fmean(x["train_loss"][-1] for x in runs), 4),
+        }
+        for p in PASSES:
+            s = [x["stats"][p] for x in runs]
+            inputs, outputs = sum(x["inputs"] for x in s), sum(x["outputs"] for x in s)
+            row[f"{p}_underflow_pct"] = _pct(sum(x["underflow"] for x in s), inputs)
+            row[f"{p}_saturated_pct"] = _pct(sum(x["saturated"] for x in s), outputs)
+        row["overrides"] = {k: v for k, v in overrides.items()}
+        table.append(row)
+    base = next((t for t in table if t["config"] == FLOAT32 and not t["overrides"]), None)
+    for t in table:
+        t["delta_vs_float32"] = round(t["acc_mean"] - base["acc_mean"], 2) if base else None
+    return table
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 4) if whole else None
