@@ -104,6 +104,12 @@ def accuracy(model, arith, x, y, batch: int = 256) -> float:
 
 def train_run(spec: RunSpec, data: Dataset, progress=None) -> dict:
     """Train and evaluate; `progress(epoch, loss)` is called after each epoch."""
+    # A run that overflows (static scaling, a narrow format) is a result, not a warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _train(spec, data, progress)
+
+
+def _train(spec: RunSpec, data: Dataset, progress) -> dict:
     scaling = LossScaling.parse(spec.loss_scaling)
     rng = np.random.default_rng(spec.seed)
     arith = make_arithmetic(spec.config, spec.edge_rounding, seed=spec.seed + 1)
