@@ -9,26 +9,54 @@ and `clear[i]` on the first element of a dot product) in cycle k+i, element k of
 B on `b[j]` in cycle k+j; PE (i, j) then sees both in cycle k+i+j and its accumulator is
 golden `mac(A[i, :], B[:, j])` from cycle K+i+j on. `sel` reads out row `sel` (C accumulators,
 combinationally), which is what the output side of an array needs at least.
+
+Stochastic rounding: every PE owns its accumulator's xorshift32; PE (i, j) is lane i*C + j,
+seeded `lane_seed(cfg.acc.sr_seed, i*C + j)` (lpmac/xorshift.py), the seeding golden
+`matmul` emulates (docs/semantics.md). Other configurations give every PE `cfg` unchanged.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from amaranth.hdl import Module, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from lpmac.config import MacConfig
+from lpmac.xorshift import lane_seed
 
 from .accum import Mac
 
-__all__ = ["MacArray"]
+__all__ = ["MacArray", "pe_config"]
+
+
+def pe_config(cfg: MacConfig, row: int, col: int, cols: int) -> MacConfig:
+    """The configuration of PE (row, col) of an array `cols` wide: with sr its own seed
+    lane_seed(cfg.acc.sr_seed, row*cols + col), otherwise `cfg` itself."""
+    if cfg.acc.is_fixed or cfg.acc.rounding != "sr":
+        return cfg
+    return replace(cfg, acc=replace(cfg.acc, sr_seed=lane_seed(cfg.acc.sr_seed, row * cols + col)))
+
+
+def _check_shape(rows, cols, cfg) -> None:
+    for name, n in (("rows", rows), ("cols", cols)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"a MAC array needs rows >= 1 and cols >= 1, got {name}={n!r}")
+    if not isinstance(cfg, MacConfig):
+        raise TypeError(
+            f"MacArray needs a MacConfig, got {type(cfg).__name__}; "
+            "use MacConfig.parse('E5M2:cfg5+E6M5')"
+        )
 
 
 class MacArray(wiring.Component):
+    def __new__(cls, rows: int, cols: int, cfg: MacConfig, *args, src_loc_at: int = 0, **kw):
+        # Refuse before the object exists, so no half-built array warns "created but never used".
+        _check_shape(rows, cols, cfg)
+        return super().__new__(cls, src_loc_at=src_loc_at + 1)
+
     def __init__(self, rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
-        if rows < 1 or cols < 1:
-            self._MustUse__silence = True  # refused, so never elaborated: no "unused" warning later
-            raise ValueError(f"a MAC array needs rows >= 1 and cols >= 1, got {rows} x {cols}")
         self.rows, self.cols, self.cfg, self.use_dsp = rows, cols, cfg, use_dsp
         w_in, w_acc = cfg.mul.in_format.width, cfg.acc.fmt.width
         super().__init__(
@@ -45,7 +73,10 @@ class MacArray(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         R, C, w_in = self.rows, self.cols, self.cfg.mul.in_format.width
-        macs = [[Mac(self.cfg, use_dsp=self.use_dsp) for _ in range(C)] for _ in range(R)]
+        macs = [
+            [Mac(pe_config(self.cfg, i, j, C), use_dsp=self.use_dsp) for j in range(C)]
+            for i in range(R)
+        ]
         a_in = [[None] * C for _ in range(R)]
         b_in = [[None] * C for _ in range(R)]
         for i in range(R):

@@ -1,18 +1,25 @@
 """hdl/mac_array.py (the floating-point MAC array baseline of the GEMM area comparison) in
 Amaranth's simulator: every PE's accumulator equals golden `mac` of its row of A and column
-of B, bit for bit, for skewed host streams with gaps and a clear between two products."""
+of B, bit for bit, for skewed host streams with gaps and a clear between two products; and
+a 4 x 4 array equals the emulator `golden.matmul` (sr included: PE (i, j) seeded
+lane_seed(seed, i*4 + j)) with 0 mismatches."""
 
 from __future__ import annotations
 
+import gc
 import os
+import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 
 from lpmac import golden
 from lpmac.config import MacConfig
-from lpmac.hdl.mac_array import MacArray
+from lpmac.hdl.mac_array import MacArray, pe_config
+from lpmac.xorshift import lane_seed
 
 os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
 U64 = np.uint64
@@ -87,7 +94,68 @@ def test_every_pe_is_golden_mac(spec, R, C, K):
         assert np.count_nonzero(expected) >= R * C // 2  # not a degenerate test
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
-def test_bad_shape_is_refused():
-    with pytest.raises(ValueError, match="rows >= 1 and cols >= 1"):
-        MacArray(0, 4, MacConfig.parse("E5M2:cfg5+E6M5"))
+def gemm_operands(fmt, R, K, C, rng):
+    """Normal values over a wide range (from_float), 10 % signed zeros, 10 % subnormals."""
+
+    def draw(shape):
+        bits = golden.from_float(
+            rng.standard_normal(shape) * 2.0 ** rng.integers(-5, 3, shape), fmt, saturate=True
+        )
+        sign = U64(1 << (fmt.width - 1)) * rng.integers(0, 2, shape).astype(U64)
+        kind = rng.random(shape)
+        sub = sign | rng.integers(1, 1 << fmt.m, shape).astype(U64)
+        return np.where(kind < 0.1, sign, np.where(kind < 0.2, sub, bits)).astype(U64)
+
+    return draw((R, K)), draw((K, C))
+
+
+@pytest.mark.parametrize(
+    "spec,K",
+    [
+        ("E5M2:cfg5+E6M5", 64),
+        ("E4M3:cfg1+Q8.13", 64),
+        ("E5M2:cfg5+E6M5:sr,bits=8,seed=5", 80),
+        ("E4M3:cfg2+E6M5:rz", 64),
+    ],
+)
+def test_4x4_array_equals_the_emulator(spec, K):
+    cfg = MacConfig.parse(spec)
+    rng = np.random.default_rng(K + len(spec))
+    A, B = gemm_operands(cfg.mul.in_format, 4, K, 4, rng)
+    (got,) = run_array(MacArray(4, 4, cfg), [(A, B)], valid_prob=0.8, seed=K)
+    emulated = golden.matmul(A, B, cfg).acc
+    assert np.count_nonzero(got != emulated) == 0, f"array\n{got}\nemulator\n{emulated}"
+    for i, j in [(0, 0), (1, 3), (3, 2)]:  # and PE by PE from golden mac with its own seed
+        assert got[i, j] == golden.mac(A[i], B[:, j], pe_config(cfg, i, j, 4)).acc
+    assert len(np.unique(got)) >= 8  # not a degenerate test
+    if cfg.acc.rounding == "sr":  # the seeding matters: one shared seed would differ
+        shared = golden.mac(A.T[:, :, None], B[:, None, :], cfg).acc
+        assert np.count_nonzero(shared != got) > 0
+
+
+def test_pe_config_seeds_only_sr():
+    sr = MacConfig.parse("E5M2:cfg5+E6M5:sr,seed=7")
+    assert pe_config(sr, 2, 1, 4) == replace(sr, acc=replace(sr.acc, sr_seed=lane_seed(7, 9)))
+    assert pe_config(sr, 0, 0, 4) == sr  # lane 0 keeps the seed
+    for spec in ["E5M2:cfg5+E6M5", "E5M2:cfg5+Q8.13"]:
+        assert pe_config(MacConfig.parse(spec), 3, 3, 4) == MacConfig.parse(spec)
+
+
+@pytest.mark.parametrize(
+    "rows,cols,cfg,error,match",
+    [
+        (0, 4, "E5M2:cfg5+E6M5", ValueError, "rows >= 1 and cols >= 1, got rows=0"),
+        (2, -1, "E5M2:cfg5+E6M5", ValueError, "got cols=-1"),
+        (2.0, 2, "E5M2:cfg5+E6M5", ValueError, "got rows=2.0"),
+        (2, 2, "E5M2:cfg5+E6M5", TypeError, "needs a MacConfig, got str"),
+    ],
+)
+def test_bad_shape_is_refused_without_a_warning(rows, cols, cfg, error, match):
+    cfg = MacConfig.parse(cfg) if error is ValueError else cfg
+    Fragment.get(MacArray(1, 1, MacConfig.parse("E5M2:cfg5+E6M5")), None)  # arms the warning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(error, match=match):
+            MacArray(rows, cols, cfg)
+        gc.collect()
+    assert not [w for w in caught if "never used" in str(w.message)]
