@@ -32,12 +32,13 @@ from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from lpmac.config import MacConfig
+from lpmac.errors import ConfigError
 from lpmac.formats import FloatFormat
 
 from .convert import FixedToFloat, FloatToFloat
 from .mac_array import MacArray
 
-__all__ = ["MacSystem", "FP32"]
+__all__ = ["MacSystem", "FP32", "parse_system_config", "system_point", "system_unit"]
 
 FP32 = FloatFormat(8, 23)
 
@@ -140,3 +141,34 @@ class MacSystem(wiring.Component):
         with m.If(read_valid & ~Cat(q.w_rdy for q in fifos).all()):
             m.d.sync += self.overflow.eq(1)
         return m
+
+
+def parse_system_config(text: str) -> tuple[int, int, MacConfig]:
+    """'16x4:E5M2:cfg5+E6M5' -> (16, 4, MacConfig); ConfigError (a ValueError) names the fault."""
+    size, _, spec = text.partition(":")
+    rows, x, cols = size.lower().partition("x")
+    if not x or not rows.isdigit() or not cols.isdigit() or not spec:
+        raise ConfigError(f"system config {text!r} must be RxC:MUL+ACC, e.g. 16x4:E5M2:cfg5+E6M5")
+    if int(rows) < 1 or int(cols) < 1:
+        raise ConfigError(f"system config {text!r}: rows and cols must be >= 1")
+    return int(rows), int(cols), MacConfig.parse(spec)
+
+
+def system_point(config: str, use_dsp: bool = True) -> dict:
+    """Builder keyword arguments for a system point (the shape of lpmac.units' POINT_PARSERS)."""
+    rows, cols, cfg = parse_system_config(config)
+    return {"rows": rows, "cols": cols, "cfg": cfg, "use_dsp": use_dsp}
+
+
+def system_unit(rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
+    """The `system` unit: MacSystem as module system_RxC_<cfg>[_nodsp]."""
+    from .generate import Unit, module_name
+
+    return Unit(
+        "system",
+        MacSystem(rows, cols, cfg, use_dsp),
+        module_name(f"system_{rows}x{cols}_{cfg}") + ("" if use_dsp else "_nodsp"),
+        f"{rows}x{cols}:{cfg}",
+        1,
+        {"in_format": "fp32", "out_format": "fp32", "rows": rows, "cols": cols},
+    )
