@@ -1,25 +1,35 @@
-"""Bit-accurate NumPy golden model of every lpmac unit (SPEC.md).
+"""Bit-accurate NumPy golden model of every lpmac unit (docs/spec.md).
 
 All functions work on bit patterns (unsigned integer arrays) and are vectorised; each unit
-is unpack -> compute exactly -> one shared round-and-pack (`rounding.round_pack`)."""
+is unpack -> compute exactly -> one shared round-and-pack (`rounding.round_pack`).
 
-from .accum import MacResult, accumulate, fixed_add, fp_add, mac
-from .convert import (
-    BfpBlocks,
+The functions exported here check their inputs once (golden/validate.py, docs/reliability.md):
+bit patterns must be Python ints or integer arrays within [0, 2^width) of their format, else
+`BitsTypeError` / `BitsError`; wrong configurations and formats raise `ConfigError` /
+`FormatError`. The implementation modules (fpmul, accum, convert, ...) trust their inputs."""
+
+from .accum import MacResult
+from .api import accumulate, fixed_add, fixed_mul, fp_add, fp_mul, mac
+from .api_convert import (
+    bfp_gemm,
     convert,
     from_bfp,
     from_fixed,
     from_float,
+    gemm_to_float,
+    lane_seed,
+    random_bits,
+    round_pack,
+    round_shift,
     to_bfp,
     to_fixed,
     to_float,
+    unpack,
+    xorshift32,
 )
-from .fpmul import fixed_mul, fp_mul
-from .gemm import bfp_gemm, gemm_to_float
+from .convert import BfpBlocks
 from .matmul import matmul
-from .raw import Raw, unpack
-from .rounding import round_pack, round_shift
-from .xorshift import lane_seed, random_bits, xorshift32
+from .raw import Raw
 
 __all__ = [
     "to_float",

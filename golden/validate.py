@@ -10,6 +10,8 @@ skip these checks (they pass arrays the model made itself).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from lpmac.config import AccConfig, GemmConfig, MacConfig, MulConfig
@@ -18,6 +20,13 @@ from lpmac.formats import BfpFormat, FixedFormat, FloatFormat
 
 __all__ = [
     "MAX_ELEMENTS",
+    "Width",
+    "check_flags",
+    "check_seeds",
+    "check_broadcast",
+    "check_bool",
+    "check_ints",
+    "check_fits",
     "check_bits",
     "check_config",
     "check_format",
@@ -33,6 +42,17 @@ MAX_ELEMENTS = 1 << 28
 _FIX = "use lpmac.golden.from_float(x, fmt) to encode real numbers"
 
 
+class Width(NamedTuple):
+    """A plain unsigned field of `width` bits (a xorshift32 state, random bits u, a magnitude)
+    standing in for a number format in check_bits' range check and message."""
+
+    width: int
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
 def _describe(value) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -44,11 +64,13 @@ def check_bits(name: str, value, fmt, *, func: str) -> np.ndarray:
     width = fmt.width
     top = (1 << width) - 1
     what = f"{func}: {name} must be integer bit patterns of {fmt} (0..{top})"
+    if isinstance(fmt, Width):
+        what = f"{func}: {name} must be integer {fmt} in 0..{top}"
     if isinstance(value, (bool, np.bool_)):
-        raise BitsTypeError(f"{what}, got bool {value!r}; pass an int such as {int(value)}")
+        raise BitsTypeError(f"{what}, got bool {value!r}; pass the int {int(value)}")
     if isinstance(value, int):  # a Python int may be wider than any NumPy integer
         if not 0 <= value <= top:
-            raise BitsError(f"{what}, got {_describe(value)}; {_range_fix(value, width)}")
+            raise BitsError(f"{what}, got {_describe(value)}; {_range_fix(value, fmt)}")
         return np.asarray(value, dtype=np.uint64)
     try:
         arr = np.asarray(value)
@@ -59,36 +81,46 @@ def check_bits(name: str, value, fmt, *, func: str) -> np.ndarray:
     if arr.size == 0 and isinstance(value, (list, tuple)):
         return arr.astype(np.uint64)  # NumPy reads [] as float64
     if kind == "O" and arr.ndim:
-        arr = _object_ints(arr, what, width)
+        arr = _object_ints(arr, what, fmt)
         kind = arr.dtype.kind
     if kind not in "iu":
         got = "bool" if kind == "b" else str(arr.dtype)
         if not isinstance(value, (np.ndarray, np.generic, list, tuple)):
             got = f"{type(value).__name__} {_describe(value)}"
-        fix = _FIX if kind in "fc" else "pass integer bit patterns"
+        fix = _fix(fmt) if kind in "fc" else "pass integer bit patterns"
         raise BitsTypeError(f"{what}, got {got}; {fix}")
-    if arr.size:
-        low, high = int(arr.min()), int(arr.max())
-        if low < 0 or high > top:
-            bad = low if low < 0 else high
-            raise BitsError(f"{what}, got {bad}; {_range_fix(bad, width)}")
+    # One pass over the data at most: unsigned values only need their maximum, and not even
+    # that when the dtype is no wider than the format (uint8 patterns of E4M3).
+    if arr.size and (kind == "i" or arr.dtype.itemsize * 8 > width):
+        low = int(arr.min()) if kind == "i" else 0
+        bad = low if low < 0 else int(arr.max())
+        if bad < 0 or bad > top:
+            raise BitsError(f"{what}, got {bad}; {_range_fix(bad, fmt)}")
     return arr if arr.dtype == np.uint64 else arr.astype(np.uint64)
 
 
-def _range_fix(bad: int, width: int) -> str:
+def _fix(fmt) -> str:
+    if isinstance(fmt, Width):
+        return f"pass integers in 0..{(1 << fmt.width) - 1}"
+    return _FIX
+
+
+def _range_fix(bad: int, fmt) -> str:
+    if isinstance(fmt, Width):
+        return _fix(fmt)
     if bad < 0:
-        return f"two's complement patterns are x & {hex((1 << width) - 1)}, or {_FIX}"
-    return f"the format has {width} bits; {_FIX}"
+        return f"two's complement patterns are x & {hex((1 << fmt.width) - 1)}, or {_FIX}"
+    return f"the format has {fmt.width} bits; {_FIX}"
 
 
-def _object_ints(arr: np.ndarray, what: str, width: int) -> np.ndarray:
+def _object_ints(arr: np.ndarray, what: str, fmt) -> np.ndarray:
     """An object array (e.g. a list with a Python int >= 2^63) holding only ints."""
     flat = arr.ravel().tolist()
     for item in flat:
         if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
-            raise BitsTypeError(f"{what}, got an element {_describe(item)}; {_FIX}")
-        if not 0 <= int(item) < 1 << width:
-            raise BitsError(f"{what}, got {_describe(item)}; {_range_fix(int(item), width)}")
+            raise BitsTypeError(f"{what}, got an element {_describe(item)}; {_fix(fmt)}")
+        if not 0 <= int(item) < 1 << fmt.width:
+            raise BitsError(f"{what}, got {_describe(item)}; {_range_fix(int(item), fmt)}")
     return np.array([int(x) for x in flat], dtype=np.uint64).reshape(arr.shape)
 
 
@@ -168,6 +200,8 @@ def check_reals(name: str, value, *, func: str) -> np.ndarray:
         raise BitsTypeError(f"{func}: {name} must be real numbers, got {first}") from None
     if arr.dtype.kind not in "iuf":
         got = "bool" if arr.dtype.kind == "b" else str(arr.dtype)
+        if not isinstance(value, (np.ndarray, np.generic, list, tuple)):
+            got = f"{type(value).__name__} {_describe(value)}"
         raise BitsTypeError(
             f"{func}: {name} must be real numbers (an int or float array), got {got}"
         )
@@ -182,3 +216,82 @@ def check_reals(name: str, value, *, func: str) -> np.ndarray:
             "pass them as float64 if that rounding is intended"
         )
     return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def check_flags(name: str, value, *, func: str) -> np.ndarray:
+    """Per-step control flags (valid, clear, sticky, ...): bools, or integers 0 and 1."""
+    if isinstance(value, (bool, np.bool_)):
+        return np.asarray(value)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError):
+            arr = None  # check_bits words the refusal
+        if arr is not None and arr.dtype == bool:
+            return arr
+    return check_bits(name, value, Width(1, "flags"), func=func).astype(bool)
+
+
+def check_seeds(name: str, value, *, func: str) -> np.ndarray:
+    """xorshift32 seeds (SPEC §6: nonzero 32-bit), scalar or one per lane, as uint32; a bad
+    seed is a configuration error (ConfigError), as in AccConfig and GemmConfig."""
+    try:
+        seeds = check_bits(name, value, Width(32, "xorshift32 seeds"), func=func)
+    except (BitsError, BitsTypeError) as err:
+        raise ConfigError(f"{err}".split("; ")[0] + "; seeds are 1..4294967295") from None
+    if seeds.size and not seeds.all():
+        raise ConfigError(f"{func}: {name} must be nonzero (1..4294967295), got 0")
+    return seeds.astype(np.uint32)
+
+
+def check_broadcast(func: str, **arrays) -> tuple:
+    """The common shape of the named arrays, or a BitsError naming their shapes; refuses a
+    result over MAX_ELEMENTS (LimitError)."""
+    try:
+        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        shapes = " and ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
+        raise BitsError(f"{func}: shapes {shapes} do not broadcast together") from None
+    check_elements(int(np.prod(shape, dtype=object)), "the result", func=func)
+    return shape
+
+
+def check_bool(name: str, value, *, func: str) -> bool:
+    """A switch (saturate, history): True or False, not 0/1 or a string."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{func}: {name} must be True or False, got {_describe(value)}")
+    return bool(value)
+
+
+def check_ints(name: str, value, lo: int, hi: int, *, func: str) -> np.ndarray:
+    """Signed integer data (BFP elements and exponents, shifts) in lo..hi, as int64; floats,
+    bools and objects raise BitsTypeError, values out of range BitsError."""
+    what = f"{func}: {name} must be integers in {lo}..{hi}"
+    if isinstance(value, (bool, np.bool_)):
+        raise BitsTypeError(f"{what}, got bool {value!r}")
+    if isinstance(value, int):
+        if not lo <= value <= hi:
+            raise BitsError(f"{what}, got {_describe(value)}")
+        return np.asarray(value, dtype=np.int64)
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        raise BitsTypeError(f"{what}, got a {type(value).__name__} that is not an array") from None
+    if arr.dtype.kind not in "iu":
+        got = "bool" if arr.dtype.kind == "b" else str(arr.dtype)
+        raise BitsTypeError(f"{what}, got {got}")
+    if arr.size:
+        low, high = int(arr.min()), int(arr.max())
+        if low < lo or high > hi:
+            raise BitsError(f"{what}, got {low if low < lo else high}")
+    return arr.astype(np.int64)
+
+
+def check_fits(func: str, name: str, value: np.ndarray, shape: tuple, what: str) -> None:
+    """`value` must broadcast to `shape` (that of `what`), else BitsError."""
+    try:
+        np.broadcast_to(value, shape)
+    except ValueError:
+        raise BitsError(
+            f"{func}: {name} of shape {np.shape(value)} does not broadcast to {what} {shape}"
+        ) from None
