@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lpmac.config import AccConfig, MacConfig
+from lpmac.errors import ConfigError
 from lpmac.formats import FixedFormat, FloatFormat
 
 from .bitops import U64, bit_length, chunked, from_signed, low_mask, shl, shr, to_signed
@@ -37,7 +38,7 @@ def fp_add(
     x_fmt = cfg.fmt if x_fmt is None else x_fmt
     if cfg.rounding == "sr":
         if u is None:
-            raise ValueError("fp_add with stochastic rounding needs the random bits u")
+            raise ConfigError("fp_add with stochastic rounding needs the random bits u")
         return chunked(_fp_add_sr, (acc_bits, x_bits, u), cfg, x_fmt)
     return chunked(_fp_add, (acc_bits, x_bits), cfg, x_fmt)
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from lpmac.config import AccConfig, GemmConfig
+from lpmac.errors import BitsError, ConfigError
 
 from .accum import fp_add
 from .convert import BfpBlocks, bfp_random_bits, to_bfp, to_float
@@ -37,7 +38,7 @@ def bfp_gemm(a_bits, b_bits, cfg: GemmConfig, array: tuple[int, int] | None = No
     a = np.asarray(a_bits, dtype=np.uint64)
     b = np.asarray(b_bits, dtype=np.uint64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise ValueError(f"bfp_gemm needs A (M x K) and B (K x N), got {a.shape} and {b.shape}")
+        raise BitsError(f"bfp_gemm needs A (M x K) and B (K x N), got {a.shape} and {b.shape}")
     M, K = a.shape
     N = b.shape[1]
     T = cfg.T
@@ -57,7 +58,7 @@ def bfp_gemm(a_bits, b_bits, cfg: GemmConfig, array: tuple[int, int] | None = No
 
     R, C = array
     if R < 1 or C < 1:
-        raise ValueError(f"array must be (rows, cols) >= 1, got {array}")
+        raise ConfigError(f"array must be (rows, cols) >= 1, got {array}")
     P, Q = max(1, -(-M // R)), max(1, -(-N // C))
     a_pad = np.zeros((P * R, K), np.uint64)
     a_pad[:M] = a

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lpmac.errors import ConfigError
 from lpmac.formats import FloatFormat
 
 from .bitops import U64, as_u64
@@ -76,5 +77,5 @@ def _decode(bits, fmt: FloatFormat, sub_in: str) -> Raw:
         sig = np.where(subnormal, hidden | frac, sig)
         exp = np.where(subnormal, -fmt.bias - m, exp)
     elif sub_in != "flush":
-        raise ValueError(f"sub_in must be ieee, as_normal or flush, got {sub_in!r}")
+        raise ConfigError(f"sub_in must be ieee, as_normal or flush, got {sub_in!r}")
     return Raw(sign, sig, exp, zero, inf, nan)

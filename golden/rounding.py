@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lpmac.errors import ConfigError
 from lpmac.formats import FloatFormat
 
 from .bitops import ONE, U64, bit_length, low_mask, shl, shr
@@ -36,7 +37,7 @@ def round_shift(mag, shift, mode: str, *, sticky=None, u=None, r: int = 0):
         return kept, inexact
     if mode == "sr":
         if u is None or r <= 0:
-            raise ValueError("stochastic rounding needs random bits u and their count r")
+            raise ConfigError("stochastic rounding needs random bits u and their count r")
         # floor(phi * 2^r) = rem >> (shift - r) (or rem << (r - shift) for a short remainder)
         phi_r = np.where(right >= r, shr(rem, right - r), shl(rem, np.maximum(r - right, 0)))
         up = (phi_r + np.asarray(u, dtype=np.uint64)) >= U64(1 << r)
@@ -48,7 +49,7 @@ def round_shift(mag, shift, mode: str, *, sticky=None, u=None, r: int = 0):
         elif mode == "rna":
             up = guard
         else:
-            raise ValueError(f"rounding mode must be one of {', '.join(MODES)}, got {mode!r}")
+            raise ConfigError(f"rounding mode must be one of {', '.join(MODES)}, got {mode!r}")
     return kept + up.astype(np.uint64), inexact
 
 
@@ -102,7 +103,7 @@ def round_pack(
     if sub_out == "ieee":
         lsb = np.maximum(lsb, fmt.emin - m)  # subnormal grid below 2^emin
     elif sub_out != "flush":
-        raise ValueError(f"sub_out must be ieee or flush, got {sub_out!r}")
+        raise ConfigError(f"sub_out must be ieee or flush, got {sub_out!r}")
     kept, _ = round_shift(sig, lsb - exp, mode, sticky=sticky, u=u, r=r)
 
     carry = kept >> U64(m + 1) != 0  # rounding up to 2^(m+1): one more binade

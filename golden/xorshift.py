@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lpmac.errors import ConfigError
 from lpmac.xorshift import lane_seed
 
 _M32 = np.uint32(0xFFFFFFFF)
@@ -29,7 +30,7 @@ def random_bits(seed, steps: int, r: int) -> np.ndarray:
     `seed` may be an array (one generator per lane, all stepped together)."""
     state = np.asarray(seed, dtype=np.uint32)
     if np.any(state == 0):
-        raise ValueError("xorshift32 seed must be nonzero")
+        raise ConfigError("xorshift32 seed must be nonzero")
     out = np.empty((steps,) + state.shape, dtype=np.uint64)
     for t in range(steps):
         state = xorshift32(state)
