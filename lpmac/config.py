@@ -51,21 +51,36 @@ def _choice(what: str, value: str, allowed: tuple) -> None:
 
 
 def _check_sr(bits: int, seed: int) -> None:
-    if not isinstance(bits, int) or not SR_BITS[0] <= bits <= SR_BITS[1]:
+    if not _plain_int(bits) or not SR_BITS[0] <= bits <= SR_BITS[1]:
         raise ConfigError(
             f"stochastic rounding bits must be in {SR_BITS[0]}..{SR_BITS[1]}, got {bits!r}"
         )
-    if not isinstance(seed, int) or not 1 <= seed <= 0xFFFFFFFF:
+    if not _plain_int(seed) or not 1 <= seed <= 0xFFFFFFFF:
         raise ConfigError(f"xorshift32 seed must be in 1..{0xFFFFFFFF} (nonzero), got {seed!r}")
 
 
+def _plain_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # True is not 1 bit
+
+
+def _spec_text(spec, what: str) -> str:
+    if not isinstance(spec, str):
+        raise ConfigError(f"{what}.parse needs a string, got {type(spec).__name__} {spec!r}")
+    return spec
+
+
 def _split_options(text: str) -> tuple[list[str], dict[str, str]]:
-    """'rz,bits=8' -> (['rz'], {'bits': '8'})."""
+    """'rz,bits=8' -> (['rz'], {'bits': '8'}); an option given twice is refused, not
+    silently overridden by the last one."""
     flags, keys = [], {}
     for token in filter(None, (t.strip() for t in text.split(","))):
         if "=" in token:
             key, value = (s.strip() for s in token.split("=", 1))
+            if key.lower() in keys:
+                raise ConfigError(f"option {key.lower()}= given twice in {text!r}")
             keys[key.lower()] = value
+        elif token.lower() in flags:
+            raise ConfigError(f"option {token.lower()} given twice in {text!r}")
         else:
             flags.append(token.lower())
     return flags, keys
@@ -149,7 +164,7 @@ class MulConfig:
 
     @classmethod
     def parse(cls, spec: str) -> MulConfig:
-        fmt_text, _, opts = spec.partition(":")
+        fmt_text, _, opts = _spec_text(spec, "MulConfig").partition(":")
         fmt = parse_float_format(fmt_text)
         flags, keys = _split_options(opts)
         cfgs = [f for f in flags if f.startswith("cfg")]
@@ -221,9 +236,12 @@ class AccConfig:
 
     @classmethod
     def parse(cls, spec: str) -> AccConfig:
-        fmt_text, _, opts = spec.partition(":")
+        fmt_text, _, opts = _spec_text(spec, "AccConfig").partition(":")
         fmt = parse_format(fmt_text)
         flags, keys = _split_options(opts)
+        for kind, choices in (("rounding modes", ACC_ROUND), ("subnormal modes", SUB_OUT)):
+            if len(given := [f for f in flags if f in choices]) > 1:
+                raise ConfigError(f"{spec!r}: more than one of the {kind} {', '.join(given)}")
         rounding = next((f for f in flags if f in ACC_ROUND), "rne")
         sub_out = next((f for f in flags if f in SUB_OUT), "ieee")
         flags = [f for f in flags if f not in (rounding, sub_out)]
@@ -254,7 +272,7 @@ class MacConfig:
 
     @classmethod
     def parse(cls, spec: str) -> MacConfig:
-        mul_text, plus, acc_text = spec.partition("+")
+        mul_text, plus, acc_text = _spec_text(spec, "MacConfig").partition("+")
         if not plus or not acc_text.strip():
             raise ConfigError(
                 f"{spec!r}: a MAC config is MUL+ACC, e.g. E5M2:cfg5+E6M5 or E5M2:cfg5+Q8.13"
@@ -306,7 +324,7 @@ class GemmConfig:
 
     @classmethod
     def parse(cls, spec: str) -> GemmConfig:
-        bfp_text, _, opts = spec.partition(":")
+        bfp_text, _, opts = _spec_text(spec, "GemmConfig").partition(":")
         bfp = parse_format(bfp_text)
         if not isinstance(bfp, BfpFormat):
             raise ConfigError(f"{spec!r}: a GEMM config starts with BFPm/T, e.g. BFP8/24")

@@ -210,7 +210,9 @@ def parse_float_format(spec: str, *, derived: bool = False) -> FloatFormat:
 
 def parse_format(spec: str, *, derived: bool = False) -> FloatFormat | FixedFormat | BfpFormat:
     """Read a format name: 'E5M2', 'E5M2-inf', 'E5M2b12', 'fp16', 'Q8.13', 'BFP8/24'."""
-    if not isinstance(spec, str) or not spec.strip():
+    if not isinstance(spec, str):
+        raise FormatError(f"a format name is a string, got {type(spec).__name__} {spec!r}; {_HELP}")
+    if not spec.strip():
         raise FormatError(f"empty format name; {_HELP}")
     text = spec.strip()
     key = text.lower()
