@@ -94,7 +94,9 @@ def shape(rng, k_max=160):
     return int(rng.integers(2, 9)), int(rng.integers(1, k_max)), int(rng.integers(2, 9))
 
 
-FLOAT_ACCS = ["E6M5", "E6M5:rz", "E6M5:sr,bits=4,seed=9", "E5M10:flush", "E8M7:sr"]
+# Narrow enough that most sum tables stay small (2^24 golden fp_adds take seconds each);
+# test_large_matrices adds E6M5:rz and E5M10:flush for every CFG.
+FLOAT_ACCS = ["E6M5", "E5M4:rz", "E4M6:flush", "E6M5:sr,bits=4,seed=9", "E8M7:sr"]
 
 
 @pytest.mark.parametrize("fmt", ["E5M2", "E4M3", "E3M4"])
@@ -238,3 +240,36 @@ def test_large_matrices(spec):
     rng = np.random.default_rng(99)
     for M, K, N in [(16, 4096, 16), (70, 257, 67)]:
         check(*operands(cfg.mul.in_format, M, K, N, rng), cfg, min_finite=0.3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["E5M2", "E4M3"])
+@pytest.mark.parametrize("cfg_n", range(1, 7))
+def test_8bit_inputs_wide_sum_tables(fmt, cfg_n):
+    rng = np.random.default_rng(cfg_n * 13 + len(fmt))
+    for acc in ["E6M5:rz", "E5M10:flush", "E5M10:rz"]:
+        cfg = MacConfig.parse(f"{fmt}:cfg{cfg_n}+{acc}")
+        check(*operands(cfg.mul.in_format, *shape(rng, 400), rng), cfg)
+
+
+def test_binary32_edges():
+    """fp32:cfg1+fp32 (computed on the CPU's float32): subnormal and overflowing products,
+    exact cancellation to +0, +0 + -0, inf - inf, NaN inputs of any payload and sign."""
+    cfg = MacConfig.parse("fp32:cfg1+fp32")
+    f32 = lambda x: np.asarray(x, np.float32).view(np.uint32).astype(U64)
+    tiny, big = 2.0**-70, 2.0**100
+    A = f32(
+        [
+            [tiny, -tiny * 1.5, 3.0, -3.0],  # subnormal products, then 3 - 3
+            [big, big, -big, 1.0],  # overflow to inf
+            [-0.0, -0.0, -0.0, -0.0],  # -0 products into +0
+            [1.0, 2.0**-24, 2.0**-24, 2.0**-24],  # ties at 1 + 2^-24
+            [big, -big, 0.0, 0.0],  # inf - inf
+        ]
+    )
+    B = f32([[tiny, big, 1.0], [tiny, big, 2.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    B[3, 2] = 0xFFC12345  # a negative NaN with a payload: every PE of column 2
+    want = check(A, B, cfg, min_finite=0.0)
+    assert want.acc[0, 0] == 0 and want.acc[2, 0] == 0  # +0, not -0
+    assert want.acc[1, 1] == 0x7F800000 and want.acc[4, 1] == 0x7FC00000
+    assert np.all(want.acc[:, 2] == 0x7FC00000)  # golden's one NaN
