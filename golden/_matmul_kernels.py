@@ -136,3 +136,34 @@ def fixed_kernel(A, B, in_width, products, in_fmt, prod_fmt, mul_flush, acc_widt
         out[i0:i1, j0:j1] = acc[: i1 - i0, : j1 - j0]
         flags[i0:i1, j0:j1] = inv[: i1 - i0, : j1 - j0]
     return out & ((1 << acc_width) - 1), flags
+
+
+@njit(parallel=True, cache=True)
+def binary32_kernel(A, B):
+    """IEEE binary32 multiply (rne) and add (rne) in the CPU's float32 arithmetic: the
+    product of two binary32 values rounded once, then acc + p rounded once, both correctly
+    rounded with gradual underflow, which is golden fp_mul / fp_add for fp32:cfg1+fp32
+    (NaNs leave with the CPU's payload; the caller makes them canonical)."""
+    M, K = A.shape
+    N = B.shape[1]
+    out = np.zeros((M, N), np.float32)
+    for t in prange(_tiles(M, N)):
+        i0, i1, j0, j1 = _tile_bounds(t, M, N)
+        acc = np.zeros((ROWS, COLS), np.float32)
+        for k in range(K):
+            for i in range(i0, i1):
+                a = A[i, k]
+                for j in range(j0, j1):
+                    p = a * B[k, j]
+                    acc[i - i0, j - j0] = acc[i - i0, j - j0] + p
+        out[i0:i1, j0:j1] = acc[: i1 - i0, : j1 - j0]
+    return out
+
+
+@njit(parallel=True, cache=True)
+def binary32_probe(x, y):
+    """x * y + x per element on every worker thread (subnormal results must survive)."""
+    out = np.empty(x.size, np.float32)
+    for i in prange(x.size):
+        out[i] = x[i] * y[i] + x[i]
+    return out

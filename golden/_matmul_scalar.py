@@ -8,7 +8,9 @@ travels as the tuple (e, m, bias, specials, sub_in) of small ints (`fmt_tuple`).
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import leading_zeros
 
 from lpmac.formats import FloatFormat
 
@@ -25,23 +27,9 @@ def fmt_tuple(fmt: FloatFormat, sub_in: str = "ieee") -> tuple:
 
 @njit(cache=True)
 def bit_length(x):
-    n = 0
-    if x >= 1 << 32:
-        x >>= 32
-        n += 32
-    if x >= 1 << 16:
-        x >>= 16
-        n += 16
-    if x >= 1 << 8:
-        x >>= 8
-        n += 8
-    if x >= 1 << 4:
-        x >>= 4
-        n += 4
-    while x:
-        x >>= 1
-        n += 1
-    return n
+    if x == 0:
+        return 0
+    return 64 - np.int64(leading_zeros(np.uint64(x)))
 
 
 @njit(cache=True)

@@ -83,11 +83,13 @@ def pe_seeds(seed: int, rows: int, cols: int) -> np.ndarray:
 
 def _run(a, b, cfg: MacConfig, use_tables: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(acc, invalid) of int64 A and B; use_tables=False computes every product and step
-    with the scalar ports (the tests run both ways)."""
+    with the scalar ports, without tables or the binary32 path (the tests run both ways)."""
     mul, acc = cfg.mul, cfg.acc
     w = mul.in_format.width
     prod_fmt = mul.out_format
     narrow = use_tables and w <= PRODUCT_TABLE_MAX_WIDTH
+    if use_tables and cfg == BINARY32 and _binary32_works():
+        return _binary32(a, b), np.zeros((a.shape[0], b.shape[1]), np.bool_)
     if acc.is_fixed and narrow:
         values, bad = _fixed_pair_table(mul, acc)
         return kernels.fixed_table_kernel(a, b, w, values, bad, acc.fmt.width)
@@ -119,6 +121,28 @@ def _run(a, b, cfg: MacConfig, use_tables: bool = True) -> tuple[np.ndarray, np.
         seeds,
     )
     return out, no_invalid
+
+
+BINARY32 = MacConfig(MulConfig(FloatFormat(8, 23)), AccConfig(FloatFormat(8, 23)))
+_CANONICAL_NAN = 0x7FC00000  # golden's NaN: positive, quiet bit only
+
+
+def _binary32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """fp32:cfg1+fp32 on the CPU's float32 (see binary32_kernel), NaNs made canonical."""
+    out = kernels.binary32_kernel(
+        a.astype(np.uint32).view(np.float32), b.astype(np.uint32).view(np.float32)
+    )
+    bits = out.view(np.uint32).astype(np.int64)
+    return np.where(np.isnan(out), _CANONICAL_NAN, bits)
+
+
+@lru_cache(maxsize=1)
+def _binary32_works() -> bool:
+    """False if something in this process set flush-to-zero / denormals-are-zero (e.g. a
+    library built with -ffast-math): then fp32 takes the exact scalar port instead."""
+    tiny = np.full(64, 2.0**-140, np.float32)  # subnormal in binary32
+    got = kernels.binary32_probe(tiny, np.full(64, 0.5, np.float32))
+    return bool(np.all(got == np.float32(2.0**-140 * 1.5)))
 
 
 def _all_pairs(width_hi: int, width_lo: int) -> tuple[np.ndarray, np.ndarray]:
