@@ -136,6 +136,8 @@ def check_config(name: str, value, cls: type, *, func: str):
     """`value` if it is a `cls` (MulConfig, AccConfig, ...), else a one-line ConfigError."""
     if not isinstance(value, cls):
         hint = _CONFIG_HINTS.get(cls, cls.__name__)
+        if isinstance(value, str):  # the user's own string, parsed
+            hint = f"{cls.__name__}.parse({_describe(value)})"
         raise ConfigError(
             f"{func}: {name} must be a {cls.__name__}, got {type(value).__name__} "
             f"{_describe(value)}; build one with lpmac.{hint}"
