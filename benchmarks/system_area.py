@@ -68,7 +68,8 @@ def validate(args) -> None:
                 flow = "flat" if flat else "hierarchical"
                 if (config, flow) in done:
                     continue
-                component, top = make_component(Point("system", config))
+                unit = "gemm" if "BFP" in cfg else "system"
+                component, top = make_component(Point(unit, config))
                 result = hierarchical_synthesize(
                     component, top, flat=flat, jobs=args.jobs, verify=not flat
                 )

@@ -127,8 +127,9 @@ class _Block:
     result: dict = field(default_factory=dict)
 
     def stub(self) -> str:
-        names = ", ".join(name for _, _, name in self.ports)
-        decls = "".join(f"  {d} {r + ' ' if r else ''}{n};\n" for d, r, n in self.ports)
+        # names as Yosys wrote them (`\\final` escaped): an escaped name ends at whitespace
+        names = ", ".join(f"{name} " for _, _, name in self.ports)
+        decls = "".join(f"  {d} {r + ' ' if r else ''}{n} ;\n" for d, r, n in self.ports)
         return f"(* blackbox *)\nmodule {self.module}({names});\n{decls}endmodule\n"
 
 
@@ -169,7 +170,8 @@ class _Splitter:
         block.count += 1
         signals = _ports(obj)
         args = []
-        for direction, _, name in block.ports:
+        for direction, _, escaped in block.ports:
+            name = escaped.removeprefix("\\")
             if name == "clk":
                 args.append(("i", "clk", ClockSignal()))
             elif name == "rst":
