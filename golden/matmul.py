@@ -20,9 +20,11 @@ Tables are built once per configuration and kept (`lru_cache`, TABLE_CACHE_SIZE 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 
+import numba
 import numpy as np
 
 from lpmac.config import AccConfig, MacConfig, MulConfig
@@ -41,6 +43,9 @@ __all__ = ["matmul", "pe_seeds", "SUM_TABLE_MAX_BITS", "TABLE_CACHE_SIZE"]
 PRODUCT_TABLE_MAX_WIDTH = 8  # input formats this narrow multiply through a 2^16-pair table
 SUM_TABLE_MAX_BITS = 24  # accumulator + product bits of the largest sum table
 TABLE_CACHE_SIZE = 4  # tables kept per kind (sum tables: <= 4 x 64 MiB)
+# Below this many MACs (about 1 ms of work) one thread does it all: waking numba's workers
+# costs more, and on a loaded machine a parallel call waits for its slowest thread.
+SERIAL_MAX_MACS = 1 << 20
 _FUNC = "golden.matmul"
 
 
@@ -59,8 +64,34 @@ def matmul(a_bits, b_bits, cfg: MacConfig) -> MacResult:
             "the inner dimensions must match (A is M x K, B is K x N)"
         )
     check_elements(M * N, f"the {M} x {N} result", func=_FUNC)
-    acc, invalid = _run(a.astype(np.int64), b.astype(np.int64), cfg)
+    cost = 1 if cfg == BINARY32 or _uses_tables(cfg) else 16  # computed steps: ~16x slower
+    with _threads(1 if M * N * K * cost < SERIAL_MAX_MACS else None):
+        acc, invalid = _run(a.astype(np.int64), b.astype(np.int64), cfg)
     return MacResult(acc.astype(np.uint64), invalid)
+
+
+@contextmanager
+def _threads(count: int | None):
+    """numba's thread count for this thread's parallel kernels (None: leave it)."""
+    if count is None:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(count)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def _uses_tables(cfg: MacConfig) -> bool:
+    """Does the configuration run on the product (and sum) tables alone?"""
+    if cfg.mul.in_format.width > PRODUCT_TABLE_MAX_WIDTH:
+        return False
+    if cfg.acc.is_fixed:
+        return True
+    pair = cfg.acc.fmt.width + cfg.mul.out_format.width
+    return cfg.acc.rounding != "sr" and pair <= SUM_TABLE_MAX_BITS
 
 
 def _matrix(name: str, value, fmt: FloatFormat, shape: str) -> np.ndarray:
@@ -88,8 +119,9 @@ def _run(a, b, cfg: MacConfig, use_tables: bool = True) -> tuple[np.ndarray, np.
     w = mul.in_format.width
     prod_fmt = mul.out_format
     narrow = use_tables and w <= PRODUCT_TABLE_MAX_WIDTH
+    no_invalid = np.zeros((a.shape[0], b.shape[1]), np.bool_)
     if use_tables and cfg == BINARY32 and _binary32_works():
-        return _binary32(a, b), np.zeros((a.shape[0], b.shape[1]), np.bool_)
+        return _binary32(a, b), no_invalid
     if acc.is_fixed and narrow:
         values, bad = _fixed_pair_table(mul, acc)
         return kernels.fixed_table_kernel(a, b, w, values, bad, acc.fmt.width)
@@ -104,8 +136,7 @@ def _run(a, b, cfg: MacConfig, use_tables: bool = True) -> tuple[np.ndarray, np.
     if acc.is_fixed:
         mode = MODE_CODE[acc.rounding]
         return kernels.fixed_kernel(a, b, *mul_args, acc.fmt.width, acc.fmt.f, mode)
-    no_invalid = np.zeros(a.shape[0] * b.shape[1], np.bool_).reshape(a.shape[0], b.shape[1])
-    if narrow and acc.rounding != "sr" and acc.fmt.width + prod_fmt.width <= SUM_TABLE_MAX_BITS:
+    if narrow and _uses_tables(cfg):
         sums = _sum_table(replace(acc, sr_bits=8, sr_seed=1), prod_fmt)
         return kernels.table_kernel(a, b, w, products, sums, prod_fmt.width), no_invalid
     sr = acc.rounding == "sr"

@@ -1,8 +1,9 @@
 """The MAC-array emulator `golden.matmul` against golden `mac`, bit for bit.
 
-Every case runs both the table kernels (products and sums read from tables the golden
-model made) and the computed kernels (numba ports of fp_mul / fp_add / to_fixed), and
-compares each with golden `mac` of A[i, :] and B[:, j] from +0. Inputs mix normal values
+Every case runs golden.matmul (small products on one thread), the same kernels on every
+numba thread, and the computed kernels alone (numba ports of fp_mul / fp_add / to_fixed,
+no tables, no float32 path), and compares each with golden `mac` of A[i, :] and B[:, j]
+from +0. Inputs mix normal values
 over a wide range, zeros of both signs and subnormals; row 0 of A and column 0 of B also
 hold arbitrary patterns (NaN, inf, the top binade), so specials reach some PEs and leave
 the others finite. With sr the reference steps one golden xorshift32 per PE, seeded
@@ -73,8 +74,12 @@ def check(A, B, cfg: MacConfig, min_finite: float = 0.5):
     got = golden.matmul(A, B, cfg)
     assert got.acc.dtype == U64 and got.invalid.dtype == bool
     assert got.acc.shape == got.invalid.shape == (A.shape[0], B.shape[1])
-    computed = matmul_module._run(A.astype(np.int64), B.astype(np.int64), cfg, use_tables=False)
-    for name, acc, invalid in (("tables", got.acc, got.invalid), ("computed", *computed)):
+    a, b = A.astype(np.int64), B.astype(np.int64)
+    # golden.matmul runs small products on one thread; _run uses every numba thread
+    parallel = matmul_module._run(a, b, cfg)
+    computed = matmul_module._run(a, b, cfg, use_tables=False)
+    runs = (("matmul", got.acc, got.invalid), ("parallel", *parallel), ("computed", *computed))
+    for name, acc, invalid in runs:
         bad = np.argwhere(acc.astype(U64) != want.acc)
         assert bad.size == 0, f"{cfg} {name}: {len(bad)} mismatches, first at {bad[0]}"
         assert np.array_equal(invalid, want.invalid), f"{cfg} {name}: invalid flags differ"
