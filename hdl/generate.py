@@ -16,7 +16,7 @@ from amaranth.back import verilog
 from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
-from lpmac import __version__
+from lpmac import __version__, registry
 from lpmac.config import AccConfig, GemmConfig, MacConfig, MulConfig
 from lpmac.formats import BfpFormat, FixedFormat, FloatFormat
 
@@ -31,6 +31,7 @@ class Unit:
     config: str
     latency: int = 0
     extra: dict = field(default_factory=dict)
+    clocked: bool = False  # clk/rst ports even at latency 0 (the registry's `clocked`, sr)
 
 
 def module_name(text: str) -> str:
@@ -118,9 +119,9 @@ def convert_unit(
             f"no converter from {src} to {dst}: use float->float, float->fixed or fixed->float "
             "(tobfp/frombfp for block floating point)"
         )
-    return Unit(
-        "convert", comp, module_name(tag) + _suffix(latency), f"{src}->{dst}:{mode}", latency
-    )
+    config = f"{src}->{dst}:{mode}"
+    name = module_name(tag) + _suffix(latency)
+    return Unit("convert", comp, name, config, latency, clocked=mode == "sr")
 
 
 def tobfp_unit(
@@ -140,6 +141,7 @@ def tobfp_unit(
         module_name(f"tobfp_{fmt}_{bfp}_{mode}") + _suffix(latency),
         f"{fmt}->{bfp}:{mode}",
         latency,
+        clocked=mode == "sr",
     )
 
 
@@ -155,28 +157,31 @@ def frombfp_unit(bfp: BfpFormat, dst: FloatFormat, *, latency: int = 0) -> Unit:
     )
 
 
-def gemm_unit_(rows: int, cols: int, cfg: GemmConfig) -> Unit:
-    from .gemm import gemm_unit
+def gemm_unit(rows: int, cols: int, cfg: GemmConfig) -> Unit:
+    from .gemm import BfpGemmArray
 
-    comp = gemm_unit(rows, cols, cfg)
+    comp = BfpGemmArray(rows, cols, cfg)
     return Unit("gemm", comp, module_name(f"gemm_{rows}x{cols}_{cfg}"), f"{rows}x{cols}:{cfg}", 1)
 
 
-BUILDERS = {
-    "mul": mul_unit,
-    "fixmul": fixmul_unit,
-    "acc": acc_unit,
-    "mac": mac_unit,
-    "convert": convert_unit,
-    "tobfp": tobfp_unit,
-    "frombfp": frombfp_unit,
-    "gemm": gemm_unit_,
-}
+def array_unit(rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True) -> Unit:
+    from .mac_array import MacArray
+
+    return Unit(
+        "array",
+        MacArray(rows, cols, cfg, use_dsp),
+        module_name(f"array_{rows}x{cols}_{cfg}") + _suffix(0, use_dsp),
+        f"{rows}x{cols}:{cfg}",
+        1,
+    )
 
 
 def build(kind: str, **kwargs) -> Unit:
-    """The unit `kind` (see lpmac.units) for the resolved keyword arguments."""
-    return BUILDERS[kind](**kwargs)
+    """The unit `kind` (its registry builder, lpmac.units) for the resolved keyword arguments."""
+    spec = registry.get(kind)
+    unit = registry.load(spec.builder)(**kwargs)
+    unit.clocked = unit.clocked or spec.clocked
+    return unit
 
 
 # A wire Amaranth adds for an array element of a shaped signal, `wire [31:0] \a__payload[0] ;`,
@@ -225,10 +230,11 @@ def to_verilog(unit: Unit, name: str | None = None) -> str:
     return strip_element_wires(text)
 
 
-def port_list(unit: Unit) -> list[dict]:
-    """Ports of the top module as Amaranth names them (signature path joined with '__')."""
-    ports = []
-    for path, member, _ in unit.component.signature.flatten(unit.component):
+def component_ports(component: wiring.Component, clocked: bool) -> list[dict]:
+    """Ports of the top module converted from `component`, as Amaranth names them (signature
+    path joined with '__'), after `clk` and `rst` when `clocked`."""
+    ports = [{"name": name, "direction": "input", "width": 1} for name in ("clk", "rst") if clocked]
+    for path, member, _ in component.signature.flatten(component):
         ports.append(
             {
                 "name": "__".join(str(p) for p in path),
@@ -236,12 +242,12 @@ def port_list(unit: Unit) -> list[dict]:
                 "width": Shape.cast(member.shape).width,
             }
         )
-    if unit.latency or unit.kind in ("acc", "mac", "gemm"):
-        ports = [
-            {"name": "clk", "direction": "input", "width": 1},
-            {"name": "rst", "direction": "input", "width": 1},
-        ] + ports
     return ports
+
+
+def port_list(unit: Unit) -> list[dict]:
+    """Ports of the unit's top module (the sidecar's list, the harness's port check)."""
+    return component_ports(unit.component, bool(unit.latency) or unit.clocked)
 
 
 def sidecar(unit: Unit, name: str | None = None) -> dict:

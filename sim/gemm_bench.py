@@ -275,3 +275,17 @@ def run_gemm_bench(
         time.perf_counter() - start,
         failures,
     )
+
+
+def run_gemm_command(
+    kwargs: dict, *, matrices: int | None = None, seed: int = 2026, simulator: str | None = None
+) -> GemmBenchResult:
+    """`lpmac sim gemm` (the registry's sim_runner): the builder's keyword arguments."""
+    return run_gemm_bench(
+        kwargs["rows"],
+        kwargs["cols"],
+        kwargs["cfg"],
+        matrices=matrices,
+        seed=seed,
+        simulator=simulator,
+    )

@@ -38,11 +38,6 @@ __all__ = ["Port", "RunStats", "lanes_wrapper", "run_vectors"]
 _BENCH_MODULE = "lpmac.sim._bench_vectors"
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 _PACK_VALUES = 1 << 20  # values packed per NumPy pass: bounds temporary memory
-# A port declaration with a numeric range (or none); groups: direction, msb, lsb, name.
-_DECLARATION = re.compile(
-    r"\b(input|output|inout)\s+(?:wire\s+|reg\s+|logic\s+)?(?:signed\s+)?"
-    r"(?:\[\s*(\d+)\s*:\s*(\d+)\s*\]\s*)?([A-Za-z_][A-Za-z0-9_$]*)"
-)
 
 
 @dataclass(frozen=True)
@@ -69,34 +64,18 @@ def _read_sources(verilog: str | os.PathLike | Sequence[os.PathLike]) -> str:
     return "\n".join(Path(p).read_text() for p in paths)
 
 
-def _module_ports(source: str, top: str) -> dict[str, tuple[str, int] | None]:
-    """Header port names of module `top`, each with (direction, width) when declared plainly."""
-    match = re.search(
-        rf"\bmodule\s+{re.escape(top)}\s*(?:#\s*\([^;]*?\)\s*)?\(([^;]*)\)\s*;"
-        r"(.*?)\bendmodule\b",
-        source,
-        re.S,
-    )
-    if match is None:
-        raise ValueError(f"module {top!r} not found in the Verilog source")
-    header, body = match.groups()
-    names = [
-        re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", item)[-1]
-        for item in header.split(",")
-        if item.strip()
-    ]
-    decls = {
-        m[4]: (m[1], int(m[2]) - int(m[3]) + 1 if m[2] else 1)
-        for m in _DECLARATION.finditer(header + ";" + body)
-    }
-    return {name: decls.get(name) for name in names}
-
-
 def _check_ports(
-    source: str, top: str, inputs: list[Port], outputs: list[Port], clocked: bool, reset: bool
+    declared: Sequence[dict],
+    top: str,
+    inputs: list[Port],
+    outputs: list[Port],
+    clocked: bool,
+    reset: bool,
 ) -> bool:
-    """Validate the port lists against module `top`; return whether it has an rst port."""
-    ports = _module_ports(source, top)
+    """Validate the port lists against the ports of module `top` (`declared`: dicts with
+    name, direction, width, as `lpmac.hdl.generate.port_list` gives them from the
+    component's signature); return whether it has an rst port."""
+    ports = {p["name"]: (p["direction"], int(p["width"])) for p in declared}
     harness_driven = {"clk", "rst"} if clocked else set()
     for direction, given in (("input", inputs), ("output", outputs)):
         for port in given:
@@ -109,14 +88,13 @@ def _check_ports(
             if port.name in harness_driven:
                 raise ValueError(f"port {port.name!r} is driven by the harness: leave it out")
             # Verilator's WIDTH lint is off, so a wrong width would be silently truncated.
-            declared = ports[port.name]
-            if declared is not None and declared != (direction, port.width):
+            if ports[port.name] != (direction, port.width):
                 raise ValueError(
-                    f"port {port.name!r} is declared {declared[0]} of width "
-                    f"{declared[1]}, not {direction} of width {port.width}"
+                    f"port {port.name!r} is declared {ports[port.name][0]} of width "
+                    f"{ports[port.name][1]}, not {direction} of width {port.width}"
                 )
     undriven = (
-        {name for name, decl in ports.items() if decl and decl[0] == "input"}
+        {name for name, (direction, _) in ports.items() if direction == "input"}
         - {p.name for p in inputs}
         - harness_driven
     )
@@ -282,6 +260,7 @@ def run_vectors(
     outputs: list[Port],
     vectors: dict[str, np.ndarray],
     *,
+    ports: Sequence[dict],
     clocked: bool = False,
     lanes: int = 64,
     simulator: str | None = None,
@@ -294,7 +273,10 @@ def run_vectors(
     across `lanes` copies of the design; shape (steps, L) when clocked, one column per
     independent sequence. Outputs come back as uint64 arrays of the same shape. Clocked
     designs need a `clk` port (and `rst` when `reset`); `reset` is ignored when
-    combinational. Timing is described in the module docstring.
+    combinational. `ports` lists every port of `top` (name, direction, width), taken from
+    the component's signature (`lpmac.hdl.generate.port_list` / `component_ports`): the
+    port lists are checked against it before anything is built. Timing is described in the
+    module docstring.
     """
     wall_start = time.perf_counter()
     if lanes < 1:
@@ -305,7 +287,7 @@ def run_vectors(
         raise ValueError("need at least one input port (it sets the step count) and one output")
     source = _read_sources(verilog)
     reset = reset and clocked
-    has_rst = _check_ports(source, top, inputs, outputs, clocked, reset)
+    has_rst = _check_ports(ports, top, inputs, outputs, clocked, reset)
     arrays = _checked_vectors(vectors, inputs, clocked)
     shape = next(iter(arrays.values())).shape
     if clocked and not reset and shape[1] > lanes:

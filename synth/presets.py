@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lpmac import registry
 from lpmac.units import parse_point
 
 from .sweep import Point
@@ -181,12 +182,12 @@ def grid_rows(
 ) -> list[Row]:
     """Cross product of formats x CFGs (mul), formats (fixmul) or explicit config strings, x targets.
     Every point is validated here, so a bad grid fails before anything is synthesized."""
-    if unit == "mul" and fmts:
-        configs = [f"{f}:cfg{c}" for f in fmts for c in (cfgs or [1])]
-    elif fmts:
-        if cfgs:
-            raise ValueError("--cfg applies to --unit mul only")
-        configs = list(fmts)
+    spec = registry.get(unit)
+    if cfgs and not spec.cfg_axis:
+        users = [s.name for s in registry.specs() if s.cfg_axis]
+        raise ValueError(f"--cfg applies to --unit {', '.join(users)} only")
+    if fmts:
+        configs = spec.grid(fmts, cfgs) if spec.grid else list(fmts)
     if not configs:
         raise ValueError(f"nothing to sweep: give --fmt (and --cfg) or --config for --unit {unit}")
     options = () if use_dsp else (("use_dsp", False),)

@@ -12,6 +12,7 @@ from amaranth.hdl import Module, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from lpmac.hdl.generate import component_ports
 from lpmac.sim.harness import Port, _pack_lanes, _unpack_lanes, run_vectors
 from lpmac.sim.runner import SimulatorNotFound, available_simulators, pick_simulator
 
@@ -54,6 +55,9 @@ def to_verilog(component, name):
 
 MUL8_PORTS = ([Port("a", 8), Port("b", 8)], [Port("p", 16)])
 ACC16_PORTS = ([Port("x", 8), Port("valid", 1), Port("clear", 1)], [Port("acc", 16)])
+# The modules' port lists, from the components' signatures (as the benches take them).
+MUL8 = component_ports(Mul8(), clocked=False)
+ACC16 = component_ports(Acc16(), clocked=True)
 
 
 def simulators():
@@ -72,7 +76,12 @@ def test_mul8_exhaustive(simulator):
         )
     )
     out, stats = run_vectors(
-        to_verilog(Mul8(), "mul8"), "mul8", *MUL8_PORTS, {"a": a, "b": b}, simulator=simulator
+        to_verilog(Mul8(), "mul8"),
+        "mul8",
+        *MUL8_PORTS,
+        {"a": a, "b": b},
+        ports=MUL8,
+        simulator=simulator,
     )
     np.testing.assert_array_equal(out["p"], a * b)
     assert stats.vectors == 65536 and stats.simulator == simulator
@@ -84,8 +93,8 @@ def test_mul8_from_file_partial_block_reuses_build(simulator, tmp_path):
     a, b = rng.integers(0, 256, size=(2, 1000), dtype=np.uint64)  # 1000 is not a multiple of 64
     path = tmp_path / "mul8.v"
     path.write_text(to_verilog(Mul8(), "mul8"))
-    run_vectors(path.read_text(), "mul8", *MUL8_PORTS, {"a": a, "b": b}, simulator=simulator)
-    out, stats = run_vectors(path, "mul8", *MUL8_PORTS, {"a": a, "b": b}, simulator=simulator)
+    run_vectors(path.read_text(), "mul8", *MUL8_PORTS, {"a": a, "b": b}, ports=MUL8, simulator=simulator)
+    out, stats = run_vectors(path, "mul8", *MUL8_PORTS, {"a": a, "b": b}, ports=MUL8, simulator=simulator)
     np.testing.assert_array_equal(out["p"], a * b)
     assert stats.cached
 
@@ -111,6 +120,7 @@ def test_acc16_lanes_of_random_sequences(simulator):
         "acc16",
         *ACC16_PORTS,
         {"x": x, "valid": valid, "clear": clear},
+        ports=ACC16,
         clocked=True,
         lanes=4,
         simulator=simulator,
@@ -145,6 +155,7 @@ def test_unknown_simulator_is_reported():
             "mul8",
             *MUL8_PORTS,
             {"a": np.zeros(4, np.uint64), "b": np.zeros(4, np.uint64)},
+            ports=MUL8,
             simulator="modelsim",
         )
 
@@ -183,6 +194,7 @@ def test_port_mistakes_are_caught_before_building(inputs, outputs, clocked, mess
             inputs,
             outputs,
             {p.name: np.zeros(shape, np.uint64) for p in inputs},
+            ports=MUL8,
             clocked=clocked,
         )
 
