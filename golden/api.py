@@ -37,9 +37,10 @@ def public(impl):
     """Give a validating wrapper the implementation's name and docstring."""
 
     def decorate(wrapper):
+        module = wrapper.__module__
         wrapper = functools.wraps(impl)(wrapper)
         del wrapper.__wrapped__  # the signature shown is the wrapper's own
-        wrapper.__module__ = __name__
+        wrapper.__module__ = module  # where the validation lives
         return wrapper
 
     return decorate
