@@ -12,6 +12,7 @@ import numpy as np
 
 from lpmac.errors import ConfigError
 from lpmac.formats import FloatFormat
+from lpmac.specials import special_encoding
 
 from .bitops import ONE, U64, bit_length, low_mask, shl, shr
 
@@ -54,19 +55,11 @@ def round_shift(mag, shift, mode: str, *, sticky=None, u=None, r: int = 0):
 
 
 def special_bits(fmt: FloatFormat, sign, kind: str) -> np.ndarray:
-    """Encodings of 'inf', 'max' (largest finite) and 'nan' with the given sign.
-
-    A format without NaN encodes NaN as inf with the given sign (SPEC §1: invalid
-    operations give inf there); one without inf (`finite`) uses max finite instead."""
+    """Encodings of 'inf', 'max' (largest finite) and 'nan' with the given sign, as uint64
+    arrays of `sign`'s shape (the encodings themselves: `lpmac.specials.special_encoding`)."""
     sign = np.asarray(sign, bool)
-    if kind == "nan" and fmt.has_nan:
-        return np.full(sign.shape, ((1 << fmt.e) - 1) << fmt.m | 1 << (fmt.m - 1), dtype=np.uint64)
-    if kind in ("nan", "inf") and fmt.has_inf:
-        frac = (1 << fmt.m) - 1 if fmt.specials == "inf_only" else 0
-        mag = fmt.exp_all_ones << fmt.m | frac
-    else:
-        mag = fmt.max_field << fmt.m | fmt.max_frac
-    return np.where(sign, U64(1 << (fmt.width - 1)), U64(0)) | U64(mag)
+    negative = U64(special_encoding(fmt, kind, negative=True))
+    return np.where(sign, negative, U64(special_encoding(fmt, kind)))
 
 
 def round_pack(

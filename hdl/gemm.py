@@ -95,7 +95,7 @@ from amaranth.lib.wiring import In, Out
 
 from lpmac.config import AccConfig, GemmConfig
 from lpmac.formats import BfpFormat, FloatFormat
-from lpmac.golden.rounding import special_bits
+from lpmac.specials import special_encoding
 
 from .accum import FpAdd
 from .convert import FloatToBfp, bfp_exp_range, bfp_exp_shape
@@ -586,7 +586,7 @@ class ColumnAccumulator(wiring.Component):
             for i in range(R - 1):
                 m.d.sync += ring[i].eq(ring[i + 1])
             m.d.sync += [ring[R - 1].bits.eq(add.s), ring[R - 1].special.eq(special)]
-        nan = int(special_bits(fmt, False, "nan"))
+        nan = special_encoding(fmt, "nan")
         m.d.sync += [self.push.eq(v1 & final1), self.value.eq(Mux(special, nan, add.s))]
         return m
 
