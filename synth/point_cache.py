@@ -75,7 +75,7 @@ def read(cache_dir: Path, key: str) -> dict | None:
     path = entry_path(cache_dir, key)
     try:
         text = path.read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no entry (writing it will say more)
         return None
     except (OSError, UnicodeDecodeError) as err:
         warn(f"cannot read cache file {path} ({type(err).__name__}: {err}); recomputing")

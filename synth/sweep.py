@@ -201,34 +201,33 @@ def run_sweep(
     try:
         with make_executor(scheduler, jobs, threads=True) as pool:
             bar = tqdm(total=len(points), desc="synth", unit="pt", disable=not progress)
-            try:
-                for i, point in enumerate(points):
-                    try:
-                        verilog, top = make_verilog(point)
-                        key = flow_key(verilog, top, target=point.target, **dict(point.options))
-                    except Exception as exc:
-                        rows[i] = _row(point, "failed", error=_tail(exc))
-                        bar.update()
-                        continue
-                    if key in waiting:  # the same design under another name: one synthesis
-                        waiting[key].append(i)
-                        if key in answers:
-                            answer(key, *answers[key])
-                        continue
-                    waiting[key] = [i]
-                    cached = point_cache.read(cache_dir, key)
-                    if cached is not None:
-                        answer(key, cached)
-                        continue
-                    args = (verilog, top, point.target, point.unit, point.config, point.options)
-                    pending[pool.submit(worker, *args)] = key
-                    collect(timeout=0)  # store what finished while generating
-                while pending:
-                    collect(timeout=None)
-            except BaseException:
-                collect(timeout=0)  # Ctrl-C: keep what has finished, then stop the rest
-                raise
+            for i, point in enumerate(points):
+                try:
+                    verilog, top = make_verilog(point)
+                    key = flow_key(verilog, top, target=point.target, **dict(point.options))
+                except Exception as exc:
+                    rows[i] = _row(point, "failed", error=_tail(exc))
+                    bar.update()
+                    continue
+                if key in waiting:  # the same design under another name: one synthesis
+                    waiting[key].append(i)
+                    if key in answers:
+                        answer(key, *answers[key])
+                    continue
+                waiting[key] = [i]
+                cached = point_cache.read(cache_dir, key)
+                if cached is not None:
+                    answer(key, cached)
+                    continue
+                args = (verilog, top, point.target, point.unit, point.config, point.options)
+                pending[pool.submit(worker, *args)] = key
+                collect(timeout=0)  # store what finished while generating
+            while pending:
+                collect(timeout=None)
     finally:
+        # Interrupted: the local pool has waited for its running points, Dask has cancelled
+        # its; store what finished, so a re-run resumes from there.
+        collect(timeout=0)
         bar.close()
 
     if reference is not None:
