@@ -133,7 +133,7 @@ def study(
         else:
             areas.setdefault(row["config"], unit_area(row["config"]))
             area = areas[row["config"]]
-            row.update(luts=area["luts"], dsps=area["dsps"])
+            row.update(luts=area["luts"], dsps=area["dsps"], area_unit=area["area_unit"])
             note = "; ".join(filter(None, [note, area["area_note"]]))
         row["system_luts"] = None  # the 16x4 MacSystem is not synthesized here yet
         row["note"] = note
@@ -165,7 +165,8 @@ def _header(preset, dataset, base: RunSpec, seeds: int, wall: float) -> str:
             "MAC LUTs/DSPs: one MAC unit, Yosys `synth_xilinx -family xcup` (the sweep cache); "
             "16x4 system LUTs are not measured yet. `dgrad/wgrad inputs → 0 %`: FP32 operands "
             "that were nonzero and became zero at the array edge; `sat. %`: outputs of a fixed "
-            "accumulator at its saturation bound.",
+            "accumulator at its saturation bound. Δ vs float32: against the float32 row trained "
+            "the same way (same batch), in percentage points.",
         ]
     )
 

@@ -64,44 +64,48 @@ def write_markdown(rows: list[dict], path: Path, header: str = "") -> None:
 
 
 def write_plot(rows: list[dict], path: Path, title: str = "") -> None:
-    """Test accuracy (mean, std as error bar) against MAC LUTs; rows without LUTs are listed
-    as horizontal reference lines (the float32 baseline)."""
+    """Test accuracy (mean, std as error bar) against MAC LUTs for the study's main rows (no
+    per-row overrides; the targeted experiments are in the table); the float32 baseline,
+    which has no unit, is a dashed line. A row whose area is not a whole MAC (an HBFP PE)
+    gets a hollow marker."""
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.add_subplot()
-    placed = [r for r in rows if r.get("luts")]
+    main = [r for r in rows if not r.get("overrides")]
+    placed = [r for r in main if r.get("luts")]
     for r in placed:
-        ax.errorbar(r["luts"], r["acc_mean"], yerr=r["acc_std"], fmt="o", capsize=3)
-        label = r["config"] + (
-            "" if r["loss_scaling"].startswith("dynamic") else f" ({r['loss_scaling']})"
+        partial = r.get("area_unit") not in (None, "", "mac")
+        dsps = f", {r['dsps']} DSP" if r.get("dsps") else ""
+        ax.errorbar(
+            r["luts"],
+            r["acc_mean"],
+            yerr=r["acc_std"],
+            fmt="o",
+            mfc="none" if partial else None,
+            capsize=3,
+            label=f"{r['config']}{' (PE only)' if partial else ''}: {r['luts']} LUTs{dsps}",
         )
-        ax.annotate(
-            label, (r["luts"], r["acc_mean"]), textcoords="offset points", xytext=(5, 4), fontsize=8
-        )
-    for r in rows:
+    for r in main:
         if not r.get("luts") and r["config"] == "float32":
-            ax.axhline(r["acc_mean"], color="grey", linestyle="--", linewidth=1)
-            ax.annotate(
-                "float32 (software)",
-                (0.01, r["acc_mean"]),
-                xycoords=("axes fraction", "data"),
-                textcoords="offset points",
-                xytext=(0, 3),
-                fontsize=8,
+            ax.axhline(
+                r["acc_mean"],
                 color="grey",
+                linestyle="--",
+                linewidth=1,
+                label=f"float32 (software): {r['acc_mean']:.2f} %",
             )
-    frontier = _pareto(placed)
+    frontier = _pareto([r for r in placed if r.get("area_unit") == "mac"])
     if len(frontier) > 1:
         ax.plot(
             [r["luts"] for r in frontier],
             [r["acc_mean"] for r in frontier],
             color="tab:red",
             linewidth=1,
-            label="Pareto front",
+            label="Pareto front (MAC units)",
         )
-        ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("LUTs of one MAC unit (Yosys synth_xilinx xcup)")
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylabel("test accuracy (%), mean ± std over seeds")
     ax.set_title(title or "Accuracy against MAC area")
     ax.grid(True, which="both", alpha=0.3)
     fig.savefig(path, dpi=120)

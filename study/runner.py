@@ -42,6 +42,7 @@ def _write_atomic(path: Path, data) -> None:
 def run_cached(spec: RunSpec, source: str, runs_dir: str, show_progress: bool = False) -> dict:
     """The run's result from `runs_dir`, or train it and store it there. A top-level function
     of picklable arguments, so any executor (threads, processes, dask) can call it."""
+    _single_threaded_kernels()
     data = _dataset(source)
     path = Path(runs_dir) / f"{run_key(spec, data.fingerprint)}.json"
     if path.exists():
@@ -68,6 +69,17 @@ def run_cached(spec: RunSpec, source: str, runs_dir: str, show_progress: bool = 
     _write_atomic(path, result)
     result["cached"] = False
     return result
+
+
+def _single_threaded_kernels() -> None:
+    """A training step's GEMMs are small (tens of thousands of MACs): a parallel numba region
+    costs more than it saves there, ten times more on a loaded machine (measured 32x64x64
+    E5M2 -> E6M5: 3 ms on one thread, 30 ms on two). Runs go in parallel instead (-j)."""
+    try:
+        import numba
+    except ImportError:
+        return
+    numba.set_num_threads(1)
 
 
 @contextlib.contextmanager
@@ -160,11 +172,25 @@ def summarize(rows: list[tuple[str, dict]], results: list[dict], seeds: int) -> 
             row[f"{p}_saturated_pct"] = _pct(sum(x["saturated"] for x in s), outputs)
         row["overrides"] = {k: v for k, v in overrides.items()}
         table.append(row)
-    base = next((t for t in table if t["config"] == FLOAT32 and not t["overrides"]), None)
     for t in table:
+        base = _baseline(table, t)
         t["delta_vs_float32"] = round(t["acc_mean"] - base["acc_mean"], 2) if base else None
     return table
 
 
+def _baseline(table: list[dict], row: dict) -> dict | None:
+    """The float32 row trained like `row` (same batch, model... overrides; loss scaling and
+    edge rounding aside, which do not change float32), else the plain float32 row."""
+
+    def training(r):
+        skip = ("loss_scaling", "edge_rounding")
+        return {k: v for k, v in r["overrides"].items() if k not in skip}
+
+    floats = [t for t in table if t["config"] == FLOAT32]
+    same = [t for t in floats if training(t) == training(row)]
+    plain = [t for t in floats if not t["overrides"]]
+    return (same or plain or [None])[0]
+
+
 def _pct(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 4) if whole else None
+    return round(100 * part / whole, 3) if whole else None
