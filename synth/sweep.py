@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +131,39 @@ def _is_format(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def synthesize_many(
+    designs: list[tuple[str, str]],
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    cache_dir: Path | None = None,
+    **options,
+) -> list[dict]:
+    """`cached_synthesize` for each `(verilog, top)`, the missing ones on the executor of
+    `lpmac.parallel` (threads by default, or Dask): one synthesis per distinct design, the
+    cache written by this process only. For flows that split a design into blocks (e.g.
+    synth/hierarchy.py). A failed synthesis raises, as `synthesize` does."""
+    cache_dir = Path(cache_dir or cache_root() / "sweep")
+    flow = {k: v for k, v in options.items() if k in ("target", *_SYNTH_OPTIONS)}
+    keys = [flow_key(verilog, top, **flow) for verilog, top in designs]
+    results = {key: point_cache.read(cache_dir, key) for key in dict.fromkeys(keys)}
+    missing = {key: design for key, design in zip(keys, designs) if results[key] is None}
+    if missing:
+        target = options.get("target", "xcup")
+        extra = tuple((k, v) for k, v in options.items() if k in _SYNTH_OPTIONS)
+        unit, config = options.get("unit", ""), options.get("config", "")
+        with make_executor(scheduler, jobs, threads=True) as pool:
+            futures = {
+                pool.submit(synth_point, verilog, top, target, unit, config, extra): key
+                for key, (verilog, top) in missing.items()
+            }
+            for future in as_completed(futures):
+                key = futures[future]
+                results[key] = _checked(future.result())
+                point_cache.write(cache_dir, key, results[key])
+    return [results[key] for key in keys]
 
 
 def distinct_points(points: list[Point]) -> list[Point]:

@@ -177,3 +177,23 @@ def test_cfg_outside_a_mul_format_grid_is_refused(argv, capsys, tmp_path):
     err = capsys.readouterr().err
     assert info.value.code == 2 and "--cfg applies to --unit mul with --fmt" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_synthesize_many_once_per_design_through_the_cache(fresh, tmp_path, monkeypatch):
+    from lpmac.synth import sweep
+
+    calls = []
+
+    def counting(verilog, top, **options):
+        calls.append(top)
+        return synthesize(verilog, top, **options)
+
+    monkeypatch.setattr(sweep, "synthesize", counting)
+    subtractor = ADDER.replace("a + b", "a - b")
+    designs = [(ADDER, "add"), (ADDER, "add"), (subtractor, "add")]
+    first = sweep.synthesize_many(designs, jobs=2, cache_dir=tmp_path, target="ice40")
+    assert len(calls) == 2 and _counts(first[0]) == _counts(fresh) and first[1] == first[0]
+    direct = synthesize(subtractor, "add", target="ice40").to_json()
+    assert _counts(first[2]) == _counts(direct)
+    again = sweep.synthesize_many(designs, jobs=2, cache_dir=tmp_path, target="ice40")
+    assert again == first and len(calls) == 2  # all read back from the cache
