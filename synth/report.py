@@ -27,6 +27,20 @@ _MD_NAMES = {
 }
 
 
+# Printed under every table: what the LUTs column counts (flow.py's _LUT_CELLS).
+LUT_LEGEND = (
+    "LUTs = LUT1..LUT6 + INV cells (+ SRL shift registers, one LUT each); results.csv and "
+    "results.json break them down by cell."
+)
+
+
+def lut_cell_order(name: str) -> tuple:
+    """LUT1..LUT6, then INV, then the rest (SRLs) by name: the order of breakdowns."""
+    if name.startswith("LUT") and name[3:].isdigit():
+        return (0, int(name[3:]), "")
+    return (1, 0, "") if name == "INV" else (2, 0, name)
+
+
 def _options(row: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in row["options"].items())
 
@@ -40,7 +54,9 @@ def _extra_columns(rows: list[dict]) -> list[str]:
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    lut_sizes = sorted({size for row in rows for size in row.get("luts_by_size", {})})
+    lut_sizes = sorted(
+        {size for row in rows for size in row.get("luts_by_size", {})}, key=lut_cell_order
+    )
     columns = [
         *_HEAD,
         "luts",
@@ -96,6 +112,7 @@ def write_markdown(rows: list[dict], path: Path, header: str = "") -> None:
             cells["status"] = "failed: " + (row["error"].splitlines() or [""])[-1]
         text = ("" if cells.get(c) is None else str(cells[c]).replace("|", "\\|") for c in columns)
         lines.append("| " + " | ".join(text) + " |")
+    lines += ["", LUT_LEGEND]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -139,7 +156,8 @@ def write_reports(rows: list[dict], out_dir: Path, header: str = "") -> dict[str
 
 def format_result(result) -> str:
     """A SynthResult as a short human-readable table."""
-    sizes = ", ".join(f"{k} {v}" for k, v in sorted(result.luts_by_size.items()))
+    by_size = sorted(result.luts_by_size.items(), key=lambda kv: lut_cell_order(kv[0]))
+    sizes = ", ".join(f"{k} {v}" for k, v in by_size)
     rows = [
         ("unit", f"{result.unit} {result.config}"),
         ("target", result.target),
