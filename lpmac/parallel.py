@@ -14,6 +14,7 @@ A worker process that dies mid-task is replaced and its task rerun by the schedu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -102,15 +103,35 @@ def make_executor(
             yield pool
         return
     try:
+        # A probe first: a Client that fails half-way leaves a finalizer that blocks for 20 s.
+        _probe(value, connect_timeout)
         client = distributed.Client(value, timeout=connect_timeout, set_as_default=False)
-    except (OSError, TimeoutError) as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    except Exception as err:  # refused, timed out, or something that is not Dask answered
+        if isinstance(err, TimeoutError):
+            reason = f"no answer within {connect_timeout:g} s"
+        elif isinstance(err, OSError):
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        else:
+            reason = "what answered there does not speak Dask's protocol"
         raise SchedulerError(
-            f"cannot reach the Dask scheduler {value} within {connect_timeout:g} s ({reason}); "
+            f"cannot reach the Dask scheduler {value}: {reason}; "
             "is `dask scheduler` running there and the port open?"
         ) from None
     with client, _closing(_executor(client)) as pool:
         yield pool
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Open and close one Dask connection (handshake included) within `timeout` seconds."""
+    from distributed.comm import connect
+
+    async def attempt():
+        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        await comm.close()
+
+    # In a thread of its own, so that a caller already inside an event loop (Jupyter) can wait.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, attempt()).result()
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -183,7 +184,28 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
     with pytest.raises(SchedulerError) as info:
         with make_executor(address, 1, connect_timeout=2):
             pass
-    assert f"cannot reach the Dask scheduler {address} within 2 s" in str(info.value)
+    assert f"cannot reach the Dask scheduler {address}: " in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_port_that_is_not_dask_is_one_line():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+
+        def answer_http():
+            conn, _ = server.accept()
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 4)
+                conn.recv(1)  # stay open until the client gives up
+
+        thread = threading.Thread(target=answer_http, daemon=True)
+        thread.start()
+        with pytest.raises(SchedulerError) as info:
+            with make_executor(address, 1, connect_timeout=5):
+                pass
+    assert f"cannot reach the Dask scheduler {address}: " in str(info.value)
     assert "\n" not in str(info.value)
 
 
