@@ -27,6 +27,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from lpmac.formats import BfpFormat, FixedFormat, FloatFormat
+from lpmac.modes import NEAREST_ROUND
 from lpmac.xorshift import lane_seed
 
 from .pipeline import delay
@@ -164,7 +165,7 @@ class FloatToFixed(wiring.Component):
         sub_in: str = "ieee",
         latency: int = 0,
     ):
-        _check("mode", mode, ("rne", "rna", "rz"))
+        _check("mode", mode, NEAREST_ROUND)
         _check("sub_in", sub_in, SUB_IN)
         _check_latency(latency)
         self.src, self.dst, self.mode, self.sub_in, self.latency = src, dst, mode, sub_in, latency
@@ -232,7 +233,7 @@ class FixedToFloat(wiring.Component):
         sub_out: str = "ieee",
         latency: int = 0,
     ):
-        _check("mode", mode, ("rne", "rna", "rz"))
+        _check("mode", mode, NEAREST_ROUND)
         _check("sub_out", sub_out, SUB_OUT)
         _check_latency(latency)
         self.src, self.dst, self.mode, self.sub_out, self.latency = src, dst, mode, sub_out, latency
@@ -408,7 +409,7 @@ class BfpToFloat(wiring.Component):
         latency: int = 0,
         exp_range: tuple[int, int] | None = None,
     ):
-        _check("mode", mode, ("rne", "rna", "rz"))
+        _check("mode", mode, NEAREST_ROUND)
         _check("sub_out", sub_out, SUB_OUT)
         _check_latency(latency)
         full = (-(1 << (bfp.exp_bits - 1)), (1 << (bfp.exp_bits - 1)) - 1)

@@ -23,9 +23,14 @@ from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from lpmac import modes
 from lpmac.formats import FloatFormat
 
-MODES = ("rne", "rna", "rz", "sr")
+from .pipeline import cut
+
+MODES = modes.CONVERT_ROUND  # rne, rna, rz, sr
+# Pipeline cut points inside RoundPack (see hdl/pipeline.py).
+ROUND_PACK_CUTS = frozenset({"normalized", "rounded"})
 
 
 def _bits_for(n: int) -> int:
@@ -164,7 +169,9 @@ class RoundPack(wiring.Component):
     golden.round_pack: normalise, denormalise (ieee) or flush, round, pack, specials.
 
     `exp_range` bounds the `exp` input and `max_lz` the leading zeros of a nonzero `sig`; a
-    zero value (sig = 0 and no sticky) must be flagged by `zero`."""
+    zero value (sig = 0 and no sticky) must be flagged by `zero`. `cuts` (ROUND_PACK_CUTS)
+    adds a register stage after normalisation (`normalized`) and/or between the rounding
+    shift and the increment (`rounded`); each adds one cycle of latency."""
 
     def __init__(
         self,
@@ -178,9 +185,13 @@ class RoundPack(wiring.Component):
         has_sticky: bool = False,
         sr_bits: int = 0,
         saturate: bool = False,
+        cuts: frozenset[str] = frozenset(),
     ):
         if sub_out not in ("ieee", "flush"):
             raise ValueError(f"sub_out must be ieee or flush, got {sub_out!r}")
+        if not cuts <= ROUND_PACK_CUTS:
+            raise ValueError(f"RoundPack cuts must be among {sorted(ROUND_PACK_CUTS)}, got {cuts}")
+        self.cuts = cuts
         self.fmt, self.mode, self.sub_out, self.saturate = fmt, mode, sub_out, saturate
         self.sig_width, self.exp_range = sig_width, exp_range
         self.max_lz = sig_width - 1 if max_lz is None else min(max_lz, sig_width - 1)
@@ -225,6 +236,13 @@ class RoundPack(wiring.Component):
         eb_lo, eb_hi = lo + W - 1 - self.max_lz + f.bias, hi + W - 1 + f.bias
         eb = Signal(Shape.cast(range(min(eb_lo, -1), max(eb_hi, f.exp_all_ones) + 2)))
         m.d.comb += eb.eq(self.exp + (W - 1 - pad + f.bias) - lz)
+        flags = {"sign": self.sign, "zero": self.zero, "inf": self.inf, "nan": self.nan}
+        if self.has_sticky:
+            flags["sticky"] = self.sticky
+        if self.mode == "sr":
+            flags["u"] = self.u
+        stage = cut(m, "normalized" in self.cuts, "normalized", {"norm": norm, "eb": eb, **flags})
+        norm, eb = stage["norm"], stage["eb"]
 
         # Below 2^emin (eb < 1) with gradual underflow: shift right by 1 - eb more.
         denorm = self.sub_out == "ieee" and eb_lo < 1
@@ -246,16 +264,20 @@ class RoundPack(wiring.Component):
         )
         m.d.comb += [rnd.mag.eq(norm), rnd.shift.eq(d)]
         if self.has_sticky:
-            m.d.comb += rnd.sticky.eq(self.sticky)
+            m.d.comb += rnd.sticky.eq(stage["sticky"])
         if self.mode == "sr":
-            m.d.comb += rnd.u.eq(self.u)
+            m.d.comb += rnd.u.eq(stage["u"])
 
         # Pack {field, fraction} and add the increment there (see the module notes). A
         # subnormal result has field 0 and no hidden bit.
         field = Signal(e)
         m.d.comb += field.eq(Mux(tiny, 0, eb))
+        late = {"trunc": rnd.trunc, "up": rnd.up, "field": field, "eb": eb}
+        late.update({k: stage[k] for k in ("sign", "zero", "inf", "nan")})
+        stage = cut(m, "rounded" in self.cuts, "rounded", late)
+        eb = stage["eb"]
         packed = Signal(e + mb + 1)
-        m.d.comb += packed.eq(Cat(rnd.trunc[:mb], field) + rnd.up)
+        m.d.comb += packed.eq(Cat(stage["trunc"][:mb], stage["field"]) + stage["up"])
 
         if self.sub_out == "flush" and eb_lo < 1:
             underflow = (eb < 0) | ((eb == 0) & ~packed[mb])  # rounded exponent field <= 0
@@ -272,14 +294,14 @@ class RoundPack(wiring.Component):
             overflow = carry
         if eb_hi > f.exp_all_ones:
             overflow = overflow | (eb > f.exp_all_ones)
-        sign = self.sign
+        sign = stage["sign"]
         to_inf = f.has_inf and self.mode != "rz" and not self.saturate
 
-        with m.If(self.nan):
+        with m.If(stage["nan"]):
             m.d.comb += self.bits.eq(self._special("nan", sign))
-        with m.Elif(self.inf):
+        with m.Elif(stage["inf"]):
             m.d.comb += self.bits.eq(self._special("max" if self.saturate else "inf", sign))
-        with m.Elif(self.zero | underflow):
+        with m.Elif(stage["zero"] | underflow):
             m.d.comb += self.bits.eq(Cat(Const(0, f.width - 1), sign))
         with m.Elif(overflow):
             m.d.comb += self.bits.eq(self._special("inf" if to_inf else "max", sign))

@@ -14,6 +14,7 @@ import click
 from . import registry
 from .config import ConfigError, MulConfig
 from .formats import FormatError, parse_float_format
+from .modes import SubIn, Target, names
 
 
 class UserError(click.ClickException):
@@ -142,7 +143,7 @@ def _synth_options():
     return [
         click.Option(
             ["--target"],
-            type=click.Choice(["xcup", "xc7", "ecp5", "ice40"]),
+            type=click.Choice(names(Target)),
             default="xcup",
             show_default=True,
             help="FPGA family (xcup = UltraScale+, as the reference ZCU104).",
@@ -380,15 +381,15 @@ def sweep(
     from pathlib import Path
 
     from lpmac.synth import presets
-    from lpmac.synth.flow import TARGETS, yosys_version
+    from lpmac.synth.flow import yosys_version
     from lpmac.parallel import SchedulerError, parse_scheduler
     from lpmac.synth.sweep import run_sweep, split_configs
 
     targets = [t.strip() for t in target.split(",") if t.strip()]
-    bad = [t for t in targets if t not in TARGETS]
+    bad = [t for t in targets if t not in tuple(Target)]
     if bad or not targets:
         raise UserError(
-            f"unknown target {', '.join(bad) or target!r}; targets are {', '.join(TARGETS)}"
+            f"unknown target {', '.join(bad) or target!r}; targets are {', '.join(Target)}"
         )
     try:
         parse_scheduler(scheduler, jobs)  # a bad --scheduler fails before any work
@@ -489,7 +490,7 @@ def _list(text):
 @click.option("--simulator", type=click.Choice(["icarus", "verilator"]), default=None)
 @click.option(
     "--target",
-    type=click.Choice(["xcup", "xc7", "ecp5", "ice40"]),
+    type=click.Choice(names(Target)),
     default="xcup",
     show_default=True,
 )
@@ -612,7 +613,7 @@ def golden_mul(config, a, b):
 @golden.command("table")
 @click.argument("fmt")
 @click.option(
-    "--sub-in", type=click.Choice(["ieee", "as_normal", "flush"]), default="ieee", show_default=True
+    "--sub-in", type=click.Choice(names(SubIn)), default="ieee", show_default=True
 )
 @click.option(
     "--field",

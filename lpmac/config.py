@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import modes
 from .errors import ConfigError
 from .formats import (
     BfpFormat,
@@ -23,15 +24,17 @@ from .formats import (
     parse_float_format,
     parse_format,
 )
+from .modes import SubIn, SubOut, parse_mode
 
 __all__ = ["ConfigError", "MulConfig", "AccConfig", "MacConfig", "GemmConfig", "CFG_PRESETS"]
 
-SUB_IN = ("ieee", "as_normal", "flush")
-MUL_ROUND = ("rne", "none")
-SUB_OUT = ("ieee", "flush")
-ACC_ROUND = ("rne", "rz", "sr")
-FIXED_ROUND = ("rne", "rz")
-BFP_ROUND = ("rne", "rna", "rz", "sr")
+# The modes each configuration accepts (lpmac.modes: enums that print as these names).
+SUB_IN = tuple(SubIn)
+MUL_ROUND = modes.MUL_ROUND
+SUB_OUT = tuple(SubOut)
+ACC_ROUND = modes.ACC_ROUND
+FIXED_ROUND = modes.FIXED_ROUND
+BFP_ROUND = modes.CONVERT_ROUND
 SR_BITS = (1, 32)
 
 # SPEC §2: (specials, subnormal inputs, output rounding, subnormal output); cumulative presets.
@@ -45,9 +48,9 @@ CFG_PRESETS = {
 }
 
 
-def _choice(what: str, value: str, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
+def _choice(config, field: str, what: str, allowed: tuple) -> None:
+    """Parse the mode `field` of the frozen `config` into its enum member (lpmac.modes)."""
+    object.__setattr__(config, field, parse_mode(what, getattr(config, field), allowed))
 
 
 def _check_sr(bits: int, seed: int) -> None:
@@ -121,9 +124,9 @@ class MulConfig:
             raise ConfigError(
                 f"multiplier input format {self.fmt} out of range: need 2<=e<=8 and 1<=m<=23"
             )
-        _choice("subnormal input mode sub_in", self.sub_in, SUB_IN)
-        _choice("multiplier output rounding", self.round, MUL_ROUND)
-        _choice("subnormal output mode sub_out", self.sub_out, SUB_OUT)
+        _choice(self, "sub_in", "subnormal input mode sub_in", SUB_IN)
+        _choice(self, "round", "multiplier output rounding", MUL_ROUND)
+        _choice(self, "sub_out", "subnormal output mode sub_out", SUB_OUT)
 
     @classmethod
     def preset(cls, fmt: FloatFormat | str, cfg: int | str) -> MulConfig:
@@ -212,12 +215,12 @@ class AccConfig:
                 raise ConfigError(
                     f"accumulator format {self.fmt} out of range: need 2<=e<=8 and 1<=m<=23"
                 )
-            _choice("accumulator rounding", self.rounding, ACC_ROUND)
+            _choice(self, "rounding", "accumulator rounding", ACC_ROUND)
         elif isinstance(self.fmt, FixedFormat):
-            _choice("fixed accumulator (converter) rounding", self.rounding, FIXED_ROUND)
+            _choice(self, "rounding", "fixed accumulator (converter) rounding", FIXED_ROUND)
         else:
             raise ConfigError(f"accumulator format must be EeMm or Qi.f, got {self.fmt}")
-        _choice("subnormal output mode sub_out", self.sub_out, SUB_OUT)
+        _choice(self, "sub_out", "subnormal output mode sub_out", SUB_OUT)
         _check_sr(self.sr_bits, self.sr_seed)
 
     @property
@@ -299,7 +302,7 @@ class GemmConfig:
                 raise ConfigError(
                     f"GEMM {name} format must be EeMm with 2<=e<=8, 1<=m<=23, got {fmt}"
                 )
-        _choice("BFP conversion rounding", self.rounding, BFP_ROUND)
+        _choice(self, "rounding", "BFP conversion rounding", BFP_ROUND)
         _check_sr(self.sr_bits, self.sr_seed)
 
     @property

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .errors import FormatError
+from .modes import Specials, parse_mode
 
 __all__ = [
     "FormatError",
@@ -24,7 +25,7 @@ __all__ = [
     "FP64",
 ]
 
-SPECIALS = ("ieee", "inf_only", "finite")
+SPECIALS = tuple(Specials)
 _SPECIALS_SUFFIX = {"ieee": "", "inf_only": "-inf", "finite": "-fin"}
 
 # User-facing float range (SPEC §1). Formats derived internally may be wider: the exact
@@ -66,10 +67,8 @@ class FloatFormat:
         # Any bias keeps every finite value's exponent within int64 comfortably; require that
         # the format holds 1.0's neighbourhood sensibly: 0 <= bias <= 2^e - 1.
         _check_range(f"bias of E{self.e}M{self.m}", self.bias, 0, (1 << self.e) - 1)
-        if self.specials not in SPECIALS:
-            raise FormatError(
-                f"specials must be one of {', '.join(SPECIALS)}, got {self.specials!r}"
-            )
+        specials = parse_mode("specials", self.specials, SPECIALS, FormatError)
+        object.__setattr__(self, "specials", specials)
 
     # --- derived constants ------------------------------------------------------------
     @property

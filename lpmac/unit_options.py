@@ -12,8 +12,10 @@ from __future__ import annotations
 import click
 
 from .config import AccConfig, GemmConfig, MacConfig, MulConfig
+from . import modes
 from .errors import ConfigError
 from .formats import BfpFormat, FixedFormat, FloatFormat, parse_float_format, parse_format
+from .modes import SubIn, SubOut, names
 
 
 def _float(text: str, derived: bool = False) -> FloatFormat:
@@ -59,16 +61,16 @@ def mul_options():
         ),
         click.Option(
             ["--sub-in"],
-            type=click.Choice(["ieee", "as_normal", "flush"]),
+            type=click.Choice(names(SubIn)),
             help="Override: subnormal inputs.",
         ),
         click.Option(
             ["--round", "rnd"],
-            type=click.Choice(["rne", "none"]),
+            type=click.Choice(names(modes.MUL_ROUND)),
             help="Override: output rounding.",
         ),
         click.Option(
-            ["--sub-out"], type=click.Choice(["ieee", "flush"]), help="Override: subnormal outputs."
+            ["--sub-out"], type=click.Choice(names(SubOut)), help="Override: subnormal outputs."
         ),
         latency_option(),
         click.Option(
@@ -95,7 +97,10 @@ def fixmul_options():
             ["--fmt"], required=True, help="Fixed format Qi.f (i includes the sign, 2<=i+f<=32)."
         ),
         click.Option(
-            ["--round", "rnd"], type=click.Choice(["rne", "rz"]), default="rne", show_default=True
+            ["--round", "rnd"],
+            type=click.Choice(names(modes.FIXED_ROUND)),
+            default="rne",
+            show_default=True,
         ),
         latency_option(),
         click.Option(["--no-dsp"], is_flag=True, help="Keep the product out of DSP blocks."),
@@ -150,13 +155,13 @@ def convert_options():
         click.Option(["--to", "dst"], required=True, help="Target format: EeMm or Qi.f."),
         click.Option(
             ["--round", "rnd"],
-            type=click.Choice(["rne", "rna", "rz", "sr"]),
+            type=click.Choice(names(modes.CONVERT_ROUND)),
             default="rne",
             show_default=True,
         ),
         click.Option(["--saturate"], is_flag=True, help="Overflow and inf give max finite."),
         click.Option(
-            ["--sub-out"], type=click.Choice(["ieee", "flush"]), default="ieee", show_default=True
+            ["--sub-out"], type=click.Choice(names(SubOut)), default="ieee", show_default=True
         ),
         latency_option(),
     ]
@@ -170,9 +175,9 @@ def convert_resolve(src, dst, rnd, saturate, sub_out, latency):
         raise ValueError(
             "fixed->fixed is not a converter; use float->float, float->fixed or fixed->float"
         )
-    if isinstance(d, FixedFormat) and rnd not in ("rne", "rz"):
+    if isinstance(d, FixedFormat) and rnd not in modes.FIXED_ROUND:
         raise ValueError(f"float->fixed rounding must be rne or rz, got {rnd}")
-    if isinstance(s, FixedFormat) and rnd == "sr":
+    if isinstance(s, FixedFormat) and rnd == modes.Rounding.SR:
         raise ValueError("fixed->float supports rne, rna and rz")
     return {
         "src": s,
@@ -192,7 +197,7 @@ def tobfp_options():
         click.Option(["--bfp"], default="BFP8/32", show_default=True, help="Block format BFPm/T."),
         click.Option(
             ["--round", "rnd"],
-            type=click.Choice(["rne", "rna", "rz", "sr"]),
+            type=click.Choice(names(modes.CONVERT_ROUND)),
             default="rne",
             show_default=True,
         ),
@@ -240,7 +245,7 @@ def gemm_options():
         click.Option(["--out", "out_fmt"], default="fp32", show_default=True),
         click.Option(
             ["--round", "rnd"],
-            type=click.Choice(["rne", "rna", "sr"]),
+            type=click.Choice(names(modes.GEMM_CLI_ROUND)),
             default="rne",
             show_default=True,
         ),

@@ -137,3 +137,19 @@ def test_every_unit_is_declared_once_and_complete():
             assert callable(registry.load(spec.bench)), spec.name
         if spec.golden is not None:
             assert callable(registry.load(spec.golden)), spec.name
+
+
+def test_modes_are_enums_parsed_in_one_place():
+    from lpmac.config import AccConfig, MulConfig
+    from lpmac.errors import ConfigError
+    from lpmac.modes import Rounding, SubIn, Target
+    from lpmac.synth.flow import TARGETS
+
+    cfg = MulConfig.parse("E5M2:sub_in=as_normal,round=none,sub_out=flush")
+    assert cfg.sub_in is SubIn.AS_NORMAL and cfg.round is Rounding.NONE
+    assert str(cfg) == "E5M2:sub_in=as_normal,round=none,sub_out=flush"  # round-trips
+    assert str(AccConfig.parse("E6M5:sr,flush,bits=6,seed=7")) == "E6M5:sr,flush,bits=6,seed=7"
+    assert AccConfig.parse("E6M5:rz") == AccConfig.parse("E6M5:rz")
+    with pytest.raises(ConfigError, match="accumulator rounding must be one of rne, rz, sr"):
+        AccConfig(MulConfig.parse("E5M2").fmt, "rna")
+    assert tuple(TARGETS) == tuple(Target)
