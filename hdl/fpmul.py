@@ -1,5 +1,27 @@
 """Multipliers (SPEC §2), mirroring golden/fpmul.py: unpack both operands, multiply the
-significands exactly, one RoundPack into the output format."""
+significands exactly, one RoundPack into the output format.
+
+Pipelines (in the spirit of FPnew's per-unit pipeline configuration): `latency = N` enables
+the first N cut points of the unit's plan, each a register stage across the whole datapath
+(hdl/pipeline.py), so the unit still takes one operand pair per cycle and its function is
+unchanged; stages beyond the plan become output registers (more cycles, same Fmax).
+
+FpMul (MUL_PLAN), in the order latency enables them:
+  1 `product`    after the significand product (a registered DSP output), with the exponent
+                 sum, the sign and the class flags;
+  2 `operands`   after unpacking (registered DSP inputs: the raw significands, exponents and
+                 flags of both operands);
+  3 `normalized` inside RoundPack, after the leading-zero normalisation and the biased
+                 exponent, before the denormalising shift and rounding;
+  4 `rounded`    inside RoundPack, after the rounding shift (kept bits, increment, exponent
+                 field), before the increment add, the overflow/underflow tests and the
+                 specials multiplexer.
+So latency 1 cuts unpack+product | normalise+round+pack, 2 unpack | product | the rest,
+3 unpack | product | normalise | round+pack, 4 unpack | product | normalise | shift | pack.
+
+FixedMul (FIXED_MUL_PLAN): 1 `product`, 2 + `operands` (registered DSP inputs), 3 + `rounded`
+(after the rounding shift and increment, before saturation and the sign restore).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +33,12 @@ from lpmac.config import MulConfig
 from lpmac.formats import FixedFormat
 
 from .multiply import multiply
-from .pipeline import delay
+from .pipeline import cut, cuts_for, delay
 from .raw import Unpack, raw_max_lz
-from .rounding import RoundPack, RoundShift
+from .rounding import ROUND_PACK_CUTS, RoundPack, RoundShift
+
+MUL_PLAN = ("product", "operands", "normalized", "rounded")
+FIXED_MUL_PLAN = ("product", "operands", "rounded")
 
 
 def subnormal_squares_vanish(cfg: MulConfig) -> bool:
@@ -29,14 +54,13 @@ def subnormal_squares_vanish(cfg: MulConfig) -> bool:
 
 
 class FpMul(wiring.Component):
-    """p = a*b for a MulConfig; `latency` register stages (0 = combinational).
+    """p = a*b for a MulConfig; `latency` register stages at the MUL_PLAN cut points.
 
     `use_dsp=False` builds the significand product from LUTs (`multiply.booth_multiply`)
     instead of leaving `*` to a DSP block."""
 
     def __init__(self, cfg: MulConfig, latency: int = 0, use_dsp: bool = True):
-        if latency < 0:
-            raise ValueError(f"latency must be >= 0, got {latency}")
+        cuts_for(MUL_PLAN, latency)  # checks latency >= 0
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp
         super().__init__(
             {
@@ -50,14 +74,12 @@ class FpMul(wiring.Component):
         m = Module()
         cfg = self.cfg
         fin = cfg.in_format
+        cuts, extra = cuts_for(MUL_PLAN, self.latency)
         m.submodules.unpack_a = ua = Unpack(fin, cfg.sub_in)
         m.submodules.unpack_b = ub = Unpack(fin, cfg.sub_in)
-        a_in, b_in = (
-            delay(m, self.a, 1 if self.latency >= 2 else 0, "a"),
-            delay(m, self.b, 1 if self.latency >= 2 else 0, "b"),
-        )
-        m.d.comb += [ua.bits.eq(a_in), ub.bits.eq(b_in)]
-        a, b = ua.raw, ub.raw
+        m.d.comb += [ua.bits.eq(self.a), ub.bits.eq(self.b)]
+        ops = cut(m, "operands" in cuts, "operands", {"a": ua.raw, "b": ub.raw})
+        a, b = ops["a"], ops["b"]
 
         sig = multiply(m, a.sig, b.sig, use_dsp=self.use_dsp, name="sig")
         lo, hi = ua.exp_range
@@ -78,19 +100,21 @@ class FpMul(wiring.Component):
             max_lz=prod_lz,
             mode="rne",
             sub_out=cfg.sub_out,
+            cuts=cuts & ROUND_PACK_CUTS,
         )
         nan = a.nan | b.nan | (a.inf & b.zero) | (a.zero & b.inf)
         inf = ~nan & (a.inf | b.inf)
-        m.d.comb += [
-            rp.sign.eq(a.sign ^ b.sign),
-            rp.sig.eq(sig),
-            rp.exp.eq(a.exp + b.exp),
-            rp.nan.eq(nan),
-            rp.inf.eq(inf),
-            rp.zero.eq(~nan & ~inf & zero),
-        ]
-        out_stages = self.latency - (1 if self.latency >= 2 else 0)
-        m.d.comb += self.p.eq(delay(m, rp.bits, out_stages, "p"))
+        product = {
+            "sign": a.sign ^ b.sign,
+            "sig": sig,
+            "exp": a.exp + b.exp,
+            "nan": nan,
+            "inf": inf,
+            "zero": ~nan & ~inf & zero,
+        }
+        product = cut(m, "product" in cuts, "product", product)
+        m.d.comb += [getattr(rp, name).eq(value) for name, value in product.items()]
+        m.d.comb += self.p.eq(delay(m, rp.bits, extra, "p"))
         return m
 
 
@@ -100,6 +124,7 @@ class FixedMul(wiring.Component):
     def __init__(
         self, fmt: FixedFormat, rounding: str = "rne", latency: int = 0, use_dsp: bool = True
     ):
+        cuts_for(FIXED_MUL_PLAN, latency)  # checks latency >= 0
         self.fmt, self.rounding, self.latency, self.use_dsp = fmt, rounding, latency, use_dsp
         super().__init__({"a": In(fmt.width), "b": In(fmt.width), "p": Out(fmt.width)})
 
@@ -107,19 +132,22 @@ class FixedMul(wiring.Component):
         m = Module()
         fmt = self.fmt
         W = fmt.width
-        a = delay(m, self.a, 1 if self.latency >= 2 else 0, "a").as_signed()
-        b = delay(m, self.b, 1 if self.latency >= 2 else 0, "b").as_signed()
+        cuts, extra = cuts_for(FIXED_MUL_PLAN, self.latency)
+        ops = cut(m, "operands" in cuts, "operands", {"a": self.a, "b": self.b})
+        a, b = ops["a"].as_signed(), ops["b"].as_signed()
         # |a*b| <= 2^(2W-2): -2^(W-1) squared needs all 2W bits
         prod = multiply(m, a, b, signed_ops=True, use_dsp=self.use_dsp, name="prod").as_signed()
+        prod = cut(m, "product" in cuts, "product", {"prod": prod})["prod"]
         neg = prod < 0
         mag = Signal(2 * W - 1)
         m.d.comb += mag.eq(Mux(neg, -prod, prod))
         m.submodules.round = rnd = RoundShift(2 * W - 1, fmt.f, self.rounding, out_width=2 * W)
         m.d.comb += [rnd.mag.eq(mag), rnd.shift.eq(fmt.f)]
         # Saturate in sign-magnitude form: |result| <= 2^(W-1) - 1, or 2^(W-1) when negative.
+        rounded = cut(m, "rounded" in cuts, "rounded", {"kept": rnd.kept, "neg": neg})
+        kept, neg = rounded["kept"], rounded["neg"]
         limit = Mux(neg, 1 << (W - 1), (1 << (W - 1)) - 1)
-        sat = Mux(rnd.kept > limit, limit, rnd.kept)
+        sat = Mux(kept > limit, limit, kept)
         result = Mux(neg, -sat, sat)
-        out_stages = self.latency - (1 if self.latency >= 2 else 0)
-        m.d.comb += self.p.eq(delay(m, result[:W], out_stages, "p"))
+        m.d.comb += self.p.eq(delay(m, result[:W], extra, "p"))
         return m

@@ -23,12 +23,11 @@ from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from lpmac import modes
 from lpmac.formats import FloatFormat
 
 from .pipeline import cut
 
-MODES = modes.CONVERT_ROUND  # rne, rna, rz, sr
+MODES = ("rne", "rna", "rz", "sr")
 # Pipeline cut points inside RoundPack (see hdl/pipeline.py).
 ROUND_PACK_CUTS = frozenset({"normalized", "rounded"})
 
