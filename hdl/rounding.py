@@ -23,11 +23,12 @@ from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from lpmac import modes
 from lpmac.formats import FloatFormat
 
 from .pipeline import cut
 
-MODES = ("rne", "rna", "rz", "sr")
+MODES = modes.CONVERT_ROUND  # rne, rna, rz, sr
 # Pipeline cut points inside RoundPack (see hdl/pipeline.py).
 ROUND_PACK_CUTS = frozenset({"normalized", "rounded"})
 
