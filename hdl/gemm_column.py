@@ -1,0 +1,123 @@
+"""The BFP->FP output side of the HBFP GEMM array (hdl/gemm.py): per column, conversion of the
+exact tile products and float accumulation across K-tiles."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Mux, Shape, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from lpmac.config import AccConfig, GemmConfig
+from lpmac.specials import special_encoding
+
+from .accum import FpAdd
+from .convert import bfp_exp_range, bfp_exp_shape
+from .rounding import RoundPack
+
+__all__ = ["ColumnAccumulator"]
+
+
+class ColumnAccumulator(wiring.Component):
+    """BFP->FP conversion and float accumulation across K-tiles for one column of the array
+    (the HBFP paper's BFP-to-FP unit and FP accumulation; one per column, shared by the R
+    rows, whose readouts of a K-tile arrive one per cycle).
+
+    Stage 0 registers the readout (`valid`, `p`, `row` one-hot) with the row side it selects
+    (`row_exp`, `row_special`, `first`, `final` of that row's K-tile) and the column side
+    (`col_exp`, `col_special`). Stage 1: x = RoundPack(p * 2^(row_exp + col_exp - 2(m-2)))
+    into cfg.out_fmt, rne. Stage 2: ring head <- FpAdd(first ? +0 : head, x) (rne) and the ring
+    of R entries rotates; a sticky special bit rides along. For the final K-tile of an output
+    tile, `push` is set the next cycle with the row's finished value in `value` (the output
+    format's NaN for a special entry)."""
+
+    def __init__(self, cfg: GemmConfig, rows: int, acc_width: int):
+        self.cfg, self.rows, self.acc_width = cfg, rows, acc_width
+        self.exp_shape = bfp_exp_shape(cfg.in_fmt)
+        super().__init__(
+            {
+                "valid": In(1),
+                "p": In(signed(acc_width)),
+                "row": In(rows),
+                "row_exp": In(data.ArrayLayout(self.exp_shape, rows)),
+                "row_special": In(rows),
+                "first": In(rows),
+                "final": In(rows),
+                "col_exp": In(self.exp_shape),
+                "col_special": In(1),
+                "push": Out(1),
+                "value": Out(cfg.out_fmt.width),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg, R = self.cfg, self.rows
+        fmt, mb = cfg.out_fmt, cfg.m
+        lo, hi = bfp_exp_range(cfg.in_fmt)
+        scale_range = (2 * lo - 2 * (mb - 2), 2 * hi - 2 * (mb - 2))
+
+        # Stage 0: the readout and both sides, registered (one-hot OR-mux over the rows).
+        row_exp, row_special, first, final = 0, 0, 0, 0
+        for i in range(R):
+            row_exp = row_exp | Mux(self.row[i], self.row_exp[i], 0)
+            row_special = row_special | (self.row[i] & self.row_special[i])
+            first = first | (self.row[i] & self.first[i])
+            final = final | (self.row[i] & self.final[i])
+        v0, p0, e0, sp0, first0, final0 = (
+            Signal(name="v0"),
+            Signal(signed(self.acc_width), name="p0"),
+            Signal(Shape.cast(range(scale_range[0], scale_range[1] + 1)), name="scale0"),
+            Signal(name="special0"),
+            Signal(name="first0"),
+            Signal(name="final0"),
+        )
+        m.d.sync += [
+            v0.eq(self.valid),
+            p0.eq(self.p),
+            e0.eq(row_exp + self.col_exp - 2 * (mb - 2)),
+            sp0.eq(row_special | self.col_special),
+            first0.eq(first),
+            final0.eq(final),
+        ]
+
+        # Stage 1: BFP -> float (rne), the HBFP paper's BFP-to-FP unit.
+        mag_w = self.acc_width - 1
+        mag = Signal(mag_w)
+        m.d.comb += mag.eq(Mux(p0 < 0, -p0, p0))
+        m.submodules.to_float = rp = RoundPack(
+            fmt, mag_w, scale_range, max_lz=mag_w - 1, mode="rne", sub_out="ieee"
+        )
+        m.d.comb += [
+            rp.sign.eq(p0 < 0),
+            rp.sig.eq(mag),
+            rp.exp.eq(e0),
+            rp.zero.eq(p0 == 0),
+            rp.inf.eq(0),
+            rp.nan.eq(0),
+        ]
+        v1, x1, sp1, first1, final1 = (
+            Signal(name="v1"),
+            Signal(fmt.width, name="x1"),
+            Signal(name="special1"),
+            Signal(name="first1"),
+            Signal(name="final1"),
+        )
+        m.d.sync += [v1.eq(v0), x1.eq(rp.bits), sp1.eq(sp0), first1.eq(first0), final1.eq(final0)]
+
+        # Stage 2: float accumulation in a ring of R entries (head = entry 0 = this row's).
+        entry = data.StructLayout({"bits": fmt.width, "special": 1})
+        ring = [Signal(entry, name=f"ring{i}") for i in range(R)]
+        m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt)
+        special = Signal()
+        m.d.comb += [
+            add.acc.eq(Mux(first1, 0, ring[0].bits)),
+            add.x.eq(x1),
+            special.eq((~first1 & ring[0].special) | sp1),
+        ]
+        with m.If(v1):
+            for i in range(R - 1):
+                m.d.sync += ring[i].eq(ring[i + 1])
+            m.d.sync += [ring[R - 1].bits.eq(add.s), ring[R - 1].special.eq(special)]
+        nan = special_encoding(fmt, "nan")
+        m.d.sync += [self.push.eq(v1 & final1), self.value.eq(Mux(special, nan, add.s))]
+        return m

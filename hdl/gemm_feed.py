@@ -1,0 +1,154 @@
+"""The FP->BFP operand side of the HBFP GEMM array (hdl/gemm.py): block stream in, skewed
+element lanes, exponents and special flags out."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from lpmac.formats import BfpFormat, FloatFormat
+
+from .convert import FloatToBfp, bfp_exp_shape
+
+__all__ = ["OperandFeed"]
+
+
+class OperandFeed(wiring.Component):
+    """FP->BFP front end of one side of the array (`lanes` = R for A, C for B).
+
+    `blocks` carries one block of T floats per beat; a `FloatToBfp` (T lanes, seeds
+    `lane_seed(sr_seed, lane_offset + l)`) converts it into load buffer `count`. `full`: all
+    lanes loaded. On `launch` (only while full) lane l copies its buffer into its shift-out
+    register at cycle L+l and emits elements 0..n-1 on `elem[l]` in cycles L+l+1..L+l+n
+    (n = `length` at the launch, 1..T; `last[l]` with element n-1; elements n..T-1 are never
+    emitted), zeros otherwise; `tags` sampled at the launch and the block's exponent /
+    special flag appear on `side_*[l]` from cycle L+l+n+1 until the next launch's. The
+    buffers accept new blocks from the launch cycle on."""
+
+    def __init__(
+        self,
+        fmt: FloatFormat,
+        bfp: BfpFormat,
+        lanes: int,
+        mode: str = "rne",
+        *,
+        sr_bits: int = 8,
+        sr_seed: int = 1,
+        lane_offset: int = 0,
+        tag_bits: int = 0,
+    ):
+        self.fmt, self.bfp, self.lanes, self.mode = fmt, bfp, lanes, mode
+        self.sr_bits, self.sr_seed, self.lane_offset, self.tag_bits = (
+            sr_bits,
+            sr_seed,
+            lane_offset,
+            tag_bits,
+        )
+        self.exp_shape = bfp_exp_shape(fmt)
+        ports = {
+            "blocks": In(stream.Signature(data.ArrayLayout(fmt.width, bfp.T))),
+            "full": Out(1),
+            "first_block": Out(1),
+            "launch": In(1),
+            "length": In(range(1, bfp.T + 1)),
+            "elem": Out(data.ArrayLayout(signed(bfp.m), lanes)),
+            "last": Out(lanes),
+            "side_exp": Out(data.ArrayLayout(self.exp_shape, lanes)),
+            "side_special": Out(lanes),
+        }
+        if tag_bits:
+            ports["tags"] = In(tag_bits)
+            ports["side_tags"] = Out(data.ArrayLayout(tag_bits, lanes))
+        super().__init__(ports)
+
+    def elaborate(self, platform):
+        m = Module()
+        L, T, mb = self.lanes, self.bfp.T, self.bfp.m
+        m.submodules.to_bfp = conv = FloatToBfp(
+            self.fmt,
+            self.bfp,
+            self.mode,
+            sr_bits=self.sr_bits,
+            sr_seed=self.sr_seed,
+            latency=0,
+            lane_offset=self.lane_offset,
+        )
+
+        count = Signal(range(L + 1))
+        accept = Signal()
+        slot = Signal(range(L))
+        m.d.comb += [
+            self.full.eq(count == L),
+            self.blocks.ready.eq(~self.full | self.launch),
+            accept.eq(self.blocks.valid & self.blocks.ready),
+            slot.eq(Mux(self.full, 0, count)),
+            self.first_block.eq(slot == 0),
+            conv.x.eq(self.blocks.payload.as_value()),
+        ]
+        if self.mode == "sr":
+            m.d.comb += conv.valid.eq(accept)
+        with m.If(self.launch):
+            m.d.sync += count.eq(accept)
+        with m.Elif(accept):
+            m.d.sync += count.eq(count + 1)
+
+        buf_layout = data.StructLayout({"man": T * mb, "exp": self.exp_shape, "special": 1})
+        bufs = [Signal(buf_layout, name=f"load{lane}") for lane in range(L)]
+        for lane, buf in enumerate(bufs):
+            with m.If(accept & (slot == lane)):
+                m.d.sync += [
+                    buf.man.eq(conv.man),
+                    buf.exp.eq(conv.exp),
+                    buf.special.eq(conv.special),
+                ]
+
+        # start[l]: launch delayed l cycles (copy into shift-out register l).
+        start = [self.launch]
+        for lane in range(1, L):
+            s = Signal(name=f"start{lane}")
+            m.d.sync += s.eq(start[-1])
+            start.append(s)
+        # last[0]: launch delayed `length` cycles (a down-counter: launches are >= length
+        # cycles apart); last[l]: last[0] delayed l cycles, with the tags of that launch.
+        remaining = Signal(range(T + 1))
+        with m.If(self.launch):
+            m.d.sync += remaining.eq(self.length)
+        with m.Elif(remaining != 0):
+            m.d.sync += remaining.eq(remaining - 1)
+        last = [Signal(name="last0")]
+        m.d.comb += last[0].eq(remaining == 1)
+        for lane in range(1, L):
+            s = Signal(name=f"last{lane}")
+            m.d.sync += s.eq(last[-1])
+            last.append(s)
+        m.d.comb += self.last.eq(Cat(*last))
+        if self.tag_bits:
+            launch_tags = Signal(self.tag_bits)
+            with m.If(self.launch):
+                m.d.sync += launch_tags.eq(self.tags)
+            tags = [launch_tags]
+            for lane in range(1, L):
+                s = Signal(self.tag_bits, name=f"tags{lane}")
+                m.d.sync += s.eq(tags[-1])
+                tags.append(s)
+
+        for lane, buf in enumerate(bufs):
+            shift = Signal(T * mb, name=f"shift{lane}")
+            hold_exp = Signal(self.exp_shape, name=f"hold_exp{lane}")
+            hold_special = Signal(name=f"hold_special{lane}")
+            with m.If(start[lane]):
+                m.d.sync += [shift.eq(buf.man), hold_exp.eq(buf.exp), hold_special.eq(buf.special)]
+            with m.Elif(last[lane]):
+                m.d.sync += shift.eq(0)  # a short K-tile: its unused elements never enter
+            with m.Else():
+                m.d.sync += shift.eq(shift >> mb)
+            m.d.comb += self.elem[lane].eq(shift[:mb])
+            with m.If(last[lane]):
+                m.d.sync += [
+                    self.side_exp[lane].eq(hold_exp),
+                    self.side_special[lane].eq(hold_special),
+                ]
+                if self.tag_bits:
+                    m.d.sync += self.side_tags[lane].eq(tags[lane])
+        return m

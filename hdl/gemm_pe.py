@@ -1,0 +1,100 @@
+"""The multiply-accumulate core of the HBFP GEMM array (hdl/gemm.py): one processing element
+per output, R x C of them in a systolic grid with a one-hot column readout."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Mux, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from .multiply import multiply
+
+__all__ = ["ProcessingElement", "SystolicArray"]
+
+
+class ProcessingElement(wiring.Component):
+    """One MAC per cycle: `acc <- (last_out ? 0 : acc) + a_in*b_in` (exact, signed).
+
+    `a_in`, `last_in` move on to `a_out`, `last_out` and `b_in` to `b_out` through registers.
+    In the cycle with `last_out` set, `acc` holds the dot product of the K-tile that ended
+    with the `last_in` element."""
+
+    def __init__(self, m: int, acc_width: int, use_dsp: bool = True):
+        self.m, self.acc_width, self.use_dsp = m, acc_width, use_dsp
+        super().__init__(
+            {
+                "a_in": In(signed(m)),
+                "b_in": In(signed(m)),
+                "last_in": In(1),
+                "a_out": Out(signed(m)),
+                "b_out": Out(signed(m)),
+                "last_out": Out(1),
+                "acc": Out(signed(acc_width)),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        # |a|, |b| <= 2^(m-1) - 1, so the product fits 2m - 1 bits
+        product = multiply(
+            m, self.a_in, self.b_in, signed_ops=True, use_dsp=self.use_dsp, name="prod"
+        )
+        product = product[: 2 * self.m - 1].as_signed()
+        m.d.sync += [
+            self.acc.eq(Mux(self.last_out, 0, self.acc) + product),
+            self.a_out.eq(self.a_in),
+            self.b_out.eq(self.b_in),
+            self.last_out.eq(self.last_in),
+        ]
+        return m
+
+
+class SystolicArray(wiring.Component):
+    """R x C ProcessingElements: A lanes enter at the left of each row (with the `last`
+    flag), B lanes at the top of each column. Column j's readout in each cycle is the `acc`
+    of the PE whose `last_out` is set (at most one per column, given launches >= R cycles
+    apart): `done[j]` (one-hot over rows, 0 when idle) and `result[j]`."""
+
+    def __init__(self, rows: int, cols: int, m: int, acc_width: int, use_dsp: bool = True):
+        self.rows, self.cols, self.m, self.acc_width, self.use_dsp = (
+            rows,
+            cols,
+            m,
+            acc_width,
+            use_dsp,
+        )
+        super().__init__(
+            {
+                "a": In(data.ArrayLayout(signed(m), rows)),
+                "last": In(rows),
+                "b": In(data.ArrayLayout(signed(m), cols)),
+                "done": Out(data.ArrayLayout(rows, cols)),
+                "result": Out(data.ArrayLayout(signed(acc_width), cols)),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        R, C = self.rows, self.cols
+        pe = [
+            [ProcessingElement(self.m, self.acc_width, self.use_dsp) for _ in range(C)]
+            for _ in range(R)
+        ]
+        for i in range(R):
+            for j in range(C):
+                m.submodules[f"pe_{i}_{j}"] = pe[i][j]
+                left, up = (pe[i][j - 1] if j else None), (pe[i - 1][j] if i else None)
+                m.d.comb += [
+                    pe[i][j].a_in.eq(left.a_out if left else self.a[i]),
+                    pe[i][j].last_in.eq(left.last_out if left else self.last[i]),
+                    pe[i][j].b_in.eq(up.b_out if up else self.b[j]),
+                ]
+        for j in range(C):
+            result = 0
+            for i in range(R):
+                result = result | Mux(pe[i][j].last_out, pe[i][j].acc, 0)
+            m.d.comb += [
+                self.done[j].eq(Cat(pe[i][j].last_out for i in range(R))),
+                self.result[j].eq(result),
+            ]
+        return m

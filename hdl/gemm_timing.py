@@ -1,0 +1,155 @@
+"""Cycle model of the systolic HBFP GEMM array (hdl/gemm.py, "Cycle formula"): launch
+schedule, total cycles, utilization. Plain Python, no hardware: the benches and benchmarks
+check the array against it, and the LaunchController implements its recurrence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "PUSH_DELAY",
+    "OUT_DELAY",
+    "gemm_acc_width",
+    "tail_length",
+    "GemmTiming",
+    "launch_schedule",
+    "gemm_performance",
+]
+
+# Cycles from a final launch L to the FIFO push of row 0 (L+T+C+PUSH_DELAY) and to its `c`
+# beat (L+T+C+OUT_DELAY): readout at L+T+C (PE C-1), 3 register stages in ColumnAccumulator,
+# 2 more through SyncFIFOBuffered.
+PUSH_DELAY = 3
+OUT_DELAY = 5
+
+
+def gemm_acc_width(m: int, T: int) -> int:
+    """Signed width holding any exact tile dot product: |P| <= T*(2^(m-1)-1)^2."""
+    kmax = (1 << (m - 1)) - 1
+    return (T * kmax * kmax).bit_length() + 1
+
+
+def tail_length(T: int, k_tail: int) -> int:
+    """Useful K-elements in an output tile's last K-tile for the `k_tail` input (0 or >= T:
+    a full tile of T)."""
+    return T if k_tail <= 0 or k_tail >= T else k_tail
+
+
+@dataclass(frozen=True)
+class GemmTiming:
+    """Cycle model of a BfpGemmArray (see the module docstring)."""
+
+    rows: int
+    cols: int
+    T: int
+    out_depth: int
+
+    @property
+    def period(self) -> int:
+        """Cycles between the launches of a full K-tile and the next K-tile."""
+        return max(self.T, self.rows, self.cols)
+
+    @property
+    def first_launch(self) -> int:
+        return max(self.rows, self.cols)
+
+    def shape(self, k_tail: int = 0) -> tuple[int, int]:
+        """(length, slot) of a final K-tile with `k_tail` useful elements: it shifts `length` =
+        min(T, max(t, R, C)) elements into the array (t = tail_length(T, k_tail)) and the next
+        launch may follow `slot` = max(length, R, C) cycles later. (T, period) for a full tile."""
+        q = max(self.rows, self.cols)
+        length = min(self.T, max(tail_length(self.T, k_tail), q))
+        return length, max(length, q)
+
+    def drain_after(self, length: int) -> int:
+        """Cycles from a final launch of `length` to the end of its output tile's last `c` beat."""
+        return length + self.cols + self.rows + OUT_DELAY
+
+    @property
+    def drain(self) -> int:
+        """`drain_after` a full K-tile: T + C + R + 5."""
+        return self.drain_after(self.T)
+
+    def cycles(self, k_tiles: list[int], k_tails: list[int] | None = None) -> int:
+        """Cycles from the first input beat to the last `c` beat (inclusive) for output tiles
+        with the given K-tile counts (and `k_tail` inputs, default 0), streams always valid
+        and ready."""
+        launches = launch_schedule(self, k_tiles, k_tails)
+        last_tail = k_tails[-1] if k_tails else 0
+        return launches[-1] + self.drain_after(self.shape(last_tail)[0])
+
+    def closed_form(self, launches: int) -> int:
+        """max(R, C) + (n-1)·P + T + C + R + 5: `cycles` for full K-tiles when no credit
+        stall occurs."""
+        return self.first_launch + (launches - 1) * self.period + self.drain
+
+    def busy(self, k_tiles: list[int], k_tails: list[int] | None = None) -> int:
+        """Sum of the launch slots: the cycles of the steady state (no fill, drain or stall)."""
+        total = 0
+        for u, kt in enumerate(k_tiles):
+            total += (max(kt, 1) - 1) * self.period + self.shape(k_tails[u] if k_tails else 0)[1]
+        return total
+
+
+def launch_schedule(
+    timing: GemmTiming, k_tiles: list[int], k_tails: list[int] | None = None
+) -> list[int]:
+    """Launch cycle of every K-tile (all output tiles in order), streams always valid/ready.
+
+    L_0 = max(R, C), L_k >= L_{k-1} + slot_{k-1} (P after a full K-tile, `GemmTiming.shape`
+    after a final one); a final K-tile also waits until the FIFO credits cover its R rows:
+    credits = D - R·(final launches so far) + rows popped before the cycle, and row i of the
+    output tile whose final launch was f with length n is popped at f+n+C+5+i."""
+    R, C, P = timing.rows, timing.cols, timing.period
+    launches, pops = [], []
+    reserved = 0
+    slot = 0
+    for u, kt in enumerate(k_tiles):
+        n = max(kt, 1)
+        for k in range(n):
+            t = launches[-1] + slot if launches else timing.first_launch
+            slot = P
+            if k == n - 1:
+                length, slot = timing.shape(k_tails[u] if k_tails else 0)
+                need = R * (reserved + 1) - timing.out_depth  # pops required before t
+                if need > 0:
+                    t = max(t, sorted(pops)[need - 1] + 1)
+                reserved += 1
+                pops += [t + length + C + OUT_DELAY + i for i in range(R)]
+            launches.append(t)
+    return launches
+
+
+def gemm_performance(
+    rows: int,
+    cols: int,
+    T: int,
+    M: int,
+    N: int,
+    K: int,
+    out_depth: int | None = None,
+    *,
+    use_tail: bool = True,
+) -> dict:
+    """Cycle model of one M x N x K product (host protocol, streams always valid/ready,
+    `k_tail` = K mod T unless `use_tail` is False): cycles, useful MACs M·N·K, utilization
+    = MACs / (R·C·cycles), K-tile launches, `busy` (the sum of launch slots) and the cycles
+    outside the steady state (fill + drain + credit stalls = cycles - busy)."""
+    timing = GemmTiming(rows, cols, T, 2 * rows if out_depth is None else out_depth)
+    tiles = -(-M // rows) * -(-N // cols)
+    k_tiles = max(1, -(-K // T))
+    tail = K % T if use_tail else 0
+    counts, tails = [k_tiles] * tiles, [tail] * tiles
+    cycles = timing.cycles(counts, tails)
+    busy = timing.busy(counts, tails)
+    launches = tiles * k_tiles
+    return {
+        "cycles": cycles,
+        "macs": M * N * K,
+        "utilization": M * N * K / (rows * cols * cycles),
+        "launches": launches,
+        "period": timing.period,
+        "busy": busy,
+        "overhead": cycles - busy,
+        "closed_form": tail == 0 and cycles == timing.closed_form(launches),
+    }
