@@ -28,6 +28,7 @@ from amaranth.lib.wiring import In, Out
 from lpmac.config import AccConfig, MacConfig
 from lpmac.formats import FixedFormat, FloatFormat
 
+from .convert import FloatToFixed
 from .fpmul import FpMul
 from .pipeline import delay
 from .raw import Unpack, raw_exp_range
@@ -304,15 +305,6 @@ class FixedAcc(wiring.Component):
         return m
 
 
-def _float_to_fixed():
-    """hdl/convert.py's FloatToFixed (written separately); None while it does not exist."""
-    try:
-        from .convert import FloatToFixed
-    except ImportError:
-        return None
-    return FloatToFixed
-
-
 class Mac(wiring.Component):
     """acc <- acc + a*b (golden `mac`): FpMul -> [FloatToFixed when the accumulator is
     fixed] -> FpAcc / FixedAcc.
@@ -339,10 +331,6 @@ class Mac(wiring.Component):
             "acc": Out(cfg.acc.fmt.width),
         }
         if cfg.acc.is_fixed:
-            if _float_to_fixed() is None:
-                raise NotImplementedError(
-                    "a fixed-point MAC needs FloatToFixed from hdl/convert.py"
-                )
             ports["invalid"] = Out(1)
         super().__init__(ports)
 
@@ -356,7 +344,6 @@ class Mac(wiring.Component):
         clear = delay(m, self.clear, stages, "clear")
 
         if cfg.acc.is_fixed:
-            FloatToFixed = _float_to_fixed()
             m.submodules.convert = conv = FloatToFixed(
                 cfg.mul.out_format, cfg.acc.fmt, mode=cfg.acc.rounding, sub_in="ieee", latency=0
             )

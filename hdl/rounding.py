@@ -85,11 +85,6 @@ def normalize(m: Module, value, max_lz: int, name: str = "norm"):
     return cur, Cat(*reversed(bits))
 
 
-def leading_zeros(m: Module, value, max_lz: int):
-    """Leading zeros of a nonzero `value` that has at most `max_lz` of them."""
-    return normalize(m, value, max_lz, name="lzc")[1]
-
-
 class RoundShift(wiring.Component):
     """kept = round(mag * 2^-(fixed_shift + shift)), `inexact` when bits were discarded.
 
@@ -284,7 +279,8 @@ class RoundPack(wiring.Component):
         else:
             underflow = Const(0, 1)
         # packed > max finite, spelled out for the three specials policies (no comparator):
-        # ieee stops below the all-ones field, inf_only at its all-ones fraction, finite at the carry.
+        # ieee stops below the all-ones field, inf_only at its all-ones fraction, finite at
+        # the carry.
         carry, field_ones, frac_ones = packed[e + mb], packed[mb : e + mb].all(), packed[:mb].all()
         if f.specials == "ieee":
             overflow = carry | field_ones
