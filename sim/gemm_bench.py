@@ -2,7 +2,7 @@
 
 `run_gemm_bench(R, C, cfg)` generates the array's Verilog, builds it (cached, as every bench
 in lpmac.sim.runner), streams a list of products through it with the host protocol of
-hdl/gemm.py (sim/_bench_gemm.py drives the streams inside the simulator) and compares every
+hdl/gemm.py (sim/cocotb_gemm.py drives the streams inside the simulator) and compares every
 output bit with `golden.bfp_gemm(a, b, cfg, array=(R, C))`. Each product is played twice:
 once with random valid/ready gaps on all three streams (flow control), once with the streams
 always valid/ready, where the cycle of the last `c` beat must equal `GemmTiming.cycles`.
@@ -27,7 +27,7 @@ from lpmac import golden
 from lpmac.config import GemmConfig
 from lpmac.formats import FloatFormat
 
-from ._bench_gemm import assemble, host_streams
+from .gemm_streams import assemble, host_streams
 
 U64 = np.uint64
 
@@ -159,7 +159,7 @@ def play(
         }
         (run_dir / "spec.json").write_text(json.dumps(spec))
         runner.run_test(
-            built, "lpmac.sim._bench_gemm", run_dir, {"LPMAC_GEMM_SPEC": str(run_dir / "spec.json")}
+            built, "lpmac.sim.cocotb_gemm", run_dir, {"LPMAC_GEMM_SPEC": str(run_dir / "spec.json")}
         )
         rows_out = np.load(run_dir / "c_rows.npy")
         stats = json.loads((run_dir / "stats.json").read_text())

@@ -6,7 +6,7 @@ lanes' ports side by side (lane i of port p at bits [i*w, (i+1)*w) of a lanes*w 
 One write then drives ``lanes`` vectors. Vectors and results cross to the simulator process
 as .npy files named in a JSON spec.
 
-Timing (see also ``_bench_vectors``), per step k of ``vectors[name][k]``:
+Timing (see also ``cocotb_vectors``), per step k of ``vectors[name][k]``:
 
 * combinational (``clocked=False``): inputs are written, 1 ns later every output is sampled.
 * clocked (``clocked=True``): with clk low the step's inputs are written; 1 ns later clk
@@ -35,7 +35,7 @@ from . import runner
 
 __all__ = ["Port", "RunStats", "lanes_wrapper", "run_vectors"]
 
-_BENCH_MODULE = "lpmac.sim._bench_vectors"
+_BENCH_MODULE = "lpmac.sim.cocotb_vectors"
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 _PACK_VALUES = 1 << 20  # values packed per NumPy pass: bounds temporary memory
 

@@ -7,7 +7,7 @@
   products back to back with different run-time K-tile counts.
 * Cycle counts: with always-valid/ready streams the cycle of the last `c` beat equals
   `GemmTiming.cycles` (launch_schedule) exactly, and the closed form when no credit stall.
-* The generated Verilog under cocotb + Verilator (sim/_bench_gemm.py), same checks.
+* The generated Verilog under cocotb + Verilator (sim/cocotb_gemm.py), same checks.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from amaranth.sim import Simulator
 from lpmac import golden
 from lpmac.config import GemmConfig
 from lpmac.hdl.gemm import BfpGemmArray, GemmTiming, gemm_acc_width, launch_schedule
-from lpmac.sim._bench_gemm import Handshakes, assemble, host_streams, pack, unpack
+from lpmac.sim.gemm_streams import Handshakes, assemble, host_streams, pack, unpack
 from lpmac.sim.gemm_bench import operands, wide_matrix, with_specials
 
 os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
