@@ -6,21 +6,23 @@ the first N cut points of the unit's plan, each a register stage across the whol
 (hdl/pipeline.py), so the unit still takes one operand pair per cycle and its function is
 unchanged; stages beyond the plan become output registers (more cycles, same Fmax).
 
-FpMul (MUL_PLAN), in the order latency enables them:
+FpMul (MUL_PLAN), in the order latency enables them (the order measured best on ECP5,
+docs/results/timing.md: the rounding half is the longer one, so it is cut first):
   1 `product`    after the significand product (a registered DSP output), with the exponent
                  sum, the sign and the class flags;
-  2 `operands`   after unpacking (registered DSP inputs: the raw significands, exponents and
-                 flags of both operands);
-  3 `normalized` inside RoundPack, after the leading-zero normalisation and the biased
-                 exponent, before the denormalising shift and rounding;
-  4 `rounded`    inside RoundPack, after the rounding shift (kept bits, increment, exponent
+  2 `normalized` inside RoundPack, after the leading-zero normalisation, the biased exponent
+                 and the denormalising shift amount, before that shift and the rounding;
+  3 `rounded`    inside RoundPack, after the rounding shift (kept bits, increment, exponent
                  field), before the increment add, the overflow/underflow tests and the
-                 specials multiplexer.
-So latency 1 cuts unpack+product | normalise+round+pack, 2 unpack | product | the rest,
-3 unpack | product | normalise | round+pack, 4 unpack | product | normalise | shift | pack.
+                 specials multiplexer;
+  4 `operands`   after unpacking (registered DSP inputs: the raw significands, exponents and
+                 flags of both operands).
+So latency 1 cuts unpack+product | normalise+round+pack, 2 unpack+product | normalise |
+round+pack, 3 unpack+product | normalise | shift | pack, 4 unpack | product | normalise |
+shift | pack.
 
-FixedMul (FIXED_MUL_PLAN): 1 `product`, 2 + `operands` (registered DSP inputs), 3 + `rounded`
-(after the rounding shift and increment, before saturation and the sign restore).
+FixedMul (FIXED_MUL_PLAN): 1 `product`, 2 + `rounded` (after the rounding increment, before
+saturation and the sign restore), 3 + `operands` (registered DSP inputs).
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ from .pipeline import cut, cuts_for, delay
 from .raw import Unpack, raw_max_lz
 from .rounding import ROUND_PACK_CUTS, RoundPack, RoundShift
 
-MUL_PLAN = ("product", "operands", "normalized", "rounded")
-FIXED_MUL_PLAN = ("product", "operands", "rounded")
+MUL_PLAN = ("product", "normalized", "rounded", "operands")
+FIXED_MUL_PLAN = ("product", "rounded", "operands")
 
 
 def subnormal_squares_vanish(cfg: MulConfig) -> bool:
