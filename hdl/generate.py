@@ -16,7 +16,7 @@ from amaranth.back import verilog
 from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
-from lpmac import __version__, registry
+from lpmac import __version__, units
 from lpmac.config import AccConfig, GemmConfig, MacConfig, MulConfig
 from lpmac.formats import BfpFormat, FixedFormat, FloatFormat
 
@@ -178,8 +178,8 @@ def array_unit(rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True) -> Un
 
 def build(kind: str, **kwargs) -> Unit:
     """The unit `kind` (its registry builder, lpmac.units) for the resolved keyword arguments."""
-    spec = registry.get(kind)
-    unit = registry.load(spec.builder)(**kwargs)
+    spec = units.get(kind)
+    unit = units.load(spec.builder)(**kwargs)
     unit.clocked = unit.clocked or spec.clocked
     return unit
 

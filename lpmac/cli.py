@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from . import registry
+from . import units
 from .config import ConfigError, MulConfig
 from .formats import FormatError, parse_float_format
 from .modes import SubIn, Target, names
@@ -26,7 +26,7 @@ class UserError(click.ClickException):
 def resolve(unit: str, values: dict) -> dict:
     """Click values -> validated configuration objects; bad input becomes a UserError."""
     try:
-        return registry.get(unit).resolve(**values)
+        return units.get(unit).resolve(**values)
     except (FormatError, ConfigError, ValueError) as err:
         raise UserError(str(err)) from None
 
@@ -51,12 +51,12 @@ class UnitGroup(click.Group):
         self.extra_options, self.action = extra_options, action
 
     def list_commands(self, ctx):
-        return registry.names()
+        return units.names()
 
     def get_command(self, ctx, name):
-        if name not in registry.names():
+        if name not in units.names():
             return None
-        spec = registry.get(name)
+        spec = units.get(name)
         extras = self.extra_options()
         extra_names = tuple(o.name for o in extras)
 
@@ -86,7 +86,7 @@ class UnitChoice(click.Choice):
 
     @property
     def choices(self):
-        return tuple(registry.names())
+        return tuple(units.names())
 
     @choices.setter
     def choices(self, _):
@@ -172,7 +172,7 @@ def _synth(unit: str, values: dict, extra: dict):
     # Synthesis options the unit takes (registry `synth_defaults`), as resolved; use_dsp
     # is on for every other unit (its flow keeps DSP inference).
     options = {"use_dsp": True}
-    options.update({k: kwargs.get(k, v) for k, v in registry.get(unit).synth_defaults.items()})
+    options.update({k: kwargs.get(k, v) for k, v in units.get(unit).synth_defaults.items()})
     try:
         result = synthesize(
             to_verilog(built),
@@ -262,14 +262,14 @@ def _pick_simulator(name):
 def _sim(unit: str, values: dict, extra: dict):
     kwargs = resolve(unit, values)  # a bad configuration stops here, before any build
     vectors = _vectors(extra["vectors"])
-    spec = registry.get(unit)
+    spec = units.get(unit)
     if spec.sim_runner is not None:
         if extra["vectors"] is not None:
             raise UserError(f"{unit} takes --matrices, not --vectors")
         result = _sim_runner(spec, kwargs, extra)
     else:
         if extra["matrices"] is not None:
-            users = [s.name for s in registry.specs() if "matrices" in s.sim_options]
+            users = [s.name for s in units.specs() if "matrices" in s.sim_options]
             raise UserError(f"--matrices applies to {', '.join(users)} only")
         result = run_unit_bench(
             unit,
@@ -306,7 +306,7 @@ def _sim_runner(spec, kwargs: dict, extra: dict):
     simulator = _pick_simulator(extra["simulator"])
     click.echo(f"{spec.name}: building on {simulator} ...", err=True)
     options = {name: extra[name] for name in spec.sim_options}
-    runner = registry.load(spec.sim_runner)
+    runner = units.load(spec.sim_runner)
     return runner(kwargs, seed=extra["seed"], simulator=simulator, **options)
 
 

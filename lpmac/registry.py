@@ -8,7 +8,8 @@ the cocotb bench, the golden function), so the core never imports `golden`, `hdl
 the layer that needs a reference loads it (`load`). Tests and plug-ins may pass callables
 instead of strings.
 
-    lpmac.units            the built-in units (mul, fixmul, acc, mac, convert, ...)
+    lpmac.units            the built-in units (mul, fixmul, acc, mac, convert, ...), and
+                           the entry the layers above use: importing it declares them
     lpmac.hdl.generate     build(kind, **kwargs) -> spec.builder
     lpmac.sim.benches      run_bench(kind, ...) -> spec.bench, or the generic bench
     lpmac.cli              one `generate|sim|synth <unit>` command per spec
@@ -83,25 +84,18 @@ def unregister(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
-def _builtins() -> None:
-    from . import units  # noqa: F401  (declares the built-in units on import)
-
-
 def get(name: str) -> UnitSpec:
     """The spec of unit `name`; ConfigError (a ValueError) listing the units otherwise."""
-    _builtins()
     if name not in _REGISTRY:
         raise ConfigError(f"unknown unit {name!r}; units are {', '.join(_REGISTRY)}")
     return _REGISTRY[name]
 
 
 def names() -> list[str]:
-    _builtins()
     return list(_REGISTRY)
 
 
 def specs() -> Iterator[UnitSpec]:
-    _builtins()
     return iter(list(_REGISTRY.values()))
 
 

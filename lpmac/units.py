@@ -10,9 +10,11 @@ Adding a unit: one `register(UnitSpec(...))` plus its golden and hdl files
 from __future__ import annotations
 
 from . import unit_options as o
-from .registry import UnitSpec, get, register
+from .registry import UnitSpec, get, load, names, register, specs, unregister
 
-__all__ = ["parse_point"]
+# The registry's functions, for the layers above: `from lpmac import units; units.get("mul")`
+# (importing this module is what declares the built-in units).
+__all__ = ["parse_point", "UnitSpec", "get", "load", "names", "register", "specs", "unregister"]
 
 _GEN = "lpmac.hdl.generate"
 _BENCH = "lpmac.sim.benches"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lpmac import golden as g
-from lpmac import registry
+from lpmac import units
 from lpmac.config import MulConfig
 from lpmac.formats import FixedFormat, FloatFormat
 from lpmac.golden.bitops import from_signed
@@ -559,7 +559,7 @@ def bench_generic(unit, verilog, *, golden, vectors=None, rng, lanes, simulator,
 
 def bench_names() -> list[str]:
     """The units `run_bench` can check (a bench in their registry declaration)."""
-    return [spec.name for spec in registry.specs() if spec.bench is not None]
+    return [spec.name for spec in units.specs() if spec.bench is not None]
 
 
 def run_bench(
@@ -572,7 +572,7 @@ def run_bench(
     **unit_kwargs,
 ) -> BenchResult:
     """Generate unit `kind` from `unit_kwargs` (see lpmac.units), simulate, compare."""
-    spec = registry.get(kind)
+    spec = units.get(kind)
     if spec.bench is None:
         raise ValueError(
             f"no bench for unit {kind!r}; benches exist for {', '.join(bench_names())}"
@@ -580,9 +580,9 @@ def run_bench(
     if lanes < 1:
         raise ValueError(f"lanes must be >= 1, got {lanes}")
     if spec.bench == "generic":
-        bench = functools.partial(bench_generic, golden=registry.load(spec.golden))
+        bench = functools.partial(bench_generic, golden=units.load(spec.golden))
     else:
-        bench = registry.load(spec.bench)
+        bench = units.load(spec.bench)
     unit = build(kind, **unit_kwargs)
     split = getattr(bench, "split_ports", None)
     if split:
@@ -614,12 +614,12 @@ def run_mul_cfgs(
         raise ValueError("run_mul_cfgs needs at least one CFG preset")
     if lanes < 1:
         raise ValueError(f"lanes must be >= 1, got {lanes}")
-    units = {tag: build("mul", cfg=cfg).component for tag, cfg in configs.items()}
+    components = {tag: build("mul", cfg=cfg).component for tag, cfg in configs.items()}
     base = MulConfig.preset(
         fmt, 1
     ).in_format  # ieee: the vectors are the same bits for every preset
     name = module_name(f"mul_{base}_cfgs{''.join(configs)}")
-    side = Unit("mul", SideBySide(units), name, f"{base}:cfgs{','.join(configs)}")
+    side = Unit("mul", SideBySide(components), name, f"{base}:cfgs{','.join(configs)}")
     verilog = to_verilog(side)
     a, b = _pairs(base.width, base, vectors, np.random.default_rng(seed))
     w = base.width

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lpmac import registry
+from lpmac import units
 from lpmac.units import parse_point
 
 from .sweep import Point
@@ -182,9 +182,9 @@ def grid_rows(
 ) -> list[Row]:
     """Cross product of formats x CFGs (mul), formats (fixmul) or explicit config strings, x targets.
     Every point is validated here, so a bad grid fails before anything is synthesized."""
-    spec = registry.get(unit)
+    spec = units.get(unit)
     if cfgs and not spec.cfg_axis:
-        users = [s.name for s in registry.specs() if s.cfg_axis]
+        users = [s.name for s in units.specs() if s.cfg_axis]
         raise ValueError(f"--cfg applies to --unit {', '.join(users)} only")
     if fmts:
         configs = spec.grid(fmts, cfgs) if spec.grid else list(fmts)

@@ -122,7 +122,7 @@ def test_special_encodings_are_core_and_golden_reexports_them():
 
 
 def test_every_unit_is_declared_once_and_complete():
-    from lpmac import registry
+    from lpmac import units as registry
 
     names = registry.names()
     assert len(names) == len(set(names))

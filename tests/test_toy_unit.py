@@ -14,7 +14,8 @@ from amaranth.hdl import Module, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from lpmac import cli, registry
+from lpmac import cli
+from lpmac import units as registry
 from lpmac.errors import ConfigError
 from lpmac.hdl.generate import Unit, module_name
 from lpmac.sim.runner import available_simulators
