@@ -17,7 +17,7 @@ from .registry import UnitSpec, get, load, names, register, specs, unregister
 __all__ = ["parse_point", "UnitSpec", "get", "load", "names", "register", "specs", "unregister"]
 
 _GEN = "lpmac.hdl.generate"
-_BENCH = "lpmac.sim.benches"
+_BENCH = "lpmac.sim.benches"  # re-exports every bench (bench_elementwise, _blocks, ...)
 _DSP = {"use_dsp": True}
 
 

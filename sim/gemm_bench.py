@@ -173,7 +173,8 @@ def describe_mismatches(got, expected, cfg: GemmConfig, limit: int = 8) -> list[
     for i, j in np.argwhere(got != expected)[:limit]:
         g, e = golden.gemm_to_float(np.array([got[i, j], expected[i, j]], U64), cfg)
         lines.append(
-            f"C[{i},{j}]: got {int(got[i, j]):#x} ({g:.8g}), expected {int(expected[i, j]):#x} ({e:.8g})"
+            f"C[{i},{j}]: got {int(got[i, j]):#x} ({g:.8g}), "
+            f"expected {int(expected[i, j]):#x} ({e:.8g})"
         )
     return lines
 
@@ -206,10 +207,12 @@ class GemmBenchResult:
     def summary(self) -> str:
         line = (
             f"gemm {self.rows}x{self.cols} {self.config}: {self.matrices} matrices checked "
-            f"({self.elements:,} elements, with and without stream gaps), {self.mismatches:,} mismatches; "
+            f"({self.elements:,} elements, with and without stream gaps), "
+            f"{self.mismatches:,} mismatches; "
             f"{self.cycles:,} cycles (model {self.model_cycles:,}), {self.macs:,} MACs, "
             f"utilization {self.utilization:.1%}; {self.simulator}, "
-            f"build {'cached' if self.cached else f'{self.build_seconds:.1f} s'}, {self.seconds:.1f} s"
+            f"build {'cached' if self.cached else f'{self.build_seconds:.1f} s'}, "
+            f"{self.seconds:.1f} s"
         )
         return "\n".join([line] + [f"  {f}" for f in self.failures])
 
