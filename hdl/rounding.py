@@ -241,18 +241,18 @@ class RoundPack(wiring.Component):
         early = denorm and "normalized" in self.cuts
         before_cut = {"norm": norm, "eb": eb, **flags}
         if early:
-            # The stage after the cut starts with the shift: its amount 1 - eb is computed
-            # before the cut, from exp and lz in parallel with eb (not chained after it).
+            # 1 - eb is computed before the cut, from exp and lz in parallel with eb (not
+            # chained after it), so the stage after the cut starts without a carry chain.
             max_d = 1 - eb_lo
             below = Signal(Shape.cast(range(1 - eb.shape().width, max_d + 1)))
             m.d.comb += below.eq((1 - (W - 1 - pad + f.bias)) - self.exp + lz)
-            d_early = Signal(range(max_d + 1))
-            m.d.comb += d_early.eq(Mux(below > 0, below, 0))
-            before_cut.update(tiny=below > 0, d=d_early)
+            before_cut["below"] = below
         stage = cut(m, "normalized" in self.cuts, "normalized", before_cut)
         norm, eb = stage["norm"], stage["eb"]
         if early:
-            tiny, d = stage["tiny"], stage["d"]
+            tiny = stage["below"] > 0
+            d = Signal(range(max_d + 1))
+            m.d.comb += d.eq(Mux(tiny, stage["below"], 0))
         elif denorm:
             tiny = eb < 1
             max_d = 1 - eb_lo
