@@ -2,7 +2,8 @@
 -> the shared RoundShift / RoundPack.
 
 * `FloatToFloat`  float -> float (`golden.convert`)
-* `FloatToFixed`  float -> Qi.f, saturating, with a per-input `invalid` (NaN) flag (`golden.to_fixed`)
+* `FloatToFixed`  float -> Qi.f, saturating, with a per-input `invalid` (NaN) flag
+  (`golden.to_fixed`)
 * `FixedToFloat`  Qi.f -> float (`golden.from_fixed`)
 * `FloatToBfp`    a block of T floats -> shared exponent + T elements (`golden.to_bfp`)
 * `BfpToFloat`    shared exponent + T elements -> T floats (`golden.from_bfp`)

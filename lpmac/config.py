@@ -198,7 +198,8 @@ def _preset_number(cfg: int | str) -> int:
 
 @dataclass(frozen=True)
 class AccConfig:
-    """Accumulator (SPEC §3): float `acc <- round(acc + x)` or fixed saturating `acc <- sat(acc + x)`.
+    """Accumulator (SPEC §3): float `acc <- round(acc + x)` or fixed saturating
+    `acc <- sat(acc + x)`.
 
     For a fixed accumulator `rounding` (rne or rz) is that of the float->fixed converter a
     MAC places in front of it; `sub_out` and the stochastic-rounding fields are float only."""

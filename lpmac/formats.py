@@ -86,7 +86,8 @@ class FloatFormat:
 
     @property
     def emax(self) -> int:
-        """Exponent of the largest IEEE-normal binade (field 2^e - 2); `inf_only`/`finite` add one."""
+        """Exponent of the largest IEEE-normal binade (field 2^e - 2); `inf_only`/`finite` add
+        one."""
         return (1 << self.e) - 2 - self.bias
 
     @property
@@ -143,8 +144,8 @@ class FixedFormat:
         _check_range("fixed fraction bits f", self.f, 0, FIXED_WIDTH[1] - 1)
         if not FIXED_WIDTH[0] <= self.i + self.f <= FIXED_WIDTH[1]:
             raise FormatError(
-                f"fixed width i+f must be in {FIXED_WIDTH[0]}..{FIXED_WIDTH[1]}, got Q{self.i}.{self.f} "
-                f"({self.i + self.f} bits)"
+                f"fixed width i+f must be in {FIXED_WIDTH[0]}..{FIXED_WIDTH[1]}, "
+                f"got Q{self.i}.{self.f} ({self.i + self.f} bits)"
             )
 
     @property

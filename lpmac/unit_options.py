@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import click
 
-from .config import AccConfig, GemmConfig, MacConfig, MulConfig
 from . import modes
+from .config import AccConfig, GemmConfig, MacConfig, MulConfig
 from .errors import ConfigError
 from .formats import BfpFormat, FixedFormat, FloatFormat, parse_float_format, parse_format
 from .modes import SubIn, SubOut, names

@@ -39,7 +39,8 @@ def _unit(unit: str, config: str, ref=(None, None), note: str = "") -> Row:
     return Row(Point(unit, config), *ref, note)
 
 
-# Reference multiplier table ("I/O precision | LUTs | DSPs"): CFG-1 floats, fixed rounded to the input type.
+# Reference multiplier table ("I/O precision | LUTs | DSPs"): CFG-1 floats, fixed rounded to
+# the input type.
 SEED_MULT = [
     _mul("fp32", ref=(987, 0), note="FP32 (no DSP)", dsp=False),
     _mul("fp32", ref=(374, 2), note="FP32"),
@@ -128,7 +129,8 @@ PRESETS: dict[str, tuple[str, list[Row]]] = {
         SEED_MULT,
     ),
     "seed-cfg": (
-        "CFG-1..6 multipliers for E4M3, E5M2, E5M3, E6M3 (reference: >50% reduction CFG-1 -> CFG-5/6)",
+        "CFG-1..6 multipliers for E4M3, E5M2, E5M3, E6M3 (reference: >50% reduction CFG-1 "
+        "-> CFG-5/6)",
         SEED_CFG,
     ),
     "seed-acc": ("Accumulators of the reference table and the converter to Q8.13", SEED_ACC),
@@ -180,7 +182,8 @@ def grid_rows(
     targets: list[str] = ("xcup",),
     use_dsp: bool = True,
 ) -> list[Row]:
-    """Cross product of formats x CFGs (mul), formats (fixmul) or explicit config strings, x targets.
+    """Cross product of formats x CFGs (mul), formats (fixmul) or explicit config strings, x
+    targets.
     Every point is validated here, so a bad grid fails before anything is synthesized."""
     spec = units.get(unit)
     if cfgs and not spec.cfg_axis:

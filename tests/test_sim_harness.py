@@ -93,8 +93,9 @@ def test_mul8_from_file_partial_block_reuses_build(simulator, tmp_path):
     a, b = rng.integers(0, 256, size=(2, 1000), dtype=np.uint64)  # 1000 is not a multiple of 64
     path = tmp_path / "mul8.v"
     path.write_text(to_verilog(Mul8(), "mul8"))
-    run_vectors(path.read_text(), "mul8", *MUL8_PORTS, {"a": a, "b": b}, ports=MUL8, simulator=simulator)
-    out, stats = run_vectors(path, "mul8", *MUL8_PORTS, {"a": a, "b": b}, ports=MUL8, simulator=simulator)
+    ab = {"a": a, "b": b}
+    run_vectors(path.read_text(), "mul8", *MUL8_PORTS, ab, ports=MUL8, simulator=simulator)
+    out, stats = run_vectors(path, "mul8", *MUL8_PORTS, ab, ports=MUL8, simulator=simulator)
     np.testing.assert_array_equal(out["p"], a * b)
     assert stats.cached
 

