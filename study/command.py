@@ -31,9 +31,10 @@ class StudyError(click.ClickException):
     exit_code = 2
 
 
-def _check(rows, base: RunSpec, dataset: str) -> None:
+def _check(rows, base: RunSpec, dataset: str, scheduler, jobs) -> None:
     """Validate everything before the first run, so a typo costs no training time."""
     try:
+        _check_scheduler(scheduler, jobs)
         for config, overrides in rows:
             parse_arith_spec(config)
             if "loss_scaling" in overrides:
@@ -43,6 +44,14 @@ def _check(rows, base: RunSpec, dataset: str) -> None:
         raise StudyError(str(err)) from None
     if base.model == "cnn" and not data.is_image:
         raise StudyError(f"--model cnn needs images; {dataset} holds flat samples (use mlp)")
+
+
+def _check_scheduler(scheduler, jobs) -> None:
+    try:
+        from lpmac.parallel import parse_scheduler
+    except ImportError:  # no executor seam in this tree: the study runs serially
+        return
+    parse_scheduler(scheduler, jobs)
 
 
 @click.command(
@@ -118,7 +127,7 @@ def study(
         )
     except ValueError as err:
         raise StudyError(str(err)) from None
-    _check(rows, base, dataset)
+    _check(rows, base, dataset, scheduler, jobs)
 
     start = time.monotonic()
     specs = expand(rows, base, seeds)
@@ -138,7 +147,8 @@ def study(
         row["system_luts"] = None  # the 16x4 MacSystem is not synthesized here yet
         row["note"] = note
     wall = time.monotonic() - start
-    header = _header(preset, dataset, base, seeds, wall)
+    trained = sum(r["train_seconds"] for r in results)
+    header = _header(preset, dataset, base, seeds, wall, trained)
     write_reports(
         table,
         out_dir,
@@ -149,15 +159,17 @@ def study(
     click.echo(f"{len(table)} rows, {len(specs)} runs in {wall:.0f} s -> {out_dir}/results.md")
 
 
-def _header(preset, dataset, base: RunSpec, seeds: int, wall: float) -> str:
-    command = "lpmac study " + shlex.join(sys.argv[1:] if preset is None else sys.argv[1:])
+def _header(preset, dataset, base: RunSpec, seeds: int, wall: float, trained: float) -> str:
+    command = "lpmac study " + shlex.join(sys.argv[1:])
     title = preset or "study"
     return "\n".join(
         [
             f"# {title}",
             "",
-            f"Produced by `{command}` in {wall:.0f} s ({platform.machine()}, "
-            f"{platform.python_version()}; cached runs are not retrained).",
+            f"Produced by `{command}` ({platform.machine()}, Python "
+            f"{platform.python_version()}): this invocation {wall:.0f} s of wall time; "
+            f"training of all runs {trained:.0f} s (the runs' own seconds, including runs "
+            "read back from the output directory's runs/).",
             f"Data: {dataset}; model {base.model} (width {base.width}); {base.epochs} epochs, "
             f"batch {base.batch} unless the row says otherwise, SGD momentum {base.momentum}, "
             f"lr {base.lr} with cosine decay; seeds 0..{seeds - 1}; edge rounding "

@@ -64,7 +64,7 @@ def table(configs=CONFIGS, ks=KS) -> str:
             cells = []
             for k in ks:
                 med, worst = relative_errors(config, k, same_sign)
-                cells.append(f"{med:.2%} ({worst:.2%})")
+                cells.append(f"{100 * med:.3g} % ({100 * worst:.3g} %)")
             lines.append(f"| {config} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
@@ -75,9 +75,9 @@ def main() -> None:
     parser.add_argument("-o", "--out", type=Path, default=Path("."))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    intro = f"Produced by `python -m lpmac.study.long_k -o {args.out}`. " + __doc__.split("\n\n")[1]
     text = "# Long-K accumulation behind an E5M2 CFG-5 multiplier\n\n"
-    text += f"Produced by `python -m lpmac.study.long_k -o {args.out}`. " + __doc__.split("\n\n")[1]
-    text = text.replace("\n", " ").replace("  ", " ") + "\n\n" + table()
+    text += intro.replace("\n", " ") + "\n\n" + table()
     (args.out / "long-k.md").write_text(text)
     print(text)
 

@@ -71,7 +71,11 @@ def write_plot(rows: list[dict], path: Path, title: str = "") -> None:
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.add_subplot()
     main = [r for r in rows if not r.get("overrides")]
-    placed = [r for r in main if r.get("luts")]
+    # Collapsed rows (near chance) would squash the axis: listed in a note instead.
+    good = [r["acc_mean"] for r in main if r["acc_mean"] >= 50]
+    floor = max(0.0, min(good) - 3) if good else 0.0
+    below = [r for r in main if r.get("luts") and r["acc_mean"] < floor]
+    placed = [r for r in main if r.get("luts") and r not in below]
     for r in placed:
         partial = r.get("area_unit") not in (None, "", "mac")
         dsps = f", {r['dsps']} DSP" if r.get("dsps") else ""
@@ -102,7 +106,13 @@ def write_plot(rows: list[dict], path: Path, title: str = "") -> None:
             linewidth=1,
             label="Pareto front (MAC units)",
         )
-    ax.legend(loc="lower right", fontsize=8)
+    if below:
+        text = "below the axis: " + ", ".join(
+            f"{r['config']} ({r['luts']} LUTs) {r['acc_mean']:.1f} %" for r in below
+        )
+        ax.annotate(text, (0.01, 0.01), xycoords="axes fraction", fontsize=8, color="tab:red")
+    ax.set_ylim(floor, 100)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.05), fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("LUTs of one MAC unit (Yosys synth_xilinx xcup)")
     ax.set_ylabel("test accuracy (%), mean ± std over seeds")

@@ -7,9 +7,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import multiprocessing
 import os
 import statistics
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -84,15 +85,19 @@ def _single_threaded_kernels() -> None:
 
 @contextlib.contextmanager
 def _executor(scheduler: str | None, jobs: int):
-    """lpmac.parallel's executor when that module exists, else None (serial)."""
-    try:
-        from lpmac.parallel import make_executor
-    except ImportError:
-        yield None
+    """None (serial) for one job; a local pool of `jobs` processes started with `spawn`; or
+    lpmac.parallel's executor for a Dask scheduler. Not a forked pool: once numba's OpenMP
+    threading layer has run in this process (the serial path, a test), fork() in it aborts
+    ("fork() called from a process already using GNU OpenMP")."""
+    if scheduler is None:
+        if jobs <= 1:
+            yield None
+            return
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
         return
-    if jobs <= 1 and scheduler is None:
-        yield None
-        return
+    from lpmac.parallel import make_executor
+
     with make_executor(scheduler, jobs) as pool:
         yield pool
 

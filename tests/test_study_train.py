@@ -89,6 +89,17 @@ def test_study_resumes_from_cached_runs(tmp_path):
     assert not list((tmp_path / "runs").glob(".*tmp"))
 
 
+def test_parallel_runs_equal_serial_runs(tmp_path):
+    """Two worker processes; this process has run numba kernels (OpenMP) in earlier tests,
+    after which a forked pool would abort."""
+    specs = [RunSpec("float32", epochs=2, seed=s) for s in (0, 1, 2)]
+    serial = run_all(specs, "digits", tmp_path / "serial", progress=False)
+    parallel = run_all(specs, "digits", tmp_path / "parallel", jobs=2, progress=False)
+    for a, b in zip(serial, parallel):
+        assert a["spec"] == b["spec"] and a["train_loss"] == b["train_loss"]
+        assert a["test_acc"] == b["test_acc"] and not b["cached"]
+
+
 def _npz(path, **arrays):
     np.savez(path, **arrays)
     return path
