@@ -162,7 +162,8 @@ def test_grid_sweep_synthesizes(tmp_path, capsys, monkeypatch):
 
 
 def test_main_job_and_sim_command(tmp_path, capsys):
-    """`lpmac run` generates, verifies and synthesizes; `lpmac sim` on the same unit reuses the build."""
+    """`lpmac run` generates, verifies and synthesizes; `lpmac sim` on the same unit reuses the
+    build."""
     out_dir = tmp_path / "run"
     code, out, _ = run_cli(
         ["run", "E5M2:cfg5+E6M5", "--vectors", "12800", "-o", str(out_dir)], capsys

@@ -25,8 +25,8 @@ from amaranth.sim import Simulator
 from lpmac import golden
 from lpmac.config import GemmConfig
 from lpmac.hdl.gemm import BfpGemmArray, GemmTiming, gemm_acc_width, launch_schedule
-from lpmac.sim.gemm_streams import Handshakes, assemble, host_streams, pack, unpack
 from lpmac.sim.gemm_bench import operands, wide_matrix, with_specials
+from lpmac.sim.gemm_streams import Handshakes, assemble, host_streams, pack, unpack
 
 os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
 
@@ -283,7 +283,8 @@ def test_strip_element_wires_keeps_what_is_read():
         "  wire [3:0] \\x[0] ;\n  wire [3:0] \\x[1] ;\n  wire \\x[1].s ;\n"
         "  assign \\x[0]  = x[3:0];\n  assign \\x[1]  = x[7:4];\n  assign y = \\x[1] ;\n"
         "  assign z = x[3:0];\nendmodule\n"
-        "module b(x);\n  input [7:0] x;\n  wire signed [3:0] \\x[1] ;\n  assign \\x[1]  = x[7:4];\nendmodule\n"
+        "module b(x);\n  input [7:0] x;\n  wire signed [3:0] \\x[1] ;\n"
+        "  assign \\x[1]  = x[7:4];\nendmodule\n"
     )
     out = strip_element_wires(text)
     assert "\\x[0]" not in out  # an unread copy goes
@@ -340,7 +341,8 @@ def test_verilog_under_cocotb(tmp_path):
         results[1].cycles == timing.cycles(counts, tails) == timing.closed_form(sum(counts)) - 4 * 4
     )
     print(
-        f"verilator build {built.seconds:.1f} s (cached={built.cached}), total {time.perf_counter() - start:.1f} s"
+        f"verilator build {built.seconds:.1f} s (cached={built.cached}), "
+        f"total {time.perf_counter() - start:.1f} s"
     )
 
 

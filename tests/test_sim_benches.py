@@ -155,7 +155,8 @@ def test_frombfp():
     ],
 )
 def test_sim_block_converter_commands(argv, printed, capsys):
-    """`lpmac sim tobfp|frombfp` (the designs of test_tobfp_mxint8 / test_frombfp: builds reused)."""
+    """`lpmac sim tobfp|frombfp` (the designs of test_tobfp_mxint8 / test_frombfp: builds
+    reused)."""
     code, out, _ = run_cli(["sim", *argv, "--vectors", "3200", "--simulator", simulator()], capsys)
     assert code == 0, out
     assert f"{printed} checked, 0 mismatches" in out
