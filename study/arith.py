@@ -20,10 +20,11 @@ from lpmac.config import GemmConfig, MacConfig
 from lpmac.formats import FixedFormat, FloatFormat
 from lpmac.golden import bfp_gemm, convert, gemm_to_float, matmul, to_float
 
+from .choices import EDGE_ROUNDING
+
 FLOAT32 = "float32"
 FP32 = FloatFormat(8, 23)
 PASSES = ("fwd", "dgrad", "wgrad")
-EDGE_ROUNDING = ("rne", "rz", "sr")
 _COUNTERS = ("inputs", "underflow", "outputs", "saturated", "invalid", "nonfinite")
 
 

@@ -15,14 +15,8 @@ from pathlib import Path
 
 import click
 
-from .area import unit_area
-from .arith import EDGE_ROUNDING, parse_arith_spec
-from .data import DIGITS, load_dataset
-from .nn import MODELS
+from .choices import DIGITS, EDGE_ROUNDING, MODELS
 from .presets import PRESETS
-from .report import write_reports
-from .runner import expand, run_all, summarize
-from .train import LossScaling, RunSpec
 
 
 class StudyError(click.ClickException):
@@ -31,8 +25,12 @@ class StudyError(click.ClickException):
     exit_code = 2
 
 
-def _check(rows, base: RunSpec, dataset: str, scheduler, jobs) -> None:
+def _check(rows, base, dataset: str, scheduler, jobs) -> None:
     """Validate everything before the first run, so a typo costs no training time."""
+    from .arith import parse_arith_spec
+    from .data import load_dataset
+    from .train import LossScaling
+
     try:
         _check_scheduler(scheduler, jobs)
         for config, overrides in rows:
@@ -115,6 +113,13 @@ def study(
     no_synth,
     no_progress,
 ):
+    # Training and synthesis pull in numba, scikit-learn and matplotlib: imported only here.
+    from .area import unit_area
+    from .data import load_dataset
+    from .report import write_reports
+    from .runner import expand, run_all, summarize
+    from .train import RunSpec
+
     if preset and configs:
         raise StudyError(f"give either the preset {preset!r} or --config, not both")
     if not preset and not configs:
@@ -159,7 +164,7 @@ def study(
     click.echo(f"{len(table)} rows, {len(specs)} runs in {wall:.0f} s -> {out_dir}/results.md")
 
 
-def _header(preset, dataset, base: RunSpec, seeds: int, wall: float, trained: float) -> str:
+def _header(preset, dataset, base, seeds: int, wall: float, trained: float) -> str:
     command = "lpmac study " + shlex.join(sys.argv[1:])
     title = preset or "study"
     return "\n".join(

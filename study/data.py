@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-DIGITS = "digits"
+from .choices import DIGITS
+
 _NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 

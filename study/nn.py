@@ -11,6 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .arith import Arithmetic
+from .choices import MODELS
 
 
 class Layer:
@@ -171,9 +172,6 @@ class Sequential:
     def parameters(self):
         """(layer, name) pairs in a fixed order."""
         return [(layer, name) for layer in self.layers for name in sorted(layer.params)]
-
-
-MODELS = ("mlp", "cnn")
 
 
 def build_model(

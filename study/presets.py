@@ -1,4 +1,4 @@
-"""The `seed-train` preset: the reference's MAC rows (../shared/seeds/000_b5d286e4814b9ce8.txt,
+"""The `seed-train` preset: the reference's MAC rows (docs/reference.md, "Systems":
 ResNet-20 / CIFAR-10 and ResNet-50 / Imagewoof) on digits, plus the rows that show where
 the MAC choice matters. A row is (config, RunSpec overrides, note)."""
 

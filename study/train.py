@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .arith import EDGE_ROUNDING, PASSES, make_arithmetic
+from .arith import PASSES, make_arithmetic
+from .choices import EDGE_ROUNDING
 from .data import Dataset
 from .nn import build_model, softmax_cross_entropy
 
