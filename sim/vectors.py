@@ -7,8 +7,11 @@ and pairs whose exact product is a rounding tie."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
+from lpmac.errors import LimitError
 from lpmac.formats import FixedFormat, FloatFormat
 
 
@@ -86,9 +89,46 @@ def product_pairs(
     return np.concatenate(parts_a), np.concatenate(parts_b)
 
 
-def exhaustive_pairs(width: int) -> tuple[np.ndarray, np.ndarray]:
-    every = np.arange(1 << (2 * width), dtype=np.uint64)
-    return every >> np.uint64(width), every & np.uint64((1 << width) - 1)
+# One call returns at most this many pairs (2 x 128 MiB of uint64): a 16-bit operand space,
+# 2^32 pairs, would need 64 GiB at once; stream it with `exhaustive_chunks` instead.
+MAX_EXHAUSTIVE_PAIRS = 1 << 24
+EXHAUSTIVE_CHUNK = 1 << 20  # pairs per chunk of `exhaustive_chunks`: 16 MiB for both operands
+
+
+def exhaustive_pairs(
+    width: int, start: int = 0, stop: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs `start` to `stop` - 1 (default: all 2^(2 width)) of two `width`-bit operands, pair
+    i being (a, b) = (i >> width, i & (2^width - 1)). At most MAX_EXHAUSTIVE_PAIRS at once
+    (else LimitError): larger spaces go through `exhaustive_chunks`."""
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"exhaustive_pairs: width must be a positive int, not {width!r}")
+    total = 1 << (2 * width)
+    stop = total if stop is None else stop
+    if not 0 <= start <= stop <= total:
+        raise ValueError(
+            f"exhaustive_pairs: need 0 <= start <= stop <= 2^{2 * width}, got {start}, {stop}"
+        )
+    if stop - start > MAX_EXHAUSTIVE_PAIRS:
+        raise LimitError(
+            f"exhaustive_pairs: {stop - start} pairs at once is over the limit of "
+            f"{MAX_EXHAUSTIVE_PAIRS}; iterate exhaustive_chunks({width}) instead"
+        )
+    index = np.arange(start, stop, dtype=np.uint64)
+    return index >> np.uint64(width), index & np.uint64((1 << width) - 1)
+
+
+def exhaustive_chunks(
+    width: int, chunk: int = EXHAUSTIVE_CHUNK
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every pair of two `width`-bit operands, in `exhaustive_pairs` order, `chunk` pairs at a
+    time (the last chunk may be shorter): memory stays bounded whatever the width."""
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"exhaustive_chunks: chunk must be a positive int, not {chunk!r}")
+    exhaustive_pairs(width, 0, 0)  # validates width
+    chunk, total = min(chunk, MAX_EXHAUSTIVE_PAIRS), 1 << (2 * width)
+    for start in range(0, total, chunk):
+        yield exhaustive_pairs(width, start, min(start + chunk, total))
 
 
 def fixed_corners(fmt: FixedFormat) -> np.ndarray:
