@@ -23,8 +23,8 @@ from tqdm import tqdm
 from lpmac.formats import parse_format
 from lpmac.parallel import make_executor
 
-from . import point_cache
-from .flow import TARGETS, SynthError, cache_root, flow_key, synthesize, yosys_version
+from . import flow, point_cache
+from .flow import TARGETS, SynthError, cache_root, flow_key, synthesize
 from .report import NUMERIC_FIELDS, write_reports
 
 _SYNTH_OPTIONS = ("use_dsp", "extra_script", "fmax")
@@ -274,7 +274,7 @@ def run_sweep(
 
 def _checked(result: dict) -> dict:
     """A worker's result, refused when its Yosys differs from the one in the cache key."""
-    ours = yosys_version()
+    ours = flow.yosys_version()  # the one flow_key puts in the cache key
     if result.get("yosys_version") != ours:
         raise SynthError(
             f"a worker ran {result.get('yosys_version')!r} but this client keys the cache with "
