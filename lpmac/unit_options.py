@@ -9,6 +9,8 @@ synthesis options))."""
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from . import modes
@@ -80,7 +82,11 @@ def mul_options():
 
 
 def mul_resolve(fmt, cfg, sub_in, rnd, sub_out, latency, no_dsp):
-    preset = str(cfg).lower().removeprefix("cfg")
+    # Strictly 1..6, cfg1..cfg6 or CFG-1..CFG-6: `--cfg -1` is not CFG-1.
+    match = re.fullmatch(r"(?:cfg-?)?([1-6])", str(cfg).strip(), re.IGNORECASE)
+    if match is None:
+        raise ConfigError(f"--cfg: valid presets are 1..6 (cfg1..cfg6, CFG-1..CFG-6), got {cfg!r}")
+    preset = match.group(1)
     knobs = [f"cfg{preset}"] + [
         f"{k}={v}" for k, v in (("sub_in", sub_in), ("round", rnd), ("sub_out", sub_out)) if v
     ]

