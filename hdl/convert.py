@@ -5,8 +5,7 @@
 * `FloatToFixed`  float -> Qi.f, saturating, with a per-input `invalid` (NaN) flag
   (`golden.to_fixed`)
 * `FixedToFloat`  Qi.f -> float (`golden.from_fixed`)
-* `FloatToBfp`    a block of T floats -> shared exponent + T elements (`golden.to_bfp`)
-* `BfpToFloat`    shared exponent + T elements -> T floats (`golden.from_bfp`)
+* `FloatToBfp`, `BfpToFloat`: block floating point, in hdl/convert_bfp.py (re-exported here)
 
 Every unit takes `latency` register stages (0 = combinational), placed as in `FpMul`: with
 latency >= 2 one stage registers the inputs, the other stages register the outputs. Every
@@ -23,14 +22,23 @@ with latency 0.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from lpmac.formats import BfpFormat, FixedFormat, FloatFormat
+from lpmac.formats import FixedFormat, FloatFormat
 from lpmac.modes import NEAREST_ROUND
-from lpmac.xorshift import lane_seed
 
+from .convert_bfp import BfpToFloat, FloatToBfp, bfp_exp_range, bfp_exp_shape
+from .convert_checks import (
+    SUB_IN,
+    SUB_OUT,
+    _check,
+    _check_latency,
+    _check_sr,
+    _signed_range,
+    _stages,
+)
 from .pipeline import delay
 from .raw import Unpack, raw_max_lz
 from .rounding import MODES, RoundPack, RoundShift
@@ -45,39 +53,6 @@ __all__ = [
     "bfp_exp_range",
     "bfp_exp_shape",
 ]
-
-SUB_IN = ("ieee", "as_normal", "flush")
-SUB_OUT = ("ieee", "flush")
-
-
-def _check(what: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {', '.join(map(str, allowed))}, got {value!r}")
-
-
-def _check_latency(latency: int) -> None:
-    if not isinstance(latency, int) or latency < 0:
-        raise ValueError(f"latency must be an integer >= 0, got {latency!r}")
-
-
-def _check_sr(mode: str, sr_bits: int, sr_seed: int) -> None:
-    if mode != "sr":
-        return
-    if not isinstance(sr_bits, int) or not 1 <= sr_bits <= 32:
-        raise ValueError(f"sr_bits must be in 1..32, got {sr_bits!r}")
-    if not isinstance(sr_seed, int) or not 1 <= sr_seed <= 0xFFFFFFFF:
-        raise ValueError(f"sr_seed must be a nonzero 32-bit value, got {sr_seed!r}")
-
-
-def _stages(latency: int) -> tuple[int, int]:
-    """(input stages, output stages), as FpMul: one input register from latency 2 on."""
-    first = 1 if latency >= 2 else 0
-    return first, latency - first
-
-
-def _signed_range(lo: int, hi: int) -> Shape:
-    """A signed shape holding lo..hi (always signed, even when lo >= 0)."""
-    return Shape.cast(range(min(lo, -1), max(hi, 0) + 1))
 
 
 class FloatToFloat(wiring.Component):
@@ -260,206 +235,4 @@ class FixedToFloat(wiring.Component):
             rp.nan.eq(0),
         ]
         m.d.comb += self.y.eq(delay(m, rp.bits, out_st, "y"))
-        return m
-
-
-def bfp_exp_range(fmt: FloatFormat) -> tuple[int, int]:
-    """Range of the shared exponent E of blocks converted from `fmt`: [emin, largest finite
-    exponent] (specials do not take part in E)."""
-    return fmt.emin, fmt.max_field - fmt.bias
-
-
-def bfp_exp_shape(fmt: FloatFormat) -> Shape:
-    """Signed shape of `FloatToBfp.exp` for input format `fmt`."""
-    return _signed_range(*bfp_exp_range(fmt))
-
-
-def _max_tree(m: Module, values: list, name: str):
-    """Largest of `values` (unsigned, equal widths), a balanced tree of comparisons."""
-    level = 0
-    while len(values) > 1:
-        nxt = []
-        for i in range(0, len(values) - 1, 2):
-            s = Signal(len(values[i]), name=f"{name}_{level}_{i // 2}")
-            m.d.comb += s.eq(Mux(values[i] >= values[i + 1], values[i], values[i + 1]))
-            nxt.append(s)
-        if len(values) % 2:
-            nxt.append(values[-1])
-        values, level = nxt, level + 1
-    return values[0]
-
-
-class FloatToBfp(wiring.Component):
-    """One block of T floats per cycle -> BFP (`golden.to_bfp`, SPEC §4).
-
-    Ports: `x` (T*width bits, element t in bits [t*w, (t+1)*w)), `exp` (the shared exponent
-    E, signed, `bfp_exp_shape(fmt)`), `man` (T*m bits, element t a two's complement m-bit
-    integer k in bits [t*m, (t+1)*m)), `special` (the block holds an inf or NaN; its
-    elements are 0). E is the largest effective exponent of the block (field - bias for
-    normals, emin for subnormals, zeros and specials); k = round(x / 2^(E-(m-2))) clamped
-    to +-(2^(m-1)-1), each lane with its own RoundShift. With `mode="sr"`, lane t owns a
-    xorshift32 seeded `lane_seed(sr_seed, lane_offset + t)`; all step once per block with
-    `valid` (`golden.convert.bfp_random_bits(..., lane_offset)`)."""
-
-    def __init__(
-        self,
-        fmt: FloatFormat,
-        bfp: BfpFormat,
-        mode: str = "rne",
-        sr_bits: int = 8,
-        sr_seed: int = 1,
-        latency: int = 0,
-        lane_offset: int = 0,
-    ):
-        _check("mode", mode, MODES)
-        _check_sr(mode, sr_bits, sr_seed)
-        _check_latency(latency)
-        self.fmt, self.bfp, self.mode, self.latency = fmt, bfp, mode, latency
-        if not isinstance(lane_offset, int) or lane_offset < 0:
-            raise ValueError(f"lane_offset must be an integer >= 0, got {lane_offset!r}")
-        self.sr_bits, self.sr_seed, self.lane_offset = sr_bits, sr_seed, lane_offset
-        ports = {
-            "x": In(bfp.T * fmt.width),
-            "exp": Out(bfp_exp_shape(fmt)),
-            "man": Out(bfp.T * bfp.m),
-            "special": Out(1),
-        }
-        if mode == "sr":
-            ports["valid"] = In(1)
-        super().__init__(ports)
-
-    def elaborate(self, platform):
-        m = Module()
-        fmt, bfp, sr = self.fmt, self.bfp, self.mode == "sr"
-        T, w, mb = bfp.T, fmt.width, bfp.m
-        in_st, out_st = _stages(self.latency)
-        x_in = delay(m, self.x, in_st, "x")
-        if sr:
-            step = delay(m, self.valid, in_st, "valid")
-
-        # Biased effective exponent max(field, 1) per lane (1 = emin for subnormals and
-        # zeros, and for specials, which take no part in E).
-        lanes, eff, special = [], [], []
-        for t in range(T):
-            m.submodules[f"unpack{t}"] = up = Unpack(fmt, "ieee")
-            bits = x_in[t * w : (t + 1) * w]
-            m.d.comb += up.bits.eq(bits)
-            field = bits[fmt.m : fmt.m + fmt.e]
-            sp = Signal(name=f"special{t}")
-            m.d.comb += sp.eq(up.raw.inf | up.raw.nan)
-            e_t = Signal(fmt.e, name=f"eff{t}")
-            m.d.comb += e_t.eq(Mux(sp | (field == 0), 1, field))
-            lanes.append(up.raw)
-            eff.append(e_t)
-            special.append(sp)
-        e_max = _max_tree(m, list(eff), "emax")
-
-        # k = round(sig * 2^(exp - (E - (m_b - 2)))); exp = eff - m, so the right shift is
-        # (E - eff) + c with c = m - (m_b - 2); a negative c is a constant left shift.
-        c = fmt.m - (mb - 2)
-        left, base = max(-c, 0), max(c, 0)
-        width = fmt.m + 1 + left
-        kmax = bfp.kmax
-        mans = []
-        for t, x in enumerate(lanes):
-            m.submodules[f"round{t}"] = rnd = RoundShift(
-                width, fmt.max_field - 1 + base, self.mode, sr_bits=self.sr_bits if sr else 0
-            )
-            m.d.comb += [
-                rnd.mag.eq(Cat(Const(0, left), x.sig) if left else x.sig),
-                rnd.shift.eq(e_max - eff[t] + base),
-            ]
-            if sr:
-                m.submodules[f"rng{t}"] = rng = XorShift32(
-                    lane_seed(self.sr_seed, self.lane_offset + t), self.sr_bits
-                )
-                m.d.comb += [rng.step.eq(step), rnd.u.eq(rng.u)]
-            k = Signal(mb - 1, name=f"k{t}")
-            m.d.comb += k.eq(Mux(rnd.kept > kmax, kmax, rnd.kept))
-            man = Signal(mb, name=f"man{t}")
-            m.d.comb += man.eq(Mux(special[t], 0, Mux(x.sign, -k, k)))
-            mans.append(man)
-
-        exp = Signal(self.exp.shape())
-        m.d.comb += exp.eq(e_max - fmt.bias)
-        m.d.comb += [
-            self.exp.eq(delay(m, exp, out_st, "exp")),
-            self.man.eq(delay(m, Cat(*mans), out_st, "man")),
-            self.special.eq(delay(m, Cat(*special).any(), out_st, "special")),
-        ]
-        return m
-
-
-class BfpToFloat(wiring.Component):
-    """A BFP block -> T floats in `dst` (`golden.from_bfp`): element k with shared exponent E
-    gives round(k * 2^(E-(m-2))) (`rne`, `rna` or `rz`; zero is +0); every element of a
-    `special` block is NaN (encoded as `golden.from_bfp` does: in a format without NaN,
-    inf / max finite with the sign of k).
-
-    Ports: `exp` (signed, `bfp.exp_bits` bits), `man` (T*m bits, two's complement elements,
-    element t in bits [t*m, (t+1)*m)), `special` -> `y` (T*width bits). `exp_range` promises
-    a narrower range of E (e.g. `bfp_exp_range(fmt)` of the producing FloatToBfp) and saves
-    logic; E outside it gives undefined results."""
-
-    def __init__(
-        self,
-        bfp: BfpFormat,
-        dst: FloatFormat,
-        mode: str = "rne",
-        sub_out: str = "ieee",
-        latency: int = 0,
-        exp_range: tuple[int, int] | None = None,
-    ):
-        _check("mode", mode, NEAREST_ROUND)
-        _check("sub_out", sub_out, SUB_OUT)
-        _check_latency(latency)
-        full = (-(1 << (bfp.exp_bits - 1)), (1 << (bfp.exp_bits - 1)) - 1)
-        if exp_range is None:
-            exp_range = full
-        if not full[0] <= exp_range[0] <= exp_range[1] <= full[1]:
-            raise ValueError(
-                f"exp_range must lie within {full} ({bfp.exp_bits}-bit exponent), got {exp_range}"
-            )
-        self.bfp, self.dst, self.mode, self.sub_out, self.latency = bfp, dst, mode, sub_out, latency
-        self.exp_range = tuple(exp_range)
-        super().__init__(
-            {
-                "exp": In(signed(bfp.exp_bits)),
-                "man": In(bfp.T * bfp.m),
-                "special": In(1),
-                "y": Out(bfp.T * dst.width),
-            }
-        )
-
-    def elaborate(self, platform):
-        m = Module()
-        bfp, dst = self.bfp, self.dst
-        mb = bfp.m
-        in_st, out_st = _stages(self.latency)
-        exp = delay(m, self.exp, in_st, "exp").as_signed()
-        man = delay(m, self.man, in_st, "man")
-        special = delay(m, self.special, in_st, "special")
-
-        lo, hi = self.exp_range
-        scale_range = (lo - (mb - 2), hi - (mb - 2))
-        scale = Signal(_signed_range(*scale_range))
-        m.d.comb += scale.eq(exp - (mb - 2))
-        outs = []
-        for t in range(bfp.T):
-            k = man[t * mb : (t + 1) * mb].as_signed()
-            mag = Signal(mb, name=f"mag{t}")  # |-2^(m-1)| fits too
-            m.d.comb += mag.eq(Mux(k < 0, -k, k))
-            m.submodules[f"round_pack{t}"] = rp = RoundPack(
-                dst, mb, scale_range, max_lz=mb - 1, mode=self.mode, sub_out=self.sub_out
-            )
-            m.d.comb += [
-                rp.sign.eq(k < 0),
-                rp.sig.eq(mag),
-                rp.exp.eq(scale),
-                rp.zero.eq(k == 0),
-                rp.inf.eq(0),
-                rp.nan.eq(special),
-            ]
-            outs.append(rp.bits)
-        m.d.comb += self.y.eq(delay(m, Cat(*outs), out_st, "y"))
         return m
