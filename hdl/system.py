@@ -32,8 +32,8 @@ from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from lpmac.config import MacConfig
-from lpmac.errors import ConfigError
 from lpmac.formats import FloatFormat
+from lpmac.unit_options import parse_sized_mac, point_system
 
 from .convert import FixedToFloat, FloatToFloat
 from .mac_array import MacArray
@@ -145,19 +145,12 @@ class MacSystem(wiring.Component):
 
 def parse_system_config(text: str) -> tuple[int, int, MacConfig]:
     """'16x4:E5M2:cfg5+E6M5' -> (16, 4, MacConfig); ConfigError (a ValueError) names the fault."""
-    size, _, spec = text.partition(":")
-    rows, x, cols = size.lower().partition("x")
-    if not x or not rows.isdigit() or not cols.isdigit() or not spec:
-        raise ConfigError(f"system config {text!r} must be RxC:MUL+ACC, e.g. 16x4:E5M2:cfg5+E6M5")
-    if int(rows) < 1 or int(cols) < 1:
-        raise ConfigError(f"system config {text!r}: rows and cols must be >= 1")
-    return int(rows), int(cols), MacConfig.parse(spec)
+    return parse_sized_mac(text, "system")
 
 
 def system_point(config: str, use_dsp: bool = True) -> dict:
-    """Builder keyword arguments for a system point (the shape of lpmac.units' POINT_PARSERS)."""
-    rows, cols, cfg = parse_system_config(config)
-    return {"rows": rows, "cols": cols, "cfg": cfg, "use_dsp": use_dsp}
+    """Builder keyword arguments for a system point (the registry's `parse_point`)."""
+    return point_system(config, use_dsp)
 
 
 def system_unit(rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
