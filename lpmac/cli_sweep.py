@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .cli_common import UserError
+from .cli_common import UserError, writable_dir
 from .config import ConfigError
 from .formats import FormatError
 from .modes import Target
@@ -147,7 +147,7 @@ def sweep(
                 "nextpnr-ecp5)"
             )
         rows = [presets.with_fmax(r) if r.point.target == "ecp5" else r for r in rows]
-    out = Path(out_dir or Path("sweeps") / (preset or unit))
+    out = writable_dir(out_dir or Path("sweeps") / (preset or unit))  # before any synthesis
     refs = {r.point: r.reference() for r in rows}
     command = (
         "lpmac " + shlex.join(sys.argv[1:])
@@ -161,7 +161,7 @@ def sweep(
     if preset:
         header += (
             "Reference: Vitis HLS 2020.2 + Vivado, Xilinx ZCU104 "
-            "(../shared/seeds/000_b5d286e4814b9ce8.txt); "
+            "(docs/reference.md, from the seed document); "
             "`ours/ref` = our count / the reference's.\n"
         )
     click.echo(

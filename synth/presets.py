@@ -1,5 +1,5 @@
 """Sweep points: grids from command-line lists, and the presets that reproduce the reference
-slides' tables (../shared/seeds/000_b5d286e4814b9ce8.txt, Vitis HLS 2020.2 + Vivado, ZCU104)
+slides' tables (docs/reference.md, from the seed document; Vitis HLS 2020.2 + Vivado, ZCU104)
 with the reference's numbers beside ours.
 
 A point names its unit by one configuration string (`lpmac.units.parse_point`), so a cached
@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lpmac import units
+from lpmac.limits import check_design
 from lpmac.units import parse_point
 
+from .point_cache import warn
 from .sweep import Point
 
 
@@ -160,6 +162,9 @@ def with_fmax(row: Row) -> Row:
     return Row(point, row.ref_luts, row.ref_dsps, row.note)
 
 
+_MAX_RANGE = 1024
+
+
 def parse_range(text: str) -> list[int]:
     """'1-6' or '1,3,5' or '1-3,5' -> sorted unique integers."""
     values: set[int] = set()
@@ -167,6 +172,8 @@ def parse_range(text: str) -> list[int]:
         lo, dash, hi = part.partition("-")
         if not lo.isdigit() or (dash and not hi.isdigit()):
             raise ValueError(f"range {text!r}: expected numbers like 1-6 or 1,3,5")
+        if int(hi if dash else lo) - int(lo) > _MAX_RANGE:  # '1-999999999' is not a grid
+            raise ValueError(f"range {text!r}: a span holds at most {_MAX_RANGE} numbers")
         values.update(range(int(lo), int(hi if dash else lo) + 1))
     if not values:
         raise ValueError(f"range {text!r} is empty")
@@ -183,8 +190,10 @@ def grid_rows(
     use_dsp: bool = True,
 ) -> list[Row]:
     """Cross product of formats x CFGs (mul), formats (fixmul) or explicit config strings, x
-    targets.
-    Every point is validated here, so a bad grid fails before anything is synthesized."""
+    targets. Every point is validated here (configuration and the synthesis size limit of
+    lpmac.limits), so a bad grid fails before anything is synthesized. Points that name the
+    same design in other words (`fp16` and `E5M10`, `E5M2,E5M2`) are kept once, first
+    spelling first, with a warning: each design is synthesized and listed once."""
     spec = units.get(unit)
     if cfgs and not spec.cfg_axis:
         users = [s.name for s in units.specs() if s.cfg_axis]
@@ -194,9 +203,18 @@ def grid_rows(
     if not configs:
         raise ValueError(f"nothing to sweep: give --fmt (and --cfg) or --config for --unit {unit}")
     options = () if use_dsp else (("use_dsp", False),)
-    rows = [Row(Point(unit, c, t, options)) for c in configs for t in targets]
-    for row in rows:
-        parse_point(unit, row.point.config, use_dsp)
+    rows, seen, repeated = [], {}, []
+    for config in configs:
+        kwargs = parse_point(unit, config, use_dsp)
+        check_design(unit, kwargs, "synth")
+        design = repr(sorted(kwargs.items()))
+        if design in seen:
+            repeated.append(f"{config} = {seen[design]}" if config != seen[design] else config)
+            continue
+        seen[design] = config
+        rows += [Row(Point(unit, config, t, options)) for t in dict.fromkeys(targets)]
+    if repeated or len(set(targets)) < len(targets):
+        warn(f"repeated grid point(s) kept once: {'; '.join(repeated) or 'targets'}")
     return rows
 
 

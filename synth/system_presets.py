@@ -1,4 +1,4 @@
-"""The `seed-system` preset: the reference's 16x4 systems (../shared/seeds/000_b5d286e4814b9ce8.txt:
+"""The `seed-system` preset: the reference's 16x4 systems (docs/reference.md, the seed:
 FP32 58,420 LUT + 320 DSP; E5M2 (CFG-5) + E6M5 42,640 LUT + 0 DSP (0.730x); + Q8.13 43,471
 (0.744x); + Q11.13 44,876 (0.768x)) and the HBFP BFP8/24 array of the same shape, synthesized
 hierarchically (synth/hierarchy.py) or flat, with each system's ratio to the FP32 system

@@ -1,4 +1,4 @@
-"""Exact reference model of the lpmac arithmetic, written from SPEC.md with Python Fractions.
+"""Exact reference model of the lpmac arithmetic, written from docs/spec.md with Python Fractions.
 
 This module is deliberately independent of `golden/`: it uses only the four numbers that
 define a float format (e, m, bias, specials) and derives everything else from SPEC §1 —

@@ -1,7 +1,7 @@
 """Formats (SPEC §1) and configuration objects (SPEC §2–5): parsing, validation messages,
 presets, derived output formats, string round trips, immutability.
 
-Expected constants are written from SPEC.md (and the seed's accumulator table), not read
+Expected constants are written from docs/spec.md (and the seed's accumulator table), not read
 from lpmac."""
 
 import dataclasses
