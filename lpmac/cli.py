@@ -27,6 +27,7 @@ from .cli_sweep import sweep
 from .config import ConfigError
 from .formats import FormatError
 from .modes import Target, names
+from .study.command import study
 
 
 class UnitGroup(click.Group):
@@ -295,7 +296,7 @@ def sim():
     """Co-simulate one unit's generated Verilog (cocotb) against the golden model."""
 
 
-for command in (sweep, run, golden):
+for command in (sweep, run, golden, study):
     cli.add_command(command)
 
 

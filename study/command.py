@@ -133,6 +133,9 @@ def study(
     except ValueError as err:
         raise StudyError(str(err)) from None
     _check(rows, base, dataset, scheduler, jobs)
+    from lpmac.cli_common import writable_dir
+
+    writable_dir(out_dir)  # a read-only -o is one line before training, not a traceback after
 
     start = time.monotonic()
     specs = expand(rows, base, seeds)
