@@ -305,3 +305,20 @@ def test_every_option_appears_in_help(path, capsys):
     for param in command.params:
         if isinstance(param, click.Option):
             assert all(opt in out for opt in param.opts), (param.opts, out)
+
+
+def test_synth_label_keeps_the_users_format(monkeypatch, capsys):
+    """`synth mul --fmt fp16` reports fp16:cfg1 (not E5M10:cfg1); the module stays canonical."""
+    from lpmac.synth import flow
+
+    seen = {}
+
+    def fake_synthesize(verilog, top, **kwargs):
+        seen.update(kwargs, top=top)
+        raise flow.SynthError("stopped by the test")
+
+    monkeypatch.setattr(flow, "synthesize", fake_synthesize)
+    with pytest.raises(SystemExit):
+        cli.main(["synth", "mul", "--fmt", "fp16", "--cfg", "CFG-5"])
+    capsys.readouterr()
+    assert seen["config"] == "fp16:cfg5" and seen["top"] == "mul_E5M10_cfg5"
