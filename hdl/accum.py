@@ -22,12 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal, signed
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from lpmac.config import AccConfig, MacConfig
 from lpmac.formats import FixedFormat, FloatFormat
 
+from .checked import CheckedComponent
 from .convert import FloatToFixed
 from .fpmul import FpMul
 from .pipeline import delay
@@ -86,7 +86,7 @@ def _exp_shape(lo: int, hi: int) -> Shape:
     return Shape.cast(range(min(lo, -1), max(hi, 1) + 1))
 
 
-class FpAdd(wiring.Component):
+class FpAdd(CheckedComponent):
     """s = round(acc + x) into cfg.fmt (mode cfg.rounding, cfg.sub_out), golden `fp_add`.
 
     Ports: `acc` (cfg.fmt), `x` (x_fmt, default cfg.fmt), `u` (cfg.sr_bits random bits,
@@ -96,12 +96,15 @@ class FpAdd(wiring.Component):
     the exponent difference (the bits it loses fold into sticky), add or subtract (the
     difference is never negative), one RoundPack (normalise, round, pack)."""
 
-    def __init__(self, cfg: AccConfig, x_fmt: FloatFormat | None = None):
+    @staticmethod
+    def check(cfg: AccConfig, x_fmt: FloatFormat | None = None):
         if cfg.is_fixed:
-            _reject(self, f"FpAdd needs a float accumulator format, got {cfg.fmt}")
+            raise ValueError(f"FpAdd needs a float accumulator format, got {cfg.fmt}")
+        if x_fmt is not None and not isinstance(x_fmt, FloatFormat):
+            raise ValueError(f"FpAdd input format must be a FloatFormat, got {x_fmt!r}")
+
+    def __init__(self, cfg: AccConfig, x_fmt: FloatFormat | None = None):
         x_fmt = cfg.fmt if x_fmt is None else x_fmt
-        if not isinstance(x_fmt, FloatFormat):
-            _reject(self, f"FpAdd input format must be a FloatFormat, got {x_fmt!r}")
         self.cfg, self.fmt, self.x_fmt = cfg, cfg.fmt, x_fmt
         self.r_bits = cfg.sr_bits if cfg.rounding == "sr" else 0
         self.plan = AddPlan.of(cfg.fmt, x_fmt, self.r_bits)
@@ -217,19 +220,12 @@ class FpAdd(wiring.Component):
         return m
 
 
-def _reject(unit, message: str):
-    """Raise ValueError from a constructor without Amaranth's 'created but never used'
-    warning for the half-built object."""
-    unit._MustUse__silence = True
-    raise ValueError(message)
-
-
-def _check_latency(unit, latency: int, minimum: int) -> None:
+def _check_latency(latency: int, minimum: int) -> None:
     if not isinstance(latency, int) or latency < minimum:
-        _reject(unit, f"latency must be an integer >= {minimum}, got {latency!r}")
+        raise ValueError(f"latency must be an integer >= {minimum}, got {latency!r}")
 
 
-class FpAcc(wiring.Component):
+class FpAcc(CheckedComponent):
     """Float accumulator (golden `accumulate`): registered state `acc` in cfg.fmt.
 
     Ports: `x` (x_fmt), `valid`, `clear` -> `acc`. Reset and `clear` give +0; `clear`
@@ -238,10 +234,13 @@ class FpAcc(wiring.Component):
     valid input and is not reset by `clear`. `latency` >= 1 cycles from an input to the
     output reflecting it (latency-1 input register stages)."""
 
-    def __init__(self, cfg: AccConfig, x_fmt: FloatFormat | None = None, latency: int = 1):
-        _check_latency(self, latency, 1)
+    @staticmethod
+    def check(cfg: AccConfig, x_fmt: FloatFormat | None = None, latency: int = 1):
+        _check_latency(latency, 1)
         if cfg.is_fixed:
-            _reject(self, f"FpAcc needs a float accumulator format, got {cfg.fmt}; use FixedAcc")
+            raise ValueError(f"FpAcc needs a float accumulator format, got {cfg.fmt}; use FixedAcc")
+
+    def __init__(self, cfg: AccConfig, x_fmt: FloatFormat | None = None, latency: int = 1):
         self.cfg, self.latency = cfg, latency
         self.x_fmt = cfg.fmt if x_fmt is None else x_fmt
         super().__init__(
@@ -268,14 +267,17 @@ class FpAcc(wiring.Component):
         return m
 
 
-class FixedAcc(wiring.Component):
+class FixedAcc(CheckedComponent):
     """Saturating Qi.f accumulator (golden `fixed_add` / `accumulate`): `x`, `valid`,
     `clear` -> registered `acc`, same timing as FpAcc."""
 
-    def __init__(self, fmt: FixedFormat, latency: int = 1):
-        _check_latency(self, latency, 1)
+    @staticmethod
+    def check(fmt: FixedFormat, latency: int = 1):
+        _check_latency(latency, 1)
         if not isinstance(fmt, FixedFormat):
-            _reject(self, f"FixedAcc needs a Qi.f format, got {fmt!r}")
+            raise ValueError(f"FixedAcc needs a Qi.f format, got {fmt!r}")
+
+    def __init__(self, fmt: FixedFormat, latency: int = 1):
         self.fmt, self.latency = fmt, latency
         super().__init__(
             {"x": In(fmt.width), "valid": In(1), "clear": In(1), "acc": Out(fmt.width)}
@@ -305,7 +307,7 @@ class FixedAcc(wiring.Component):
         return m
 
 
-class Mac(wiring.Component):
+class Mac(CheckedComponent):
     """acc <- acc + a*b (golden `mac`): FpMul -> [FloatToFixed when the accumulator is
     fixed] -> FpAcc / FixedAcc.
 
@@ -319,8 +321,11 @@ class Mac(wiring.Component):
     golden `mac(..., history=True).acc[t]`. `latency=L > 1` gives the multiplier L-1
     pipeline stages (FpMul's own `latency`) and delays `valid`/`clear` to match."""
 
+    @staticmethod
+    def check(cfg: MacConfig, latency: int = 1, use_dsp: bool = True):
+        _check_latency(latency, 1)
+
     def __init__(self, cfg: MacConfig, latency: int = 1, use_dsp: bool = True):
-        _check_latency(self, latency, 1)
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp
         fin = cfg.mul.in_format
         ports = {

@@ -35,6 +35,7 @@ from lpmac.config import MacConfig
 from lpmac.formats import FloatFormat
 from lpmac.unit_options import parse_sized_mac, point_system
 
+from .checked import CheckedComponent
 from .convert import FixedToFloat, FloatToFloat
 from .mac_array import MacArray
 
@@ -56,11 +57,13 @@ def output_converter(cfg: MacConfig) -> wiring.Component | None:
     return None if fmt == FP32 else FloatToFloat(fmt, FP32, "rne")
 
 
-class MacSystem(wiring.Component):
-    def __init__(self, rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
+class MacSystem(CheckedComponent):
+    @staticmethod
+    def check(rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
         if rows < 1 or cols < 1:
-            self._MustUse__silence = True  # refused, so never elaborated
             raise ValueError(f"a MAC system needs rows >= 1 and cols >= 1, got {rows} x {cols}")
+
+    def __init__(self, rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
         self.rows, self.cols, self.cfg, self.use_dsp = rows, cols, cfg, use_dsp
         self.out_depth = 2 * rows  # as BfpGemmArray's default
         super().__init__(
