@@ -153,3 +153,16 @@ def test_modes_are_enums_parsed_in_one_place():
     with pytest.raises(ConfigError, match="accumulator rounding must be one of rne, rz, sr"):
         AccConfig(MulConfig.parse("E5M2").fmt, "rna")
     assert tuple(TARGETS) == tuple(Target)
+
+
+def test_no_private_amaranth_api_in_core_hdl_and_sim():
+    """Name-mangled Amaranth internals (`_MustUse__silence`) and `amaranth.hdl._ir` break with
+    any Amaranth release; hdl/checked.py refuses arguments before a component exists."""
+    found = []
+    for folder in ("lpmac", "hdl", "sim"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            text = path.read_text()
+            for needle in ("_MustUse__", "hdl._ir", "import _ir", ", _ir"):
+                if needle in text:
+                    found.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert found == []
