@@ -181,9 +181,9 @@ FIXMUL_CASES = [
 ]
 # n: None = every pair (exhaustive, streamed in chunks), "every" = every value of each operand
 # once (`every_value_pairs`), an int = corner pairs + n random pairs. Amaranth's simulator runs
-# about 1,000-2,500 pairs/s here, so exhaustive stays at 16 input bits (2^16 pairs, about a
-# minute): Q6.6 (2^24 pairs) would take hours and Q8.8 (2^32) weeks; their exhaustive spaces
-# are for the compiled simulators (tests/test_sim_benches.py).
+# the LUT-only fixed multipliers at about 1,700 (Q4.4), 530 (Q6.6) and 250 (Q8.8) pairs/s under
+# load, so exhaustive stays at 16 input bits (2^16 pairs, under a minute): Q6.6's 2^24 pairs
+# would take about 9 hours, Q8.8's 2^32 months (docs/performance.md, "The slow suite").
 FIXMUL_SLOW_CASES = [
     ("Q4.4", "rz", False, None),
     ("Q5.3", "rne", False, None),
