@@ -95,6 +95,23 @@ def run_system(dut: MacSystem, products, seed: int, ready_prob: float = 0.8):
 CONFIGS = ["E5M2:cfg5+E6M5", "E5M2:cfg5+Q8.13", "E4M3:cfg1+Q11.13", "fp16:cfg1+fp32"]
 
 
+def test_sr_system_seeds_every_pe_as_golden_matmul():
+    """Stochastic rounding: PE (i, j) owns generator lane_seed(seed, i*C + j), which
+    golden.matmul (an R x C product is one array tile) models; one product from reset."""
+    cfg = MacConfig.parse("E5M2:cfg5+E6M5:sr,bits=6,seed=9")
+    R, C, K = 3, 2, 11
+    rng = np.random.default_rng(17)
+    A, B = fp32_operands(rng, (R, K)), fp32_operands(rng, (K, C))
+    got, overflow = run_system(MacSystem(R, C, cfg), [(A, B)], seed=4)
+    a = golden.convert(A, FP32, cfg.mul.in_format, "rne")
+    b = golden.convert(B, FP32, cfg.mul.in_format, "rne")
+    expected = golden.convert(golden.matmul(a, b, cfg).acc, cfg.acc.fmt, FP32, "rne")
+    assert overflow == 0 and np.array_equal(got, expected)
+    # the seeds matter: one generator for every PE would give other bits here
+    shared = expected_rows(A, B, cfg)
+    assert not np.array_equal(shared, expected)
+
+
 @pytest.mark.parametrize("spec", CONFIGS)
 @pytest.mark.parametrize("R,C", [(2, 2), (4, 4)])
 def test_system_is_golden_chain(spec, R, C):
