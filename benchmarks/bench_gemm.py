@@ -1,8 +1,8 @@
 """Cycles and utilization of the systolic BFP GEMM array (hdl/gemm.py).
 
-    python benchmarks/bench_gemm.py              # the model table (GemmTiming, verified cycle model)
-    python benchmarks/bench_gemm.py --simulate   # plus one product per array size under Verilator:
-                                                 # bit-exact check and measured cycles vs the model
+    python benchmarks/bench_gemm.py             # the model table (GemmTiming, verified cycle model)
+    python benchmarks/bench_gemm.py --simulate  # plus one product per array size under Verilator:
+                                                # bit-exact check and measured cycles vs the model
 
 Output: Markdown tables (paste into docs/performance.md). The simulated products take
 minutes per array size on a 2-core machine (the 16x16 Verilog is the slowest to build);
@@ -35,7 +35,8 @@ def model_table(tiles=(16, 24)) -> None:
                 out_tiles = -(-M // R) * -(-N // C)
                 print(
                     f"| {R}×{C} | {T} | {M}×{N}×{K} | {out_tiles} × {p['launches'] // out_tiles} "
-                    f"| {p['cycles']:,} | {M * N * K // (R * C):,} | {p['utilization']:.2%} | {p['overhead']} |",
+                    f"| {p['cycles']:,} | {M * N * K // (R * C):,} | {p['utilization']:.2%} "
+                    f"| {p['overhead']} |",
                     flush=True,
                 )
 
@@ -45,7 +46,8 @@ def simulate(spec: str, seed: int) -> None:
 
     cfg = GemmConfig.parse(spec)
     print(
-        f"\n{spec}, one product per array, K = 8·max(R, C), streams always valid/ready for the cycle count "
+        f"\n{spec}, one product per array, K = 8·max(R, C), "
+        "streams always valid/ready for the cycle count "
         "(and once more with random gaps), Verilator:\n"
     )
     print(

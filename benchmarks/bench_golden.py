@@ -60,11 +60,11 @@ def main():
         a = rng.integers(0, 1 << w, n, dtype=np.uint64)
         b = rng.integers(0, 1 << w, n, dtype=np.uint64)
         g.fp_mul(a[:4], b[:4], cfg)  # build tables outside the timing
-        t_golden = best_of(lambda: g.fp_mul(a, b, cfg))
+        t_golden = best_of(lambda a=a, b=b, cfg=cfg: g.fp_mul(a, b, cfg))
         line = f"{spec:<12} {n / t_golden / 1e6:>11.1f}"
         if dtype is not None:
             a_s, b_s, ref = a.astype(store), b.astype(store), reference_mul(dtype)
-            t_ref = best_of(lambda: ref(a_s, b_s))
+            t_ref = best_of(lambda ref=ref, a_s=a_s, b_s=b_s: ref(a_s, b_s))
             line += f" {n / t_ref / 1e6:>14.1f} {t_golden / t_ref:>6.2f}"
         else:
             line += f" {'(no reference)':>14}"
@@ -79,9 +79,10 @@ def main():
             if spec == "fp32"
             else g.from_float(g.to_float(x, AccConfig.parse("fp32").fmt), cfg.fmt)
         )
-        t = best_of(lambda: g.accumulate(xs, cfg), repeat=1)
+        t = best_of(lambda xs=xs, cfg=cfg: g.accumulate(xs, cfg), repeat=1)
         print(
-            f"accumulate {spec:<16} {lanes:,} lanes x {steps} steps: {steps * lanes / t / 1e6:.2f} M adds/s ({t:.1f} s)"
+            f"accumulate {spec:<16} {lanes:,} lanes x {steps} steps: "
+            f"{steps * lanes / t / 1e6:.2f} M adds/s ({t:.1f} s)"
         )
 
     size = 256 // (2 if args.quick else 1)

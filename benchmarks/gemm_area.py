@@ -138,12 +138,14 @@ def main() -> None:
             (name, what, count, use_dsp, _), res, secs = fut.result()
             if "error" in res:
                 print(
-                    f"| {what} | {'yes' if use_dsp else 'no'} | {count} | failed: {res['error']} |||| {secs:.0f} |",
+                    f"| {what} | {'yes' if use_dsp else 'no'} | {count} "
+                    f"| failed: {res['error']} |||| {secs:.0f} |",
                     flush=True,
                 )
                 continue
             print(
-                f"| {what} | {'yes' if use_dsp else 'no'} | {count} | {res['luts']:,} | {res['ffs']:,} | {res['dsps']} "
+                f"| {what} | {'yes' if use_dsp else 'no'} | {count} "
+                f"| {res['luts']:,} | {res['ffs']:,} | {res['dsps']} "
                 f"| {res['carry']} | {secs:.0f} |",
                 flush=True,
             )

@@ -437,7 +437,8 @@ def assert_bits(
     if bad.any():
         idx = np.flatnonzero(bad)
         lines = [
-            f"{what}: {idx.size} of {got.size} results differ (format E{F.e}M{F.m} b{F.bias} {F.specials})"
+            f"{what}: {idx.size} of {got.size} results differ "
+            f"(format E{F.e}M{F.m} b{F.bias} {F.specials})"
         ]
         for i in idx[:limit]:
             ins = []

@@ -301,7 +301,7 @@ def test_mulconfig_free_knobs_parse():
     assert (cfg.fmt.specials, cfg.round, cfg.sub_out) == ("inf_only", "rne", "ieee")
 
 
-# ----------------------------------------------------------------------------- AccConfig / MacConfig
+# ---------------------------------------------------------------------------- AccConfig / MacConfig
 @pytest.mark.parametrize(
     "spec, fields",
     [

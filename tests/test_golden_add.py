@@ -180,7 +180,7 @@ def test_8bit_add_exhaustive_vs_ml_dtypes(name, dtype):
     assert_bits(golden.fp_add(a, b, AccConfig(fmt(name))), exp, F, a, b, in_fmts=[F, F], what=name)
 
 
-# ----------------------------------------------------------------------------- vs the Fraction model
+# ---------------------------------------------------------------------------- vs the Fraction model
 @pytest.mark.parametrize(
     "rounding, sub_out", [("rne", "ieee"), ("rne", "flush"), ("rz", "ieee"), ("rz", "flush")]
 )

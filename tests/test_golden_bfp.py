@@ -28,7 +28,7 @@ def f32_bits(values):
     return np.asarray(values, dtype=np.float32).view(np.uint32).astype(np.uint64)
 
 
-# ----------------------------------------------------------------------------- reference converter (SPEC §4)
+# -------------------------------------------------------------------- reference converter (SPEC §4)
 def ref_block(bits, F: RF, m: int, mode: str, us=None, r: int = 0):
     """One block: (E, [k], special). E = largest effective exponent (field - bias for
     normals, emin for subnormals and zeros; emin for an all-zero block), k = round(x /
@@ -86,7 +86,7 @@ def ref_gemm(A, B, F: RF, m: int, T: int, outF: RF, mode: str = "rne"):
     return C
 
 
-# ----------------------------------------------------------------------------- hand-computed MXINT8 blocks
+# ---------------------------------------------------------------------- hand-computed MXINT8 blocks
 def test_mxint8_hand_blocks():
     """OCP MXINT8: m = 8 (|k| <= 127), T = 32, rna; fp32 inputs. Scale 2^(E-6)."""
     bfp = BfpFormat(8, 32)
@@ -140,7 +140,8 @@ def test_mxint8_hand_blocks():
             0,
             [-64, 32, 127, 1],
         ),
-        # block 5: one large value dominates: 2^20 -> E = 20; 1.0 -> 2^-14 -> 0; 2^14 -> 1; 1.5*2^14 -> 2 (rna)
+        # block 5: one large value dominates: 2^20 -> E = 20; 1.0 -> 2^-14 -> 0; 2^14 -> 1;
+        # 1.5*2^14 -> 2 (rna)
         ([2.0**20, 1.0, 2.0**14, 1.5 * 2.0**14, -(2.0**19), 2.0**13], 20, [64, 0, 1, 2, -32, 1]),
     ]
     x = np.zeros((len(blocks), 32), np.float32)
@@ -148,7 +149,7 @@ def test_mxint8_hand_blocks():
         x[n, : len(vals)] = vals
     got = golden.to_bfp(f32_bits(x), FP32, bfp, axis=-1, mode="rna")
     assert got.exp.shape == (len(blocks), 1) and got.man.shape == (len(blocks), 1, 32)
-    for n, (vals, E, ks) in enumerate(blocks):
+    for n, (_vals, E, ks) in enumerate(blocks):
         assert int(got.exp[n, 0]) == E, (n, int(got.exp[n, 0]), E)
         assert got.man[n, 0, : len(ks)].tolist() == ks, (n, got.man[n, 0, : len(ks)].tolist(), ks)
         assert not got.man[n, 0, len(ks) :].any()
@@ -196,7 +197,7 @@ def test_mxint8_hand_blocks():
     ]
     # back to fp32: k * 2^(E-6) exactly
     back = golden.to_float(golden.from_bfp(got, bfp, FP32), FP32).reshape(len(blocks), 32)
-    for n, (vals, E, ks) in enumerate(blocks):
+    for n, (_vals, E, ks) in enumerate(blocks):
         assert back[n, : len(ks)].tolist() == [k * 2.0 ** (E - 6) for k in ks]
 
 
@@ -236,7 +237,7 @@ def test_blocks_along_axis_and_padding():
             assert int(got.exp[col, blk]) == E and got.man[col, blk].tolist() == ks
 
 
-# ----------------------------------------------------------------------------- converter vs the reference
+# ----------------------------------------------------------------------- converter vs the reference
 @pytest.mark.parametrize("in_name", ["fp32", "bf16", "fp16", "E4M3"])
 @pytest.mark.parametrize("m, T", [(8, 32), (4, 8), (2, 3), (12, 16), (24, 5)])
 @pytest.mark.parametrize("mode", ["rne", "rna", "rz", "sr"])
@@ -299,7 +300,7 @@ def test_from_bfp_vs_fraction(dst_name, mode, sub_out):
     assert_bits(got.ravel(), np.array(exp, np.uint64), D, what=f"from_bfp -> {dst_name}")
 
 
-# ----------------------------------------------------------------------------- GEMM vs the Python-loop model
+# -------------------------------------------------------------------- GEMM vs the Python-loop model
 def random_matrix(rng, shape, F: RF, *, zeros=0.1, subnormals=0.05, spread=6):
     """Finite patterns: magnitudes around 1 with a per-row exponent offset (blocks with
     different shared exponents), some zeros, negatives and subnormals."""
@@ -382,7 +383,7 @@ def test_bfp_gemm_small_hand_example():
     assert golden.gemm_to_float(golden.bfp_gemm(A, B, cfg), cfg).tolist() == [[1.5]]
 
 
-# ----------------------------------------------------------------------------- error bound vs float64
+# --------------------------------------------------------------------------- error bound vs float64
 @pytest.mark.parametrize(
     "m, T, mode", [(8, 32, "rne"), (8, 24, "rna"), (6, 16, "rne"), (12, 64, "rz"), (8, 32, "sr")]
 )
@@ -397,7 +398,8 @@ def test_bfp_gemm_error_bound(m, T, mode):
                  |P_t s_a s_b| <= S_t = sum_k |a||b| + D_t.
     P_t is rounded once into the output format (relative error <= u = 2^-(p) with p the
     output precision m_out + 1, plus half the smallest subnormal eta), then accumulated over
-    the tiles with rne: step t errs by <= u |acc_{t-1} + tile_t| + eta <= u (1+u)^t sum_{tau<=t} S_tau + eta.
+    the tiles with rne: step t errs by
+        <= u |acc_{t-1} + tile_t| + eta <= u (1+u)^t sum_{tau<=t} S_tau + eta.
     The float64 reference itself errs by <= K 2^-53 sum |a||b|."""
     cfg = GemmConfig(BfpFormat(m, T), rounding=mode)
     rng = np.random.default_rng(SEED + m + T)

@@ -58,7 +58,7 @@ def all_bits(width):
     return np.arange(1 << width, dtype=np.uint64)
 
 
-# ----------------------------------------------------------------------------- float -> float vs ml_dtypes / NumPy
+# -------------------------------------------------------------- float -> float vs ml_dtypes / NumPy
 @pytest.mark.parametrize(
     "dst_name, dtype",
     [
@@ -171,7 +171,7 @@ def test_conversion_literals():
     assert golden.convert(f(106497, 1e30), fp32, fmt("E5M2-inf"), "rz").tolist() == [0x7E, 0x7E]
 
 
-# ----------------------------------------------------------------------------- float -> float vs Fraction
+# ----------------------------------------------------------------------- float -> float vs Fraction
 CONV_CASES = [
     # (src, dst, mode, sub_out, saturate, sub_in)
     ("fp16", "E5M2", "rna", "ieee", False, "ieee"),
@@ -333,7 +333,7 @@ def test_round_trip_narrow_wide_narrow(narrow, wide):
     np.testing.assert_array_equal(golden.from_float(vals, n)[~nan_mask(b, N)], b[~nan_mask(b, N)])
 
 
-# ----------------------------------------------------------------------------- to_float / from_float
+# ---------------------------------------------------------------------------- to_float / from_float
 @pytest.mark.parametrize(
     "name", ["E5M2", "E4M3", "E5M2-inf", "E4M3-fin", "E2M1", "E6M5-inf", "E7M7", "fp16", "bf16"]
 )

@@ -119,7 +119,7 @@ def numpy_product(a_bits, b_bits, dtype, udtype):
         return (a * b).astype(dtype).view(udtype).astype(np.uint64)
 
 
-# ----------------------------------------------------------------------------- CFG-1 vs NumPy / ml_dtypes
+# ----------------------------------------------------------------------- CFG-1 vs NumPy / ml_dtypes
 @pytest.mark.parametrize(
     "name, dtype", [("E5M2", ml_dtypes.float8_e5m2), ("E4M3", ml_dtypes.float8_e4m3)]
 )
@@ -302,7 +302,7 @@ def test_cfg1_bf16_vs_ml_dtypes():
     )
 
 
-# ----------------------------------------------------------------------------- CFG-2..6: exhaustive 8-bit
+# ----------------------------------------------------------------------- CFG-2..6: exhaustive 8-bit
 _TABLES = {}
 
 
@@ -380,7 +380,7 @@ def test_other_small_formats_exhaustive(name, n):
     )
 
 
-# ----------------------------------------------------------------------------- sampled wider formats
+# ---------------------------------------------------------------------------- sampled wider formats
 @pytest.mark.parametrize(
     "name, n_random",
     [("E5M3", 2000), ("E6M3", 2000), ("fp16", 1500), ("bf16", 1000), ("fp32", 1000)],
@@ -427,7 +427,7 @@ def test_cfg_9bit_exhaustive_slow(name, n):
     )
 
 
-# ----------------------------------------------------------------------------- the seed's E5M2 table
+# ---------------------------------------------------------------------------- the seed's E5M2 table
 def test_e5m2_seed_table_top_binade():
     """Exponent field 31, frac 00/01/10/11: conventional (CFG-1..3) inf/NaN/NaN/NaN; custom
     (CFG-4..6) 65,536 / 81,920 / 98,304 / inf. Checked via products by 1.0 in the wide

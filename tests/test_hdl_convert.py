@@ -664,8 +664,8 @@ def check_bfp(what, fmt, bfp, blocks, got, ref, extra_rows=None):
             lines += [head] + detail
     if lines:
         pytest.fail(
-            f"{what}: {sum(1 for l in lines if l.startswith('  block'))} of {len(got)} blocks differ\n"
-            + "\n".join(lines[:40])
+            f"{what}: {sum(1 for ln in lines if ln.startswith('  block'))} of {len(got)} "
+            "blocks differ\n" + "\n".join(lines[:40])
         )
     return len(got)
 
@@ -696,7 +696,8 @@ def run_f2b(
         rows = [f" (valid={valid[i]}, generator step {before[i]})" for i in range(len(blocks))]
     ref = G.to_bfp(blocks, fmt, bfp, mode=mode, u=u, sr_bits=sr_bits, seed=sr_seed)
     return check_bfp(
-        f"FloatToBfp {fmt}->{bfp} {mode} latency={latency} seed={sr_seed} lane_offset={lane_offset}",
+        f"FloatToBfp {fmt}->{bfp} {mode} latency={latency} seed={sr_seed} "
+        f"lane_offset={lane_offset}",
         fmt,
         bfp,
         blocks,
