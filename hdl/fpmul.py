@@ -28,12 +28,12 @@ saturation and the sign restore), 3 + `operands` (registered DSP inputs).
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from lpmac.config import MulConfig
 from lpmac.formats import FixedFormat
 
+from .checked import CheckedComponent
 from .multiply import multiply
 from .pipeline import cut, cuts_for, delay
 from .raw import Unpack, raw_max_lz
@@ -55,14 +55,17 @@ def subnormal_squares_vanish(cfg: MulConfig) -> bool:
     return 2 * f.emin <= limit
 
 
-class FpMul(wiring.Component):
+class FpMul(CheckedComponent):
     """p = a*b for a MulConfig; `latency` register stages at the MUL_PLAN cut points.
 
     `use_dsp=False` builds the significand product from LUTs (`multiply.booth_multiply`)
     instead of leaving `*` to a DSP block."""
 
+    @staticmethod
+    def check(cfg: MulConfig, latency: int = 0, use_dsp: bool = True) -> None:
+        cuts_for(MUL_PLAN, latency)  # refuses latency < 0
+
     def __init__(self, cfg: MulConfig, latency: int = 0, use_dsp: bool = True):
-        cuts_for(MUL_PLAN, latency)  # checks latency >= 0
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp
         super().__init__(
             {
@@ -120,13 +123,16 @@ class FpMul(wiring.Component):
         return m
 
 
-class FixedMul(wiring.Component):
+class FixedMul(CheckedComponent):
     """Qi.f x Qi.f -> Qi.f: exact product rounded to f fraction bits (rne/rz), saturated."""
+
+    @staticmethod
+    def check(fmt: FixedFormat, rounding: str = "rne", latency: int = 0, use_dsp=True) -> None:
+        cuts_for(FIXED_MUL_PLAN, latency)  # refuses latency < 0
 
     def __init__(
         self, fmt: FixedFormat, rounding: str = "rne", latency: int = 0, use_dsp: bool = True
     ):
-        cuts_for(FIXED_MUL_PLAN, latency)  # checks latency >= 0
         self.fmt, self.rounding, self.latency, self.use_dsp = fmt, rounding, latency, use_dsp
         super().__init__({"a": In(fmt.width), "b": In(fmt.width), "p": Out(fmt.width)})
 

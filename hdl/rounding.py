@@ -26,6 +26,7 @@ from amaranth.lib.wiring import In, Out
 from lpmac import modes
 from lpmac.formats import FloatFormat
 
+from .checked import CheckedComponent
 from .pipeline import cut
 
 MODES = modes.CONVERT_ROUND  # rne, rna, rz, sr
@@ -159,7 +160,7 @@ class RoundShift(wiring.Component):
         return m
 
 
-class RoundPack(wiring.Component):
+class RoundPack(CheckedComponent):
     """Encode (-1)^sign * (sig [+ sticky]) * 2^exp into `fmt` (SPEC §1), mirroring
     golden.round_pack: normalise, denormalise (ieee) or flush, round, pack, specials.
 
@@ -167,6 +168,13 @@ class RoundPack(wiring.Component):
     zero value (sig = 0 and no sticky) must be flagged by `zero`. `cuts` (ROUND_PACK_CUTS)
     adds a register stage after normalisation (`normalized`) and/or between the rounding
     shift and the increment (`rounded`); each adds one cycle of latency."""
+
+    @staticmethod
+    def check(fmt, sig_width, exp_range, *, sub_out="ieee", cuts=frozenset(), **_) -> None:
+        if sub_out not in ("ieee", "flush"):
+            raise ValueError(f"sub_out must be ieee or flush, got {sub_out!r}")
+        if not cuts <= ROUND_PACK_CUTS:
+            raise ValueError(f"RoundPack cuts must be among {sorted(ROUND_PACK_CUTS)}, got {cuts}")
 
     def __init__(
         self,
@@ -182,10 +190,6 @@ class RoundPack(wiring.Component):
         saturate: bool = False,
         cuts: frozenset[str] = frozenset(),
     ):
-        if sub_out not in ("ieee", "flush"):
-            raise ValueError(f"sub_out must be ieee or flush, got {sub_out!r}")
-        if not cuts <= ROUND_PACK_CUTS:
-            raise ValueError(f"RoundPack cuts must be among {sorted(ROUND_PACK_CUTS)}, got {cuts}")
         self.cuts = cuts
         self.fmt, self.mode, self.sub_out, self.saturate = fmt, mode, sub_out, saturate
         self.sig_width, self.exp_range = sig_width, exp_range

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import re
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -93,8 +94,12 @@ def make_executor(
     that does not answer within `connect_timeout` seconds."""
     kind, value = parse_scheduler(scheduler, jobs)
     if kind == "pool":
-        pool_class = ThreadPoolExecutor if threads else ProcessPoolExecutor
-        with _closing(pool_class(max_workers=value)) as pool:
+        if threads:
+            pool = ThreadPoolExecutor(max_workers=value)
+        else:
+            # spawn, not fork: fork() aborts in a process that has run numba's OpenMP threads
+            pool = ProcessPoolExecutor(value, mp_context=multiprocessing.get_context("spawn"))
+        with _closing(pool) as pool:
             yield pool
         return
     distributed = _distributed()

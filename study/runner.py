@@ -7,10 +7,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing
 import os
 import statistics
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -41,15 +40,44 @@ def _write_atomic(path: Path, data) -> None:
 
 
 def run_cached(spec: RunSpec, source: str, runs_dir: str, show_progress: bool = False) -> dict:
-    """The run's result from `runs_dir`, or train it and store it there. A top-level function
-    of picklable arguments, so any executor (threads, processes, dask) can call it."""
+    """The run's result from `runs_dir`, or train it and store it there (serial path)."""
+    cached = _load_cached(spec, source, runs_dir)
+    if cached is not None:
+        return cached
+    result = train_uncached(spec, source, show_progress)
+    _store(spec, source, runs_dir, result)
+    return result
+
+
+def _run_path(spec: RunSpec, source: str, runs_dir: str) -> Path:
+    return Path(runs_dir) / f"{run_key(spec, _dataset(source).fingerprint)}.json"
+
+
+def _load_cached(spec: RunSpec, source: str, runs_dir: str) -> dict | None:
+    path = _run_path(spec, source, runs_dir)
+    if not path.exists():
+        return None
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None  # a damaged entry is retrained and rewritten
+    if not isinstance(result, dict):
+        return None
+    result["cached"] = True
+    return result
+
+
+def _store(spec: RunSpec, source: str, runs_dir: str, result: dict) -> None:
+    stored = {k: v for k, v in result.items() if k != "cached"}
+    _write_atomic(_run_path(spec, source, runs_dir), stored)
+
+
+def train_uncached(spec: RunSpec, source: str, show_progress: bool = False) -> dict:
+    """Train one run and return its result; writes nothing. A top-level function of picklable
+    arguments, so any executor (processes, Dask workers on other machines) can call it: the
+    client alone writes the run cache, so workers need no shared file system."""
     _single_threaded_kernels()
     data = _dataset(source)
-    path = Path(runs_dir) / f"{run_key(spec, data.fingerprint)}.json"
-    if path.exists():
-        result = json.loads(path.read_text())
-        result["cached"] = True
-        return result
     bar = tqdm(
         total=spec.epochs,
         desc=f"{spec.config} seed {spec.seed}",
@@ -67,7 +95,6 @@ def run_cached(spec: RunSpec, source: str, runs_dir: str, show_progress: bool = 
     finally:
         bar.close()
     result["dataset"] = data.name
-    _write_atomic(path, result)
     result["cached"] = False
     return result
 
@@ -89,12 +116,8 @@ def _executor(scheduler: str | None, jobs: int):
     lpmac.parallel's executor for a Dask scheduler. Not a forked pool: once numba's OpenMP
     threading layer has run in this process (the serial path, a test), fork() in it aborts
     ("fork() called from a process already using GNU OpenMP")."""
-    if scheduler is None:
-        if jobs <= 1:
-            yield None
-            return
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            yield pool
+    if scheduler is None and jobs <= 1:
+        yield None
         return
     from lpmac.parallel import make_executor
 
@@ -124,20 +147,22 @@ def run_all(
                     results[i] = run_cached(spec, source, str(runs_dir), progress)
                     bar.update()
             else:
-                futures = _submit(pool, specs, source, runs_dir)
+                todo = []
+                for i, spec in enumerate(specs):
+                    results[i] = _load_cached(spec, source, str(runs_dir))
+                    if results[i] is None:
+                        todo.append(i)
+                    else:
+                        bar.update()
+                futures = {pool.submit(train_uncached, specs[i], source): i for i in todo}
                 for future in as_completed(futures):
-                    results[futures[future]] = future.result()
+                    i = futures[future]
+                    results[i] = future.result()
+                    _store(specs[i], source, str(runs_dir), results[i])  # as each one finishes
                     bar.update()
     finally:
         bar.close()
     return results
-
-
-def _submit(pool: Executor, specs, source, runs_dir) -> dict:
-    return {
-        pool.submit(run_cached, spec, source, str(runs_dir), False): i
-        for i, spec in enumerate(specs)
-    }
 
 
 def expand(rows: list[tuple[str, dict]], base: RunSpec, seeds: int) -> list[RunSpec]:

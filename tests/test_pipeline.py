@@ -109,7 +109,6 @@ def test_fixmul_registers_at_the_planned_cuts():
     assert "p_d1" not in text
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 def test_bad_latency_and_cuts():
     with pytest.raises(ValueError, match="latency must be >= 0"):
         FpMul(MulConfig.parse("fp16:cfg1"), latency=-1)
