@@ -19,6 +19,7 @@ from lpmac.config import AccConfig, MacConfig
 from lpmac.errors import ConfigError
 from lpmac.formats import FixedFormat, FloatFormat
 
+from .accum_long import accumulate_long
 from .bitops import U64, bit_length, chunked, from_signed, low_mask, shl, shr, to_signed
 from .convert import to_fixed
 from .fpmul import fp_mul
@@ -36,6 +37,11 @@ def fp_add(
     read as IEEE. For stochastic rounding `u` holds the random bits (top cfg.sr_bits of the
     unit's xorshift32 state) of this step."""
     x_fmt = cfg.fmt if x_fmt is None else x_fmt
+    if cfg.is_long:
+        raise ConfigError(
+            f"fp_add: {cfg} is a long accumulator, rounded once when read, not per step; "
+            "use accumulate"
+        )
     if cfg.rounding == "sr":
         if u is None:
             raise ConfigError("fp_add with stochastic rounding needs the random bits u")
@@ -133,7 +139,10 @@ def accumulate(
     Optional per-step `valid` (a step with valid=0 leaves the state alone) and `clear`
     (the state becomes +0 before this step's input is added). The xorshift32 generator
     steps once per valid input and is not reset by `clear`. Returns the final state, or
-    with `history=True` the state after every step (shape of xs)."""
+    with `history=True` the state after every step (shape of xs). A long cfg (`E6M5:long`)
+    runs golden/accum_long.py: its state is the exact sum, read out rounded once."""
+    if not cfg.is_fixed and cfg.is_long:
+        return accumulate_long(xs, cfg, x_fmt, valid=valid, clear=clear, history=history)
     xs = np.asarray(xs, dtype=np.uint64)
     steps = xs.shape[0]
     valid = (

@@ -15,7 +15,8 @@ The work runs in numba kernels (golden/_matmul_kernels.py), parallel over tiles 
 - a fixed accumulator with 8-bit inputs reads the converted product and its NaN flag from
   a 2^16-pair table made by golden `fp_mul` + `to_fixed`, then adds with saturation;
 - everything else (wider inputs or accumulators, sr) computes fp_mul / fp_add / to_fixed
-  with scalar ports of the golden code (golden/_matmul_scalar.py).
+  with scalar ports of the golden code (golden/_matmul_scalar.py);
+- a long accumulator (`E6M5:long`) falls back to golden `mac` itself (slow, exact).
 Tables are built once per configuration and kept (`lru_cache`, TABLE_CACHE_SIZE each)."""
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from lpmac.xorshift import GOLDEN_RATIO_32
 
 from . import _matmul_kernels as kernels
 from ._matmul_scalar import MODE_CODE, fmt_tuple
-from .accum import MacResult, fp_add
+from .accum import MacResult, fp_add, mac
 from .convert import to_fixed
 from .fpmul import fp_mul
 from .validate import check_bits, check_config, check_elements
@@ -64,6 +65,8 @@ def matmul(a_bits, b_bits, cfg: MacConfig) -> MacResult:
             "the inner dimensions must match (A is M x K, B is K x N)"
         )
     check_elements(M * N, f"the {M} x {N} result", func=_FUNC)
+    if not cfg.acc.is_fixed and cfg.acc.is_long:  # no kernel for it: golden mac per PE
+        return mac(a.T[:, :, None], b[:, None, :], cfg)
     cost = 1 if cfg == BINARY32 or _uses_tables(cfg) else 16  # computed steps: ~16x slower
     with _threads(1 if M * N * K * cost < SERIAL_MAX_MACS else None):
         acc, invalid = _run(a.astype(np.int64), b.astype(np.int64), cfg)

@@ -6,6 +6,7 @@ model, the generators and the benches can trust them. Each has a compact string 
 
     MulConfig   E5M2:cfg5                 E5M2:sub_in=flush,round=rne,sub_out=ieee
     AccConfig   E6M5    E6M5:rz    E6M5:sr,bits=8,seed=7    E6M5:rne,flush    Q8.13
+                E6M5:long (exact wide register, rounded once when read)
     MacConfig   E5M2:cfg5+E6M5            E5M2:cfg5+Q8.13
     GemmConfig  BFP8/24                   BFP8/24:in=bf16,out=fp32,round=sr,bits=8,seed=3
 """
@@ -33,6 +34,7 @@ SUB_IN = tuple(SubIn)
 MUL_ROUND = modes.MUL_ROUND
 SUB_OUT = tuple(SubOut)
 ACC_ROUND = modes.ACC_ROUND
+ACC_MODES = modes.ACC_MODES
 FIXED_ROUND = modes.FIXED_ROUND
 BFP_ROUND = modes.CONVERT_ROUND
 SR_BITS = (1, 32)
@@ -216,7 +218,7 @@ class AccConfig:
                 raise ConfigError(
                     f"accumulator format {self.fmt} out of range: need 2<=e<=8 and 1<=m<=23"
                 )
-            _choice(self, "rounding", "accumulator rounding", ACC_ROUND)
+            _choice(self, "rounding", "accumulator rounding", ACC_MODES)
         elif isinstance(self.fmt, FixedFormat):
             _choice(self, "rounding", "fixed accumulator (converter) rounding", FIXED_ROUND)
         else:
@@ -227,6 +229,11 @@ class AccConfig:
     @property
     def is_fixed(self) -> bool:
         return isinstance(self.fmt, FixedFormat)
+
+    @property
+    def is_long(self) -> bool:
+        """Exact wide fixed-point register, rounded (rne) once when read (`E6M5:long`)."""
+        return self.rounding == modes.Rounding.LONG
 
     def __str__(self) -> str:
         opts = []
@@ -243,10 +250,10 @@ class AccConfig:
         fmt_text, _, opts = _spec_text(spec, "AccConfig").partition(":")
         fmt = parse_format(fmt_text)
         flags, keys = _split_options(opts)
-        for kind, choices in (("rounding modes", ACC_ROUND), ("subnormal modes", SUB_OUT)):
+        for kind, choices in (("rounding modes", ACC_MODES), ("subnormal modes", SUB_OUT)):
             if len(given := [f for f in flags if f in choices]) > 1:
                 raise ConfigError(f"{spec!r}: more than one of the {kind} {', '.join(given)}")
-        rounding = next((f for f in flags if f in ACC_ROUND), "rne")
+        rounding = next((f for f in flags if f in ACC_MODES), "rne")
         sub_out = next((f for f in flags if f in SUB_OUT), "ieee")
         flags = [f for f in flags if f not in (rounding, sub_out)]
         bits = _int_option(keys, "bits", 8, spec)

@@ -19,6 +19,7 @@ __all__ = [
     "parse_mode",
     "MUL_ROUND",
     "ACC_ROUND",
+    "ACC_MODES",
     "FIXED_ROUND",
     "CONVERT_ROUND",
     "NEAREST_ROUND",
@@ -32,6 +33,7 @@ class Rounding(StrEnum):
     RZ = "rz"  # toward zero
     SR = "sr"  # stochastic (xorshift32, SPEC §6)
     NONE = "none"  # exact: a multiplier's wide product format
+    LONG = "long"  # accumulator: exact wide fixed-point register, one rne at read-out
 
 
 class SubIn(StrEnum):
@@ -67,7 +69,8 @@ class Target(StrEnum):
 
 
 MUL_ROUND = (Rounding.RNE, Rounding.NONE)
-ACC_ROUND = (Rounding.RNE, Rounding.RZ, Rounding.SR)
+ACC_ROUND = (Rounding.RNE, Rounding.RZ, Rounding.SR)  # a rounding at every step
+ACC_MODES = ACC_ROUND + (Rounding.LONG,)  # float accumulators (docs: "Long accumulator")
 FIXED_ROUND = (Rounding.RNE, Rounding.RZ)
 CONVERT_ROUND = (Rounding.RNE, Rounding.RNA, Rounding.RZ, Rounding.SR)  # also BFP
 NEAREST_ROUND = (Rounding.RNE, Rounding.RNA, Rounding.RZ)  # without a random source
