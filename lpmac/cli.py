@@ -22,6 +22,7 @@ from .cli_common import (
     simulator_note,
     writable_file,
 )
+from .cli_hierarchy import HIERARCHICAL_UNITS, synth_hierarchical
 from .cli_run import golden, run
 from .cli_sweep import sweep
 from .config import ConfigError
@@ -33,7 +34,7 @@ from .study.command import study
 class UnitGroup(click.Group):
     """A group with one command per registered unit (lpmac.registry), made when asked for, so
     a unit registered after import has its commands too: the unit's options +
-    `extra_options()`; the callback runs action(unit_name, unit_values, extra_values)."""
+    `extra_options(unit_name)`; the callback runs action(unit_name, unit_values, extra_values)."""
 
     def __init__(self, *args, extra_options, action, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,7 +47,7 @@ class UnitGroup(click.Group):
         if name not in units.names():
             return None
         spec = units.get(name)
-        extras = self.extra_options()
+        extras = self.extra_options(spec.name)
         extra_names = tuple(o.name for o in extras)
 
         def callback(**values):
@@ -76,7 +77,7 @@ def cli():
 # --- generate ---------------------------------------------------------------------------
 
 
-def _generate_options():
+def _generate_options(unit: str):
     return [
         click.Option(
             ["-o", "--output"],
@@ -125,8 +126,16 @@ def generate():
 # --- synth ------------------------------------------------------------------------------
 
 
-def _synth_options():
-    return [
+def _synth_options(unit: str):
+    flat = [
+        click.Option(
+            ["--flat"],
+            is_flag=True,
+            help="Synthesize the whole design at once (exact; default: each distinct block "
+            "once, totals = glue + instances x block, see docs/results/hierarchy.md).",
+        )
+    ]
+    return (flat if unit in HIERARCHICAL_UNITS else []) + [
         click.Option(
             ["--target"],
             type=click.Choice(names(Target)),
@@ -154,11 +163,18 @@ def _synth(unit: str, values: dict, extra: dict):
         raise UserError(
             "--fmax needs --target ecp5 (the open place-and-route flow is nextpnr-ecp5)"
         )
+    hierarchical = unit in HIERARCHICAL_UNITS and not extra.get("flat")
+    if hierarchical and extra["fmax"]:
+        raise UserError("--fmax places and routes the whole design: add --flat")
+    fmax = fmax and not hierarchical
     built, kwargs = build_unit(unit, values, "synth")
     # Synthesis options the unit takes (registry `synth_defaults`), as resolved; use_dsp
     # is on for every other unit (its flow keeps DSP inference).
     options = {"use_dsp": True}
     options.update({k: kwargs.get(k, v) for k, v in units.get(unit).synth_defaults.items()})
+    if hierarchical:
+        synth_hierarchical(built, extra["target"], options["use_dsp"], extra["as_json"])
+        return
     try:
         result = synthesize(
             to_verilog(built),
@@ -198,7 +214,7 @@ def synth():
 # --- sim --------------------------------------------------------------------------------
 
 
-def _sim_options():
+def _sim_options(unit: str):
     return [
         click.Option(
             ["--vectors"],

@@ -92,7 +92,8 @@ def sweep(
     """Synthesize many points (a PRESET or a grid) in parallel, cached and resumable.
 
     Presets reproduce the reference slides' tables with the reference number and the ratio
-    ours/reference beside ours: seed-mult, seed-cfg, seed-acc, seed-mac."""
+    ours/reference beside ours: seed-mult, seed-cfg, seed-acc, seed-mac, and seed-system
+    (the 16x4 systems, synthesized hierarchically: each distinct block once)."""
     import shlex
     from pathlib import Path
 
@@ -140,7 +141,12 @@ def sweep(
             )
     except (FormatError, ConfigError, ValueError) as err:
         raise UserError(str(err)) from None
+    hierarchical = preset in presets.HIERARCHICAL_PRESETS
     if fmax:
+        if hierarchical:
+            raise UserError(
+                f"--fmax: {preset} is synthesized block by block, with no place and route"
+            )
         if "ecp5" not in targets:
             raise UserError(
                 "--fmax needs ecp5 among the targets (the open place-and-route flow is "
@@ -169,17 +175,20 @@ def sweep(
         err=True,
     )
     try:
-        result = run_sweep(
-            [r.point for r in rows],
-            presets.make_verilog,
-            out,
-            jobs=jobs,
-            scheduler=scheduler,
-            progress=not no_progress,
-            reference=(lambda p: refs[p]) if preset else None,
-            post=presets.add_cfg1_ratio,
-            header=header,
-        )
+        if hierarchical:
+            result = _run_hierarchical(rows, out, jobs, scheduler, header)
+        else:
+            result = run_sweep(
+                [r.point for r in rows],
+                presets.make_verilog,
+                out,
+                jobs=jobs,
+                scheduler=scheduler,
+                progress=not no_progress,
+                reference=(lambda p: refs[p]) if preset else None,
+                post=presets.add_cfg1_ratio,
+                header=header,
+            )
     except SchedulerError as err:  # no Dask, or a scheduler that does not answer
         raise UserError(str(err)) from None
     click.echo((out / "results.md").read_text())
@@ -190,6 +199,21 @@ def sweep(
     )
     if failed:
         sys.exit(1)
+
+
+def _run_hierarchical(rows, out, jobs, scheduler, header) -> list[dict]:
+    """A preset of whole systems: each row synthesized block by block (synth/hierarchy.py)."""
+    from lpmac.synth.system_presets import SEED_SYSTEM_NOTES, run_system_sweep
+
+    header += (
+        "Synthesized hierarchically: each distinct block (PE, converter, FIFO) once, totals = "
+        "glue + instances x block (docs/results/hierarchy.md compares with flat).\n\n"
+        + SEED_SYSTEM_NOTES
+    )
+    result = run_system_sweep(rows, out, jobs=jobs, scheduler=scheduler, header=header)
+    for row in result:
+        click.echo(f"{row['unit']} {row['config']}: {row['status']}", err=True)
+    return result
 
 
 def _list(text):

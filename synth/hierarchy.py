@@ -27,7 +27,6 @@ import hashlib
 import os
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from amaranth.back import verilog
 from amaranth.hdl import ClockSignal, Elaboratable, Instance, ResetSignal, Signal, Value, _ir
 from amaranth.lib import wiring
 
-from .sweep import cached_synthesize
+from .sweep import cached_synthesize, synthesize_many
 
 __all__ = ["default_block_classes", "hierarchical_synthesize", "HierarchyError"]
 
@@ -232,6 +231,7 @@ def hierarchical_synthesize(
     target: str = "xcup",
     use_dsp: bool = True,
     jobs: int = 2,
+    scheduler: str | None = None,
     verify: bool = False,
     cache_dir: Path | None = None,
 ) -> dict:
@@ -240,7 +240,8 @@ def hierarchical_synthesize(
     Returns the summed fields (`luts`, `luts_by_size`, `carry`, `muxf`, `ffs`, `dsps`,
     `brams`, `cells`), `flow` ("hierarchical" or "flat"), `seconds` (wall time including
     conversion; cached points count as read) and, hierarchical, `glue` and `blocks` (module,
-    description, count and its own counts)."""
+    description, count and its own counts). The glue and the blocks not in the cache run on
+    `jobs` local threads or on `scheduler` (Dask, as `lpmac.parallel.make_executor`)."""
     start = time.monotonic()
     options = dict(target=target, use_dsp=use_dsp, cache_dir=cache_dir)
     if flat:
@@ -251,9 +252,8 @@ def hierarchical_synthesize(
         return out
 
     glue_verilog, blocks = split(component, top, classes, verify)
-    jobs_list = [(glue_verilog, top)] + [(b.verilog, b.module) for b in blocks.values()]
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(lambda vt: cached_synthesize(vt[0], vt[1], **options), jobs_list))
+    designs = [(glue_verilog, top)] + [(b.verilog, b.module) for b in blocks.values()]
+    results = synthesize_many(designs, jobs=max(1, jobs), scheduler=scheduler, **options)
     glue = dict(results[0])
     glue["cells"] = {
         c: n for c, n in glue["cells"].items() if not any(c == b.module for b in blocks.values())

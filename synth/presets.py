@@ -124,6 +124,17 @@ SEED_MAC = [
     _unit("acc", "Q8.13", (55, 0), "part: accumulator"),
 ]
 
+# The reference's 16x4 systems (fp32 feeds and results; docs/reference.md) and the HBFP array
+# of the same shape. Synthesized hierarchically (synth/system_presets.py, synth/hierarchy.py):
+# flat, one 16x4 system takes 10-45 minutes.
+SEED_SYSTEM = [
+    _unit("system", "16x4:fp32:cfg1+fp32", (58420, 320), "FP32 system"),
+    _unit("system", "16x4:E5M2:cfg5+E6M5", (42640, 0), "E5M2 (CFG-5) + E6M5"),
+    _unit("system", "16x4:E5M2:cfg5+Q8.13", (43471, 0), "E5M2 (CFG-5) + Q8.13"),
+    _unit("system", "16x4:E5M2:cfg5+Q11.13", (44876, 0), "E5M2 (CFG-5) + Q11.13"),
+    _unit("gemm", "16x4:BFP8/24", note="HBFP BFP8/24 array (not in the reference)"),
+]
+
 PRESETS: dict[str, tuple[str, list[Row]]] = {
     "seed-mult": (
         "Multipliers of the reference table (FP32 with and without DSP, FP16, bfloat16, "
@@ -137,7 +148,16 @@ PRESETS: dict[str, tuple[str, list[Row]]] = {
     ),
     "seed-acc": ("Accumulators of the reference table and the converter to Q8.13", SEED_ACC),
     "seed-mac": ("Full MAC units E5M2:cfg5+E6M5, E5M2:cfg5+Q8.13, FP32, and their parts", SEED_MAC),
+    "seed-system": (
+        "The reference's 16x4 MAC systems (FP32; E5M2 CFG-5 + E6M5, Q8.13, Q11.13) and the "
+        "HBFP BFP8/24 array, synthesized hierarchically, with each system's LUTs against the "
+        "FP32 system beside the reference's",
+        SEED_SYSTEM,
+    ),
 }
+
+# Presets whose points are whole systems: synthesized block by block (synth/system_presets.py).
+HIERARCHICAL_PRESETS = frozenset({"seed-system"})
 
 
 def preset_rows(name: str, target: str = "xcup") -> list[Row]:

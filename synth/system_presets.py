@@ -4,8 +4,8 @@ FP32 58,420 LUT + 320 DSP; E5M2 (CFG-5) + E6M5 42,640 LUT + 0 DSP (0.730x); + Q8
 hierarchically (synth/hierarchy.py) or flat, with each system's ratio to the FP32 system
 beside the reference's.
 
-To be merged into synth/presets.py (PRESETS["seed-system"]) by whoever owns it; until then
-`run_system_sweep(SEED_SYSTEM, out_dir)` runs it (benchmarks/system_area.py seed).
+The rows are PRESETS["seed-system"] (synth/presets.py); `lpmac sweep seed-system` and
+benchmarks/system_area.py seed both run them through `run_system_sweep`.
 """
 
 from __future__ import annotations
@@ -14,22 +14,38 @@ import json
 from pathlib import Path
 
 from .hierarchy import hierarchical_synthesize
-from .presets import Row
+from .presets import SEED_SYSTEM, Row
 from .report import write_reports
 from .sweep import Point
 
-__all__ = ["SEED_SYSTEM", "make_component", "run_system_sweep", "lutram_luts"]
+__all__ = [
+    "SEED_SYSTEM",
+    "SEED_SYSTEM_NOTES",
+    "make_component",
+    "run_system_sweep",
+    "lutram_luts",
+]
 
 FP32_CONFIG = "16x4:fp32:cfg1+fp32"
 _REF_FP32_LUTS = 58420
 
-SEED_SYSTEM = [
-    Row(Point("system", FP32_CONFIG), 58420, 320, "FP32 system"),
-    Row(Point("system", "16x4:E5M2:cfg5+E6M5"), 42640, 0, "E5M2 (CFG-5) + E6M5"),
-    Row(Point("system", "16x4:E5M2:cfg5+Q8.13"), 43471, 0, "E5M2 (CFG-5) + Q8.13"),
-    Row(Point("system", "16x4:E5M2:cfg5+Q11.13"), 44876, 0, "E5M2 (CFG-5) + Q11.13"),
-    Row(Point("gemm", "16x4:BFP8/24"), None, None, "HBFP BFP8/24 array (not in the reference)"),
-]
+# What results.md says about the seed-system table (lpmac sweep and benchmarks/system_area.py).
+SEED_SYSTEM_NOTES = (
+    "A system (hdl/system.py, SPEC §8) is the 16x4 MacArray with fp32 -> input-format "
+    "converters on the 16 row and 4 column feeds, and per column a readout register, an "
+    "accumulator -> fp32 converter and a 33-entry FIFO: the output side of the HBFP array "
+    "(`gemm`, last row), which already takes and gives fp32. `lutram_luts`: LUTs used as "
+    "distributed RAM by the FIFOs (RAM32M16 = 8 LUTs), not included in LUTs. "
+    "`luts_vs_fp32` is ours against our FP32 system, `ref_luts_vs_fp32` the reference's. "
+    "blocks.json lists the blocks and glue each total is made of.\n\n"
+    "Why our ratios are far below the reference's 0.73-0.77: the reference's systems carry "
+    "about 22,000-27,000 LUTs beyond their MAC units (58,420 - 64 x (374 + 189) = 22,388 "
+    "for FP32, whose units it tabulates), the same for every format, which pulls every "
+    "ratio toward 1. Ours carry 1,600-2,900 LUTs of surroundings (converters, readout, "
+    "FIFOs, glue), so the ratio is nearly the MAC units' ratio: an E5M2 CFG-5 MAC is "
+    "190-225 LUTs and no DSP, the fp32 MAC 1,019 LUTs + 2 DSPs (the reference's fp32 "
+    "parts: 563 LUTs + 4 DSPs, see qor.md). The LP rows use 0 DSPs as the reference's do.\n"
+)
 
 # LUTs a Xilinx LUT-RAM cell occupies in a SLICEM (UG574): the flow counts them as cells only.
 _LUTRAM_LUTS = {
@@ -76,13 +92,14 @@ def run_system_sweep(
     *,
     flat: bool = False,
     jobs: int = 2,
+    scheduler: str | None = None,
     header: str = "",
     cache_dir: Path | None = None,
 ) -> list[dict]:
     """Synthesize every row (hierarchically unless `flat`) and, with `out_dir`, write
     results.{csv,json,md,png} and blocks.json (glue and blocks per row): LUT/FF/DSP/BRAM,
     LUT-RAM LUTs, the ratio to the FP32 system (`luts_vs_fp32`) and the reference's
-    (`ref_luts_vs_fp32`)."""
+    (`ref_luts_vs_fp32`). Each row's blocks run on `jobs` threads or on `scheduler` (Dask)."""
     out, blocks = [], []
     for row in rows:
         point = row.point
@@ -102,6 +119,7 @@ def run_system_sweep(
                 target=point.target,
                 use_dsp=use_dsp,
                 jobs=jobs,
+                scheduler=scheduler,
                 cache_dir=cache_dir,
             )
         except Exception as exc:  # one failed row must not lose the others
@@ -122,13 +140,12 @@ def run_system_sweep(
                 {"config": point.config, "glue": result["glue"], "blocks": result["blocks"]}
             )
         out.append(record)
-    fp32 = next(
-        (r for r in out if r["config"] == FP32_CONFIG and r["status"] == "ok"),
-        None,
-    )
+    fp32 = {  # per target: a multi-target sweep compares within its target
+        r["target"]: r["luts"] for r in out if r["config"] == FP32_CONFIG and r["status"] == "ok"
+    }
     for record in out:
-        if fp32 is not None and record["status"] == "ok":
-            record["luts_vs_fp32"] = round(record["luts"] / fp32["luts"], 3)
+        if record["target"] in fp32 and record["status"] == "ok":
+            record["luts_vs_fp32"] = round(record["luts"] / fp32[record["target"]], 3)
     if out_dir is not None:
         write_reports(out, Path(out_dir), header)
         if blocks:  # what each hierarchical total is made of
