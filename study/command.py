@@ -168,7 +168,9 @@ def study(
 
 
 def _header(preset, dataset, base, seeds: int, wall: float, trained: float) -> str:
-    command = "lpmac study " + shlex.join(sys.argv[1:])
+    args = sys.argv[1:]
+    args = args[1:] if args[:1] == ["study"] else args  # `lpmac study ...` or the bare command
+    command = "lpmac study " + shlex.join(args)
     title = preset or "study"
     return "\n".join(
         [
