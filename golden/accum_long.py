@@ -2,52 +2,29 @@
 
 The state is the exact sum of the inputs as a two's-complement integer R, in units of
 q = 2^(emin_x - m_x), the LSB of every finite input of format x_fmt, on `LongPlan.width`
-bits: the largest finite input plus KMAX_LOG2 guard bits plus a sign. Beside it sit sticky
-flags: NaN, +inf, -inf and register overflow (with the sign of the step that overflowed).
+bits (lpmac/long_acc.py): the largest finite input plus KMAX_LOG2 guard bits plus a
+sign. Beside it sit sticky flags: NaN, +inf, -inf and register overflow (with the sign
+of the step that overflowed).
 The accumulator's value is read out by ONE rne `round_pack` into cfg.fmt (cfg.sub_out):
 so the result of K <= 2^KMAX_LOG2 inputs is their exact sum rounded once.
 
 Lanes hold Python integers (object arrays): the register is wider than 64 bits for most
-formats (E6M5 inputs: 86 bits)."""
+formats (E6M5 inputs: 84 bits)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from lpmac.config import AccConfig
 from lpmac.formats import FloatFormat
+from lpmac.long_acc import KMAX_LOG2, LongPlan
 
 from .raw import unpack
 from .rounding import round_pack, special_bits
 
 __all__ = ["KMAX_LOG2", "LongPlan", "accumulate_long", "read_out"]
 
-KMAX_LOG2 = 16  # guard bits: 2^16 inputs of any magnitude between clears never overflow
 READ_BITS = 62  # read-out keeps this many leading bits of |R| (+ sticky) for round_pack
-
-
-@dataclass(frozen=True)
-class LongPlan:
-    """Build-time sizes of the long register for input format `x_fmt`."""
-
-    lsb_exp: int  # the register counts units of 2^lsb_exp = 2^(emin_x - m_x)
-    input_bits: int  # bits of the largest finite input magnitude in those units
-    width: int  # register width: input_bits + KMAX_LOG2 + 1 (sign)
-
-    @classmethod
-    def of(cls, x_fmt: FloatFormat) -> LongPlan:
-        lsb_exp = x_fmt.emin - x_fmt.m
-        max_field = x_fmt.max_field
-        top_exp = max_field - x_fmt.bias  # weight of the largest finite value's leading one
-        input_bits = top_exp - lsb_exp + 1
-        return cls(lsb_exp, input_bits, input_bits + KMAX_LOG2 + 1)
-
-    @property
-    def limit(self) -> int:
-        """Register range: -limit .. limit - 1."""
-        return 1 << (self.width - 1)
 
 
 def _register_terms(x_bits, x_fmt: FloatFormat, plan: LongPlan):

@@ -239,6 +239,8 @@ class FpAcc(CheckedComponent):
         _check_latency(latency, 1)
         if cfg.is_fixed:
             raise ValueError(f"FpAcc needs a float accumulator format, got {cfg.fmt}; use FixedAcc")
+        if cfg.is_long:
+            raise ValueError(f"FpAcc rounds every step; {cfg} is built by LongAcc (accum_long)")
 
     def __init__(self, cfg: AccConfig, x_fmt: FloatFormat | None = None, latency: int = 1):
         self.cfg, self.latency = cfg, latency
@@ -324,6 +326,8 @@ class Mac(CheckedComponent):
     @staticmethod
     def check(cfg: MacConfig, latency: int = 1, use_dsp: bool = True):
         _check_latency(latency, 1)
+        if not cfg.acc.is_fixed and cfg.acc.is_long:
+            raise ValueError(f"Mac has no long accumulator yet ({cfg}): use LongAcc after FpMul")
 
     def __init__(self, cfg: MacConfig, latency: int = 1, use_dsp: bool = True):
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp

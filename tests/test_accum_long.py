@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from fraction_ref import NAN, decode, encode, inf, ref_fmt, value_of
 
-from lpmac import AccConfig, MacConfig, golden
+from lpmac import AccConfig, MacConfig, MulConfig, golden
 from lpmac.config import ConfigError
 from lpmac.formats import parse_float_format
 from lpmac.golden.accum_long import KMAX_LOG2, LongPlan
@@ -189,3 +189,102 @@ def test_matmul_falls_back_to_golden_mac():
         for j in range(4):
             prods = golden.fp_mul(a[i], b[:, j], cfg.mul)
             assert int(got[i, j]) == ref_long(prods, cfg.mul.out_format, cfg.acc), (i, j)
+
+
+# --------------------------------------------------------------------------- hardware
+def _sim_long(cfg: AccConfig, x_fmt, xs, valid, clear):
+    """LongAcc in Amaranth's simulator: inputs of cycle t, `acc` read LATENCY - 1 edges
+    later (idle inputs are fed while the pipeline drains)."""
+    from amaranth.sim import Simulator
+
+    from lpmac.hdl.accum_long import LongAcc
+
+    dut = LongAcc(cfg, x_fmt)
+    steps, lag = len(xs), LongAcc.LATENCY
+    got = np.zeros(steps, dtype=np.uint64)
+
+    async def bench(ctx):
+        seen = []
+        for t in range(steps + lag):
+            inside = t < steps
+            ctx.set(dut.x, int(xs[t]) if inside else 0)
+            ctx.set(dut.valid, bool(valid[t]) if inside else False)
+            ctx.set(dut.clear, bool(clear[t]) if inside else False)
+            await ctx.tick()
+            seen.append(ctx.get(dut.acc))
+        got[:] = seen[lag - 1 : lag - 1 + steps]
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return got
+
+
+def band_patterns(rng, fmt, steps, width=4):
+    """Finite values with exponent fields within `width` of the bias, both signs: sums
+    that cancel and round, rather than one term dominating."""
+    field = rng.integers(fmt.bias - width, fmt.bias + width, size=steps, dtype=np.uint64)
+    frac = rng.integers(0, 1 << fmt.m, size=steps, dtype=np.uint64)
+    sign = rng.integers(0, 2, size=steps, dtype=np.uint64) << np.uint64(fmt.width - 1)
+    return sign | (field << np.uint64(fmt.m)) | frac
+
+
+@pytest.mark.parametrize(
+    "spec, x_name, steps, seed, band",
+    [
+        ("E6M5:long", "E5M2:cfg5", 300, 1, False),
+        ("E6M5:long", "E5M2:cfg5", 400, 3, True),
+        ("E7M7:long", "E7M7", 200, 2, False),
+        ("E7M7:long", "E7M7", 400, 4, True),
+        ("E6M5:long,flush", "E6M5", 200, 5, False),
+    ],
+)
+def test_hdl_long_acc_vs_golden(spec, x_name, steps, seed, band):
+    cfg = AccConfig.parse(spec)
+    x_fmt = MulConfig.parse(x_name).out_format if ":" in x_name else parse_float_format(x_name)
+    rng = np.random.default_rng(seed)
+    if band:
+        xs = band_patterns(rng, x_fmt, steps)
+    else:
+        xs = finite_patterns(rng, x_fmt, steps, p_special=0.01)
+    valid = rng.random(steps) < 0.8
+    clear = rng.random(steps) < 0.02
+    want = golden.accumulate(xs, cfg, x_fmt, valid=valid, clear=clear, history=True)
+    got = _sim_long(cfg, x_fmt, xs, valid, clear)
+    bad = np.flatnonzero(got != want)
+    assert bad.size == 0, f"{bad.size} mismatches, first at step {bad[:5]}"
+
+
+def test_hdl_long_acc_corners():
+    """Overflow to inf and back by cancellation, NaN/inf flags and clear, in hardware."""
+    cfg = AccConfig.parse("E6M5:long")
+    max_finite, tiny, neg = (62 << 5) | 31, 1, 1 << 11
+    xs = np.array(
+        [max_finite, tiny, max_finite, max_finite | neg, max_finite | neg, 63 << 5, neg | 63 << 5]
+        + [1, 0, neg, (63 << 5) | 3, 5],
+        dtype=np.uint64,
+    )
+    clear = np.zeros(len(xs), bool)
+    clear[[7, 11]] = True
+    valid = np.ones(len(xs), bool)
+    want = golden.accumulate(xs, cfg, valid=valid, clear=clear, history=True)
+    got = _sim_long(cfg, cfg.fmt, xs, valid, clear)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_hdl_refusals_and_verilog():
+    from amaranth.back import verilog
+
+    from lpmac.hdl.accum import FpAcc, Mac
+    from lpmac.hdl.accum_long import LongAcc
+
+    with pytest.raises(ValueError, match="LongAcc"):
+        FpAcc(AccConfig.parse("E6M5:long"))
+    with pytest.raises(ValueError, match="long"):
+        Mac(MacConfig.parse("E5M2:cfg5+E6M5:long"))
+    with pytest.raises(ValueError, match="long float accumulator"):
+        LongAcc(AccConfig.parse("E6M5"))
+    dut = LongAcc(AccConfig.parse("E6M5:long"), MulConfig.parse("E5M2:cfg5").out_format)
+    text = verilog.convert(dut, name="long_acc")
+    assert "module long_acc" in text and "reg" in text
