@@ -79,6 +79,11 @@ def acc_unit(cfg: AccConfig, x_fmt: FloatFormat | None = None) -> Unit:
         return Unit("acc", FixedAcc(cfg.fmt), module_name(f"acc_{cfg.fmt}"), str(cfg), 1)
     x_fmt = cfg.fmt if x_fmt is None else x_fmt
     name = f"acc_{cfg}" + ("" if x_fmt == cfg.fmt else f"_x{x_fmt}")
+    if cfg.is_long:
+        from .accum_long import LongAcc
+
+        extra = {"x_format": str(x_fmt)}
+        return Unit("acc", LongAcc(cfg, x_fmt), module_name(name), str(cfg), LongAcc.LATENCY, extra)
     return Unit("acc", FpAcc(cfg, x_fmt), module_name(name), str(cfg), 1, {"x_format": str(x_fmt)})
 
 

@@ -34,6 +34,13 @@ def _float_stream(fmt: FloatFormat, shape, rng) -> np.ndarray:
     return np.where(pick < 0.85, near, np.where(pick < 0.97, anywhere, corners))
 
 
+def _idle_tail(values: np.ndarray, steps: int) -> np.ndarray:
+    """`values` followed by `steps` idle cycles (zeros: no valid, no clear)."""
+    if steps == 0:
+        return values
+    return np.concatenate([values, np.zeros((steps,) + values.shape[1:], values.dtype)])
+
+
 def _steps(vectors, lanes: int) -> int:
     total = 12_800 if vectors is None else int(vectors)
     return max(-(-total // lanes), 2)
@@ -61,17 +68,19 @@ def bench_acc(unit, verilog, *, cfg, x_fmt=None, vectors=None, rng, lanes, simul
         x = _float_stream(x_fmt_used, shape, rng)
     ins = {"x": x, "valid": valid, "clear": clear}
     ports = [Port("x", x_fmt_used.width), Port("valid", 1), Port("clear", 1)]
+    lag = max(unit.latency, 1)  # a long accumulator (LongAcc) answers lag - 1 cycles later
     got, stats = run_vectors(
         verilog,
         unit.name,
         ports,
         [Port("acc", cfg.fmt.width)],
-        ins,
+        {name: _idle_tail(value, lag - 1) for name, value in ins.items()},
         ports=port_list(unit),
         clocked=True,
         lanes=lanes,
         simulator=simulator,
     )
+    got = {name: value[lag - 1 :] for name, value in got.items()}
     expected = g.accumulate(
         x,
         cfg,

@@ -288,3 +288,16 @@ def test_hdl_refusals_and_verilog():
     dut = LongAcc(AccConfig.parse("E6M5:long"), MulConfig.parse("E5M2:cfg5").out_format)
     text = verilog.convert(dut, name="long_acc")
     assert "module long_acc" in text and "reg" in text
+
+
+@pytest.mark.parametrize("spec, x_name", [("E6M5:long", "E5M2:cfg5"), ("E7M7:long", "E7M7")])
+def test_cosim_long_acc(spec, x_name):
+    """The generated Verilog in the cocotb harness (sim/bench_sequences.py bench_acc, which
+    waits LongAcc.LATENCY - 1 extra cycles for the answer) against golden `accumulate`."""
+    from lpmac.sim import benches, runner
+
+    if not runner.available_simulators():
+        pytest.skip("no simulator installed")
+    x_fmt = MulConfig.parse(x_name).out_format if ":" in x_name else parse_float_format(x_name)
+    result = benches.run_bench("acc", cfg=AccConfig.parse(spec), x_fmt=x_fmt, vectors=4000, lanes=8)
+    assert result.checked == 4000 and result.mismatches == 0
