@@ -1,23 +1,27 @@
 """The long accumulator (golden/accum_long.py, docs/semantics.md "Long accumulator").
 
 The loop-carried path is only a two's-complement adder of `LongPlan.width` bits (plus the
-sticky flags): every input is unpacked and shifted to its place in the register in two
-pipeline stages in front of the loop, and the register is read out (negate, normalise,
+sticky flags): every input is unpacked, shifted to its place in the register and negated in
+three pipeline stages in front of the loop, and the register is read out (negate, normalise,
 one rne `RoundPack`) in a pipeline behind it.
 
 Pipeline (one input per cycle), registers at the end of each stage:
-  1 `unpack`  sign, significand, shift amount, class flags of x
-  2 `aligned` the signed term sig << (exp - lsb_exp) (0 for zeros, inf and NaN)
-  3 `state`   R <- R + term (the only loop), NaN/+inf/-inf/overflow flags
-  4 `magnitude` |R|, sign and the flags
-  5 `normalized` |R| shifted to its leading one, and the shift count
-  6 `acc`     the rounded result (RoundPack)
-so `acc` read after the edge of cycle t + LATENCY - 1 is golden `accumulate(...,
-history=True)[t]` for the input presented in cycle t."""
+  1       `u_*`     sign, significand, shift amount, class flags of x
+  2       `shifted` the magnitude sig << (exp - lsb_exp) (0 for zeros, inf and NaN)
+  3       `term`    the signed term on W bits
+  4       `reg`     R <- R + term (the only loop), NaN/+inf/-inf/overflow flags
+  5       `r_mag`   |R|, sign and the flags
+  6..5+P  `norm*`   |R| shifted to its leading one, one shift-by-2^k stage per piece (P =
+                    `pieces`, 7 for E6M5/E7M7 inputs); the last keeps the top bits RoundPack
+                    needs plus a sticky bit, and the exponent instead of the count
+  6+P     RoundPack's `rounded` cut (between its rounding shift and the increment)
+  7+P     `acc`     the rounded result
+so with `latency` = 7 + P (14 for E6M5 and E7M7), `acc` read after the edge of cycle
+t + latency - 1 is golden `accumulate(..., history=True)[t]` for the input of cycle t."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib.wiring import In, Out
 
 from lpmac.config import AccConfig
@@ -25,17 +29,18 @@ from lpmac.formats import FloatFormat
 from lpmac.long_acc import LongPlan
 
 from .checked import CheckedComponent
+from .pipeline import cut
 from .raw import Unpack
-from .rounding import RoundPack, normalize
+from .rounding import RoundPack
 
 __all__ = ["LongAcc"]
 
 
 class LongAcc(CheckedComponent):
     """Long accumulator: ports `x` (x_fmt), `valid`, `clear` -> `acc` (cfg.fmt), as FpAcc;
-    `clear` acts before a same-cycle input. Latency LATENCY cycles (module notes)."""
+    `clear` acts before a same-cycle input. `latency` cycles (module notes)."""
 
-    LATENCY = 6
+    NORMALIZE_PIECES = 7  # at most this many registered pieces of the read-out's shift
 
     @staticmethod
     def check(cfg: AccConfig, x_fmt: FloatFormat | None = None):
@@ -46,6 +51,8 @@ class LongAcc(CheckedComponent):
         self.cfg = cfg
         self.x_fmt = cfg.fmt if x_fmt is None else x_fmt
         self.plan = LongPlan.of(self.x_fmt)
+        self.pieces = min(self.NORMALIZE_PIECES, len(_shift_stages(self.plan.width)))
+        self.latency = 7 + self.pieces  # the module notes' stages
         super().__init__(
             {"x": In(self.x_fmt.width), "valid": In(1), "clear": In(1), "acc": Out(cfg.fmt.width)}
         )
@@ -76,21 +83,22 @@ class LongAcc(CheckedComponent):
             u_clear.eq(self.clear),
         ]
 
-        # 2: align: the signed term on W bits.
+        # 2: align the magnitude; 3: negate it into the signed term on W bits.
         shifted = Signal(plan.input_bits)
-        m.d.comb += shifted.eq(u_sig << u_shift)
+        m.d.sync += shifted.eq(Mux(u_skip, 0, u_sig << u_shift))
+        late = {"sign": u_sign, "nan": u_nan, "inf": u_inf, "valid": u_valid, "clear": u_clear}
+        late = cut(m, True, "aligned", late)
         term = Signal(signed(W))
         a_nan, a_pos, a_neg, a_valid, a_clear = (
             Signal(name=f"a_{n}") for n in ("nan", "pos", "neg", "valid", "clear")
         )
-        magnitude = Mux(u_skip, 0, shifted)
         m.d.sync += [
-            term.eq(Mux(u_sign, -magnitude, magnitude)),
-            a_nan.eq(u_nan),
-            a_pos.eq(u_inf & ~u_sign),
-            a_neg.eq(u_inf & u_sign),
-            a_valid.eq(u_valid),
-            a_clear.eq(u_clear),
+            term.eq(Mux(late["sign"], -shifted, shifted)),
+            a_nan.eq(late["nan"]),
+            a_pos.eq(late["inf"] & ~late["sign"]),
+            a_neg.eq(late["inf"] & late["sign"]),
+            a_valid.eq(late["valid"]),
+            a_clear.eq(late["clear"]),
         ]
 
         # 3: the loop. clear is applied after the adder (0 + term needs no overflow check).
@@ -130,33 +138,31 @@ class LongAcc(CheckedComponent):
             r_inf.eq(any_inf | (ovf & ~any_nan)),  # a register overflow reads as inf
         ]
 
-        # 5: normalise |R| (leading one to the top) and register; 6: one rne rounding into
-        # `acc`. (Its own cut rather than RoundPack's "normalized" cut, whose early-denormal
-        # shift count is too narrow for a register this wide.)
-        norm, lz = normalize(m, r_mag, W - 1, "read")
-        n_sig, n_lz = Signal(W), Signal(len(lz))
-        n_sign, n_zero, n_nan, n_inf = (
-            Signal(name=f"n_{n}") for n in ("sign", "zero", "nan", "inf")
+        # 5..4+NORMALIZE_PIECES: normalise |R| (leading one to the top) in registered pieces;
+        # then one rne rounding into `acc`. (Not RoundPack's "normalized" cut: its early
+        # denormal shift count is too narrow for a register this wide.)
+        flags = {"sign": r_sign, "zero": r_zero, "nan": r_nan, "inf": r_inf}
+        # RoundPack needs the m+1 result bits, a guard bit, the denormalising shift below
+        # emin (at most emin_A - lsb_exp) and one more bit above the sticky of the rest.
+        fa = self.cfg.fmt
+        keep = min(W, fa.m + 3 + max(0, fa.emin - plan.lsb_exp))
+        n_sig, sticky, exp, flags = _staged_normalize(
+            m, r_mag, flags, self.pieces, plan.lsb_exp, keep
         )
-        m.d.sync += [
-            n_sig.eq(norm),
-            n_lz.eq(lz),
-            n_sign.eq(r_sign),
-            n_zero.eq(r_zero),
-            n_nan.eq(r_nan),
-            n_inf.eq(r_inf),
-        ]
-        exp = Signal(range(plan.lsb_exp - W, 1))
-        m.d.comb += exp.eq(plan.lsb_exp - n_lz)
+        n_sign, n_zero, n_nan, n_inf = (flags[k] for k in ("sign", "zero", "nan", "inf"))
+        low = plan.lsb_exp + W - keep  # exponent of the kept bits' LSB, before the shift
         m.submodules.round = rnd = RoundPack(
-            self.cfg.fmt,
-            W,
-            (plan.lsb_exp - (W - 1), plan.lsb_exp),
+            fa,
+            keep,
+            (low - (W - 1), low),
             max_lz=0,
             mode="rne",
             sub_out=self.cfg.sub_out,
+            has_sticky=True,
+            cuts=frozenset({"rounded"}),
         )
         m.d.comb += [
+            rnd.sticky.eq(sticky),
             rnd.sign.eq(n_sign),
             rnd.sig.eq(n_sig),
             rnd.exp.eq(exp),
@@ -166,3 +172,55 @@ class LongAcc(CheckedComponent):
         ]
         m.d.sync += self.acc.eq(rnd.bits)
         return m
+
+
+def _shift_stages(width: int) -> list[int]:
+    """The k of the normaliser's shift-by-2^k stages for `width` bits, widest first."""
+    return [k for k in reversed(range(max(1, (width - 1).bit_length()))) if (1 << k) < width]
+
+
+def _staged_normalize(m: Module, value, flags: dict, pieces: int, lsb_exp: int, keep: int):
+    """(top `keep` bits of value << lz, sticky of the rest, exponent of the kept LSB, flags)
+    as hdl/rounding.py `normalize` (nonzero value: leading one to the top; any lz up to
+    len - 1), its logarithmic shift stages split into `pieces` groups with a register after
+    each (the exponent is registered, not lz, so that RoundPack starts from it); `flags`
+    travel along through the same registers."""
+    W = len(value)
+    ks = _shift_stages(W)
+    size, extra = divmod(len(ks), pieces)
+    groups, start = [], 0
+    for i in range(pieces):
+        end = start + size + (1 if i < extra else 0)
+        groups.append(ks[start:end])
+        start = end
+    cur, bits, exp, sticky = value, {}, None, None
+    for index, group in enumerate(groups):
+        last = index == len(groups) - 1
+        for k in group:
+            s = 1 << k
+            zero_top = Signal(name=f"norm_z{k}")
+            shifted = Signal(W, name=f"norm_s{k}")
+            m.d.comb += [zero_top.eq(cur[W - s :] == 0), shifted.eq(Mux(zero_top, cur << s, cur))]
+            bits[k], cur = zero_top, shifted
+        if last:
+            lz = Cat(*(bits.get(k, Const(0, 1)) for k in range(max(bits) + 1)))
+            exp = Signal(range(lsb_exp - W, lsb_exp + W + 1), name="norm_exp")
+            sticky = Signal(name="norm_sticky")
+            top = Signal(keep, name="norm_top")
+            m.d.sync += [
+                exp.eq(lsb_exp + (W - keep) - lz),
+                top.eq(cur[W - keep :]),
+                sticky.eq(cur[: W - keep] != 0 if keep < W else 0),
+            ]
+            cur = top
+        else:
+            staged = Signal(W, name=f"norm{index}")
+            m.d.sync += staged.eq(cur)
+            cur = staged
+            for k, bit in list(bits.items()):
+                bits[k] = Signal(name=f"norm{index}_lz{k}")
+                m.d.sync += bits[k].eq(bit)
+        for name, flag in list(flags.items()):
+            flags[name] = Signal(name=f"norm{index}_{name}")
+            m.d.sync += flags[name].eq(flag)
+    return cur, sticky, exp, flags

@@ -83,7 +83,8 @@ def acc_unit(cfg: AccConfig, x_fmt: FloatFormat | None = None) -> Unit:
         from .accum_long import LongAcc
 
         extra = {"x_format": str(x_fmt)}
-        return Unit("acc", LongAcc(cfg, x_fmt), module_name(name), str(cfg), LongAcc.LATENCY, extra)
+        unit = LongAcc(cfg, x_fmt)
+        return Unit("acc", unit, module_name(name), str(cfg), unit.latency, extra)
     return Unit("acc", FpAcc(cfg, x_fmt), module_name(name), str(cfg), 1, {"x_format": str(x_fmt)})
 
 

@@ -193,14 +193,14 @@ def test_matmul_falls_back_to_golden_mac():
 
 # --------------------------------------------------------------------------- hardware
 def _sim_long(cfg: AccConfig, x_fmt, xs, valid, clear):
-    """LongAcc in Amaranth's simulator: inputs of cycle t, `acc` read LATENCY - 1 edges
+    """LongAcc in Amaranth's simulator: inputs of cycle t, `acc` read latency - 1 edges
     later (idle inputs are fed while the pipeline drains)."""
     from amaranth.sim import Simulator
 
     from lpmac.hdl.accum_long import LongAcc
 
     dut = LongAcc(cfg, x_fmt)
-    steps, lag = len(xs), LongAcc.LATENCY
+    steps, lag = len(xs), dut.latency
     got = np.zeros(steps, dtype=np.uint64)
 
     async def bench(ctx):
@@ -238,6 +238,8 @@ def band_patterns(rng, fmt, steps, width=4):
         ("E7M7:long", "E7M7", 200, 2, False),
         ("E7M7:long", "E7M7", 400, 4, True),
         ("E6M5:long,flush", "E6M5", 200, 5, False),
+        ("E5M2:long", "E5M2", 300, 6, True),
+        ("E8M23:long", "E5M2", 200, 7, False),
     ],
 )
 def test_hdl_long_acc_vs_golden(spec, x_name, steps, seed, band):
@@ -293,7 +295,7 @@ def test_hdl_refusals_and_verilog():
 @pytest.mark.parametrize("spec, x_name", [("E6M5:long", "E5M2:cfg5"), ("E7M7:long", "E7M7")])
 def test_cosim_long_acc(spec, x_name):
     """The generated Verilog in the cocotb harness (sim/bench_sequences.py bench_acc, which
-    waits LongAcc.LATENCY - 1 extra cycles for the answer) against golden `accumulate`."""
+    waits the unit's latency - 1 extra cycles for the answer) against golden `accumulate`."""
     from lpmac.sim import benches, runner
 
     if not runner.available_simulators():
