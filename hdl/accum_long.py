@@ -11,13 +11,15 @@ Pipeline (one input per cycle), registers at the end of each stage:
   3       `term`    the signed term on W bits
   4       `reg`     R <- R + term (the only loop), NaN/+inf/-inf/overflow flags
   5       `r_mag`   |R|, sign and the flags
-  6..5+P  `norm*`   |R| shifted to its leading one, one shift-by-2^k stage per piece (P =
-                    `pieces`, 7 for E6M5/E7M7 inputs); the last keeps the top bits RoundPack
-                    needs plus a sticky bit, and the exponent instead of the count
-  6+P     RoundPack's `rounded` cut (between its rounding shift and the increment)
-  7+P     `acc`     the rounded result
-so with `latency` = 7 + P (14 for E6M5 and E7M7), `acc` read after the edge of cycle
-t + latency - 1 is golden `accumulate(..., history=True)[t]` for the input of cycle t."""
+  6..     `norm*`   |R| shifted to its leading one, one shift-by-2^k stage per piece (P =
+                    `pieces`, 7 for E6M5/E7M7 inputs), plus one register between the zero
+                    test and the mux of each stage shifting by >= SPLIT_ZERO_TEST bits (S of
+                    them: 1 for E7M7); the last keeps the top bits RoundPack needs plus a
+                    sticky bit, and the exponent instead of the count
+  then    RoundPack's `rounded` cut (between its rounding shift and the increment) and `acc`
+so with `latency` = 7 + P + S (14 for E6M5-inf, 15 for E7M7 inputs), `acc` read after the
+edge of cycle t + latency - 1 is golden `accumulate(..., history=True)[t]` for the input of
+cycle t."""
 
 from __future__ import annotations
 
@@ -35,6 +37,10 @@ from .rounding import RoundPack
 
 __all__ = ["LongAcc"]
 
+# Normaliser stages shifting by at least this many bits register their zero test before
+# their shift mux (its select fans out to the whole register: E7M7 inputs, W = 150).
+SPLIT_ZERO_TEST = 128
+
 
 class LongAcc(CheckedComponent):
     """Long accumulator: ports `x` (x_fmt), `valid`, `clear` -> `acc` (cfg.fmt), as FpAcc;
@@ -51,8 +57,10 @@ class LongAcc(CheckedComponent):
         self.cfg = cfg
         self.x_fmt = cfg.fmt if x_fmt is None else x_fmt
         self.plan = LongPlan.of(self.x_fmt)
-        self.pieces = min(self.NORMALIZE_PIECES, len(_shift_stages(self.plan.width)))
-        self.latency = 7 + self.pieces  # the module notes' stages
+        stages = _shift_stages(self.plan.width)
+        self.pieces = min(self.NORMALIZE_PIECES, len(stages))
+        splits = sum(1 << k >= SPLIT_ZERO_TEST for k in stages)
+        self.latency = 7 + self.pieces + splits  # the module notes' stages
         super().__init__(
             {"x": In(self.x_fmt.width), "valid": In(1), "clear": In(1), "acc": Out(cfg.fmt.width)}
         )
@@ -112,7 +120,9 @@ class LongAcc(CheckedComponent):
         keep = ~a_clear
         with m.If(a_valid):
             m.d.sync += [
-                reg.eq(Mux(a_clear, term, Mux(wrapped, reg, total[:W]))),
+                # after an overflow R is never read again before a clear (the flag reads as
+                # inf), so it may wrap: the loop stays a plain adder
+                reg.eq(Mux(a_clear, term, total[:W])),
                 nan.eq((nan & keep) | a_nan),
                 pos.eq((pos & keep) | a_pos),
                 neg.eq((neg & keep) | a_neg),
@@ -199,8 +209,15 @@ def _staged_normalize(m: Module, value, flags: dict, pieces: int, lsb_exp: int, 
         for k in group:
             s = 1 << k
             zero_top = Signal(name=f"norm_z{k}")
+            m.d.comb += zero_top.eq(cur[W - s :] == 0)
+            if s >= SPLIT_ZERO_TEST:  # test and shift in separate cycles
+                carried = cut(m, True, f"norm_t{k}", {"cur": cur, "z": zero_top, **flags})
+                carried |= cut(m, True, f"norm_t{k}", {f"lz{j}": b for j, b in bits.items()})
+                cur, zero_top = carried.pop("cur"), carried.pop("z")
+                bits = {j: carried.pop(f"lz{j}") for j in list(bits)}
+                flags = carried
             shifted = Signal(W, name=f"norm_s{k}")
-            m.d.comb += [zero_top.eq(cur[W - s :] == 0), shifted.eq(Mux(zero_top, cur << s, cur))]
+            m.d.comb += shifted.eq(Mux(zero_top, cur << s, cur))
             bits[k], cur = zero_top, shifted
         if last:
             lz = Cat(*(bits.get(k, Const(0, 1)) for k in range(max(bits) + 1)))
