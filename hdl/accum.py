@@ -27,6 +27,7 @@ from amaranth.lib.wiring import In, Out
 from lpmac.config import AccConfig, MacConfig
 from lpmac.formats import FixedFormat, FloatFormat
 
+from .accum_long import LongAcc
 from .checked import CheckedComponent
 from .convert import FloatToFixed
 from .fpmul import FpMul
@@ -321,16 +322,20 @@ class Mac(CheckedComponent):
     combinational and feed the accumulator's adder in the same cycle; the only register is
     the accumulator state (and the `invalid` flag), so `acc` after the edge of cycle t is
     golden `mac(..., history=True).acc[t]`. `latency=L > 1` gives the multiplier L-1
-    pipeline stages (FpMul's own `latency`) and delays `valid`/`clear` to match."""
+    pipeline stages (FpMul's own `latency`) and delays `valid`/`clear` to match.
+
+    A long accumulator (`E5M2:cfg5+E6M5:long`) is hdl/accum_long.py's LongAcc, whose own
+    pipeline adds cycles: `depth` is the total, from an input to `acc` reflecting it."""
 
     @staticmethod
     def check(cfg: MacConfig, latency: int = 1, use_dsp: bool = True):
         _check_latency(latency, 1)
-        if not cfg.acc.is_fixed and cfg.acc.is_long:
-            raise ValueError(f"Mac has no long accumulator yet ({cfg}): use LongAcc after FpMul")
 
     def __init__(self, cfg: MacConfig, latency: int = 1, use_dsp: bool = True):
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp
+        self.depth = latency  # cycles from an input to `acc` reflecting it
+        if not cfg.acc.is_fixed and cfg.acc.is_long:
+            self.depth = latency - 1 + LongAcc.latency_for(cfg.mul.out_format)
         fin = cfg.mul.in_format
         ports = {
             "a": In(fin.width),
@@ -360,6 +365,9 @@ class Mac(CheckedComponent):
             m.d.comb += [conv.a.eq(mul.p), acc.x.eq(conv.y)]
             # Sticky until clear; clear acts before the same cycle's event (golden _sticky_flag).
             m.d.sync += self.invalid.eq((self.invalid & ~clear) | (conv.invalid & valid))
+        elif cfg.acc.is_long:
+            m.submodules.acc = acc = LongAcc(cfg.acc, cfg.mul.out_format)
+            m.d.comb += acc.x.eq(mul.p)
         else:
             m.submodules.acc = acc = FpAcc(cfg.acc, cfg.mul.out_format)
             m.d.comb += acc.x.eq(mul.p)

@@ -57,13 +57,18 @@ class LongAcc(CheckedComponent):
         self.cfg = cfg
         self.x_fmt = cfg.fmt if x_fmt is None else x_fmt
         self.plan = LongPlan.of(self.x_fmt)
-        stages = _shift_stages(self.plan.width)
-        self.pieces = min(self.NORMALIZE_PIECES, len(stages))
-        splits = sum(1 << k >= SPLIT_ZERO_TEST for k in stages)
-        self.latency = 7 + self.pieces + splits  # the module notes' stages
+        self.pieces = min(self.NORMALIZE_PIECES, len(_shift_stages(self.plan.width)))
+        self.latency = self.latency_for(self.x_fmt)
         super().__init__(
             {"x": In(self.x_fmt.width), "valid": In(1), "clear": In(1), "acc": Out(cfg.fmt.width)}
         )
+
+    @classmethod
+    def latency_for(cls, x_fmt: FloatFormat) -> int:
+        """Cycles from an input to `acc` (the module notes' stages: 7 + P + S)."""
+        stages = _shift_stages(LongPlan.of(x_fmt).width)
+        splits = sum(1 << k >= SPLIT_ZERO_TEST for k in stages)
+        return 7 + min(cls.NORMALIZE_PIECES, len(stages)) + splits
 
     def elaborate(self, platform):
         m = Module()

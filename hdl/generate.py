@@ -91,7 +91,8 @@ def acc_unit(cfg: AccConfig, x_fmt: FloatFormat | None = None) -> Unit:
 def mac_unit(cfg: MacConfig) -> Unit:
     from .accum import Mac
 
-    return Unit("mac", Mac(cfg), module_name(f"mac_{cfg}"), str(cfg), 1)
+    unit = Mac(cfg)
+    return Unit("mac", unit, module_name(f"mac_{cfg}"), str(cfg), unit.depth)
 
 
 def convert_unit(

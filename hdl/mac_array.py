@@ -48,6 +48,8 @@ def _check_shape(rows, cols, cfg) -> None:
             f"MacArray needs a MacConfig, got {type(cfg).__name__}; "
             "use MacConfig.parse('E5M2:cfg5+E6M5')"
         )
+    if not cfg.acc.is_fixed and cfg.acc.is_long:
+        raise ValueError(f"MacArray has no long accumulator yet ({cfg}); use a single Mac")
 
 
 class MacArray(wiring.Component):

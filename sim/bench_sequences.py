@@ -102,17 +102,19 @@ def bench_mac(unit, verilog, *, cfg, vectors=None, rng, lanes, simulator):
     a, b = _float_stream(fin, shape, rng), _float_stream(fin, shape, rng)
     ins = {"a": a, "b": b, "valid": valid, "clear": clear}
     outs = [Port("acc", cfg.acc.fmt.width)] + ([Port("invalid", 1)] if cfg.acc.is_fixed else [])
+    lag = max(unit.latency, 1)  # a long accumulator answers lag - 1 cycles later
     got, stats = run_vectors(
         verilog,
         unit.name,
         [Port("a", fin.width), Port("b", fin.width), Port("valid", 1), Port("clear", 1)],
         outs,
-        ins,
+        {name: _idle_tail(value, lag - 1) for name, value in ins.items()},
         ports=port_list(unit),
         clocked=True,
         lanes=lanes,
         simulator=simulator,
     )
+    got = {name: value[lag - 1 :] for name, value in got.items()}
     res = g.mac(a, b, cfg, valid=valid.astype(bool), clear=clear.astype(bool), history=True)
     expected = {"acc": res.acc}
     if cfg.acc.is_fixed:

@@ -278,13 +278,14 @@ def test_hdl_long_acc_corners():
 def test_hdl_refusals_and_verilog():
     from amaranth.back import verilog
 
-    from lpmac.hdl.accum import FpAcc, Mac
+    from lpmac.hdl.accum import FpAcc
     from lpmac.hdl.accum_long import LongAcc
+    from lpmac.hdl.mac_array import MacArray
 
     with pytest.raises(ValueError, match="LongAcc"):
         FpAcc(AccConfig.parse("E6M5:long"))
     with pytest.raises(ValueError, match="long"):
-        Mac(MacConfig.parse("E5M2:cfg5+E6M5:long"))
+        MacArray(2, 2, MacConfig.parse("E5M2:cfg5+E6M5:long"))
     with pytest.raises(ValueError, match="long float accumulator"):
         LongAcc(AccConfig.parse("E6M5"))
     dut = LongAcc(AccConfig.parse("E6M5:long"), MulConfig.parse("E5M2:cfg5").out_format)
@@ -302,4 +303,55 @@ def test_cosim_long_acc(spec, x_name):
         pytest.skip("no simulator installed")
     x_fmt = MulConfig.parse(x_name).out_format if ":" in x_name else parse_float_format(x_name)
     result = benches.run_bench("acc", cfg=AccConfig.parse(spec), x_fmt=x_fmt, vectors=4000, lanes=8)
+    assert result.checked == 4000 and result.mismatches == 0
+
+
+@pytest.mark.parametrize("latency", [1, 3])
+def test_hdl_mac_long_vs_golden(latency):
+    """Mac with a long accumulator: FpMul (latency - 1 stages) -> LongAcc; `acc` answers
+    `depth` cycles after the inputs."""
+    from amaranth.sim import Simulator
+
+    from lpmac.hdl.accum import Mac
+
+    cfg = MacConfig.parse("E5M2:cfg5+E6M5:long")
+    rng = np.random.default_rng(40 + latency)
+    steps = 300
+    a = rng.integers(0, 256, size=steps, dtype=np.uint64)
+    b = rng.integers(0, 256, size=steps, dtype=np.uint64)
+    valid = rng.random(steps) < 0.85
+    clear = rng.random(steps) < 0.03
+    want = golden.mac(a, b, cfg, valid=valid, clear=clear, history=True).acc
+    dut = Mac(cfg, latency=latency)
+    lag = dut.depth
+    got = np.zeros(steps, dtype=np.uint64)
+
+    async def bench(ctx):
+        seen = []
+        for t in range(steps + lag):
+            inside = t < steps
+            ctx.set(dut.a, int(a[t]) if inside else 0)
+            ctx.set(dut.b, int(b[t]) if inside else 0)
+            ctx.set(dut.valid, bool(valid[t]) if inside else False)
+            ctx.set(dut.clear, bool(clear[t]) if inside else False)
+            await ctx.tick()
+            seen.append(ctx.get(dut.acc))
+        got[:] = seen[lag - 1 : lag - 1 + steps]
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    bad = np.flatnonzero(got != want)
+    assert bad.size == 0, f"{bad.size} mismatches, first at step {bad[:5]}"
+
+
+def test_cosim_mac_long():
+    from lpmac.sim import benches, runner
+
+    if not runner.available_simulators():
+        pytest.skip("no simulator installed")
+    result = benches.run_bench(
+        "mac", cfg=MacConfig.parse("E5M2:cfg5+E6M5:long"), vectors=4000, lanes=8
+    )
     assert result.checked == 4000 and result.mismatches == 0
