@@ -89,6 +89,12 @@ def run(config, vectors, simulator, target, out_dir, no_synth):
         sys.exit(1)
 
 
+def _timing(latency: int) -> str:
+    if latency == 1:
+        return "1 register stage: acc updates on the clock edge after a, b"
+    return f"{latency} cycles: acc reflects a, b after the {latency}th clock edge"
+
+
 def _run_report(cfg, unit, bench, synth_result, out, files) -> str:
     s = bench.stats
     lines = [
@@ -96,7 +102,7 @@ def _run_report(cfg, unit, bench, synth_result, out, files) -> str:
         f"  multiplier   {cfg.mul}  ->  products {cfg.mul.out_format}",
         f"  accumulator  {cfg.acc}"
         + ("  (float->fixed converter in front)" if cfg.acc.is_fixed else ""),
-        f"  module       {unit.name} (1 register stage: acc updates on the clock edge after a, b)",
+        f"  module       {unit.name} ({_timing(unit.latency)})",
         "",
         f"verification  {bench.checked:,} MAC steps checked on {s.simulator}, "
         f"{bench.mismatches:,} mismatches"

@@ -122,7 +122,10 @@ def acc_options():
         click.Option(
             ["--config", "spec"],
             required=True,
-            help="Accumulator: E6M5, E6M5:rz, E6M5:rne,flush, E6M5:sr,bits=8,seed=3, Q8.13.",
+            help=(
+                "Accumulator: E6M5, E6M5:rz, E6M5:rne,flush, E6M5:sr,bits=8,seed=3, Q8.13, "
+                "E6M5:long (exact wide register, rounded once when read)."
+            ),
         ),
         click.Option(
             ["--in", "x_fmt"],
