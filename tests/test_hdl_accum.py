@@ -135,7 +135,8 @@ def structured_pairs(fmt: FloatFormat, xf: FloatFormat, n: int, rng, guard: int)
     ea = (1 << fmt.e) - 1
     kind = rng.choice(7, n, p=[0.25, 0.15, 0.15, 0.15, 0.1, 0.1, 0.1])
     # the acc exponent mostly lies where x's format can follow it (common exponent range)
-    lo = max(0, xf.bias - fmt.bias + 1 - 1)
+    # (acc field f has exponent f - bias_a, which x encodes in field f - bias_a + bias_x)
+    lo = max(0, fmt.bias - xf.bias)
     hi = min(ea, (1 << xf.e) - 1 - xf.bias + fmt.bias)
     field_a = np.where(
         rng.random(n) < 0.8, rng.integers(lo, max(lo, hi) + 1, n), rng.integers(0, ea + 1, n)
