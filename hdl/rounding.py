@@ -233,7 +233,8 @@ class RoundPack(CheckedComponent):
         # Biased exponent of the leading one: eb = exp + (W-1) - lz + bias.
         norm, lz = normalize(m, sig, self.max_lz)
         eb_lo, eb_hi = lo + W - 1 - self.max_lz + f.bias, hi + W - 1 + f.bias
-        eb = Signal(Shape.cast(range(min(eb_lo, -1), max(eb_hi, f.exp_all_ones) + 2)))
+        eb_min, eb_max = min(eb_lo, -1), max(eb_hi, f.exp_all_ones) + 1
+        eb = Signal(Shape.cast(range(eb_min, eb_max + 1)))
         m.d.comb += eb.eq(self.exp + (W - 1 - pad + f.bias) - lz)
         flags = {"sign": self.sign, "zero": self.zero, "inf": self.inf, "nan": self.nan}
         if self.has_sticky:
@@ -248,7 +249,7 @@ class RoundPack(CheckedComponent):
             # 1 - eb is computed before the cut, from exp and lz in parallel with eb (not
             # chained after it), so the stage after the cut starts without a carry chain.
             max_d = 1 - eb_lo
-            below = Signal(Shape.cast(range(1 - eb.shape().width, max_d + 1)))
+            below = Signal(Shape.cast(range(1 - eb_max, 1 - eb_min + 1)))  # = 1 - eb
             m.d.comb += below.eq((1 - (W - 1 - pad + f.bias)) - self.exp + lz)
             before_cut["below"] = below
         stage = cut(m, "normalized" in self.cuts, "normalized", before_cut)

@@ -8,7 +8,9 @@ an exact Fraction rounding) — random and corner vectors, fixed seeds. The coco
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 
+import fraction_ref as fr
 import numpy as np
 import pytest
 from amaranth.back import rtlil
@@ -18,10 +20,10 @@ from test_hdl_mul import exact_fixmul
 
 from lpmac import golden
 from lpmac.config import MulConfig
-from lpmac.formats import FixedFormat
+from lpmac.formats import FixedFormat, parse_float_format
 from lpmac.hdl.fpmul import FIXED_MUL_PLAN, MUL_PLAN, FixedMul, FpMul
 from lpmac.hdl.pipeline import cuts_for
-from lpmac.hdl.rounding import RoundPack
+from lpmac.hdl.rounding import ROUND_PACK_CUTS, RoundPack
 from lpmac.sim import vectors as vec
 
 os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
@@ -117,3 +119,27 @@ def test_bad_latency_and_cuts():
     fmt = MulConfig.parse("fp16:cfg1").out_format
     with pytest.raises(ValueError, match="RoundPack cuts must be among"):
         RoundPack(fmt, 22, (-50, 30), cuts=frozenset({"product"}))
+
+
+@pytest.mark.parametrize("exp_range", [(-90, -20), (-35, -35)])
+@pytest.mark.parametrize("cuts", [frozenset(), frozenset({"normalized"}), ROUND_PACK_CUTS])
+def test_roundpack_wide_significand_against_golden(cuts, exp_range):
+    """A significand far wider than the format (an 84-bit sum into E6M5, as a long
+    accumulator reads out) with an exponent deep below emin: the early `1 - eb` of the
+    normalized cut must cover the whole exponent range (it once took a bit width for it)."""
+    fmt = parse_float_format("E6M5")
+    rng = np.random.default_rng(7)
+    shifts = rng.integers(0, 84, 300)
+    sigs = [1 << int(s) | (int(rng.integers(0, 1 << 62)) << int(s)) >> 62 for s in shifts]
+    sigs += [1 << 35]
+    lo, hi = exp_range
+    exps = [int(e) for e in rng.integers(lo, hi + 1, len(sigs) - 1)] + [-35]
+    dut = RoundPack(fmt, 84, exp_range, cuts=cuts)
+    latency = len(cuts)
+    ins = [dut.sig, dut.exp]
+    got = run_pipelined(
+        dut, ins, [sigs, [e & ((1 << len(dut.exp)) - 1) for e in exps]], dut.bits, latency
+    )
+    ref = fr.ref_fmt(fmt)
+    want = [fr.encode(fr.fin(0, Fraction(s) * Fraction(2) ** e), ref) for s, e in zip(sigs, exps)]
+    assert [int(x) for x in got] == want
