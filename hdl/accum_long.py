@@ -114,7 +114,7 @@ class LongAcc(CheckedComponent):
             a_clear.eq(late["clear"]),
         ]
 
-        # 3: the loop. clear is applied after the adder (0 + term needs no overflow check).
+        # 4: the loop. clear is applied after the adder (0 + term needs no overflow check).
         reg = Signal(signed(W))
         nan, pos, neg, ovf, ovf_neg = (
             Signal(name=n) for n in ("s_nan", "s_pos", "s_neg", "s_ovf", "s_ovf_neg")
@@ -138,7 +138,7 @@ class LongAcc(CheckedComponent):
         with m.Elif(a_clear):
             m.d.sync += [s.eq(0) for s in (reg, nan, pos, neg, ovf, ovf_neg)]
 
-        # 4: magnitude and sign of the register, the class of the result.
+        # 5: magnitude and sign of the register, the class of the result.
         r_mag = Signal(W)
         r_sign, r_zero, r_nan, r_inf = (
             Signal(name=f"r_{n}") for n in ("sign", "zero", "nan", "inf")
@@ -153,7 +153,7 @@ class LongAcc(CheckedComponent):
             r_inf.eq(any_inf | (ovf & ~any_nan)),  # a register overflow reads as inf
         ]
 
-        # 5..4+NORMALIZE_PIECES: normalise |R| (leading one to the top) in registered pieces;
+        # 6..5+pieces: normalise |R| (leading one to the top) in registered pieces;
         # then one rne rounding into `acc`. (Not RoundPack's "normalized" cut: its early
         # denormal shift count is too narrow for a register this wide.)
         flags = {"sign": r_sign, "zero": r_zero, "nan": r_nan, "inf": r_inf}
