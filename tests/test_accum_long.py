@@ -192,24 +192,19 @@ def test_matmul_falls_back_to_golden_mac():
 
 
 # --------------------------------------------------------------------------- hardware
-def _sim_long(cfg: AccConfig, x_fmt, xs, valid, clear):
-    """LongAcc in Amaranth's simulator: inputs of cycle t, `acc` read latency - 1 edges
-    later (idle inputs are fed while the pipeline drains)."""
+def _sim_streams(dut, streams: list, steps: int, lag: int) -> np.ndarray:
+    """`dut` in Amaranth's simulator: each input port of `streams` [(port, values)] takes its
+    value of cycle t, `acc` is read lag - 1 edges later (idle zeros are fed while the
+    pipeline drains)."""
     from amaranth.sim import Simulator
 
-    from lpmac.hdl.accum_long import LongAcc
-
-    dut = LongAcc(cfg, x_fmt)
-    steps, lag = len(xs), dut.latency
     got = np.zeros(steps, dtype=np.uint64)
 
     async def bench(ctx):
         seen = []
         for t in range(steps + lag):
-            inside = t < steps
-            ctx.set(dut.x, int(xs[t]) if inside else 0)
-            ctx.set(dut.valid, bool(valid[t]) if inside else False)
-            ctx.set(dut.clear, bool(clear[t]) if inside else False)
+            for port, values in streams:  # a list: Amaranth signals are not hashable
+                ctx.set(port, int(values[t]) if t < steps else 0)
             await ctx.tick()
             seen.append(ctx.get(dut.acc))
         got[:] = seen[lag - 1 : lag - 1 + steps]
@@ -219,6 +214,15 @@ def _sim_long(cfg: AccConfig, x_fmt, xs, valid, clear):
     sim.add_testbench(bench)
     sim.run()
     return got
+
+
+def _sim_long(cfg: AccConfig, x_fmt, xs, valid, clear):
+    """LongAcc: inputs of cycle t, `acc` read latency - 1 edges later."""
+    from lpmac.hdl.accum_long import LongAcc
+
+    dut = LongAcc(cfg, x_fmt)
+    streams = [(dut.x, xs), (dut.valid, valid), (dut.clear, clear)]
+    return _sim_streams(dut, streams, len(xs), dut.latency)
 
 
 def band_patterns(rng, fmt, steps, width=4):
@@ -310,8 +314,6 @@ def test_cosim_long_acc(spec, x_name):
 def test_hdl_mac_long_vs_golden(latency):
     """Mac with a long accumulator: FpMul (latency - 1 stages) -> LongAcc; `acc` answers
     `depth` cycles after the inputs."""
-    from amaranth.sim import Simulator
-
     from lpmac.hdl.accum import Mac
 
     cfg = MacConfig.parse("E5M2:cfg5+E6M5:long")
@@ -323,25 +325,8 @@ def test_hdl_mac_long_vs_golden(latency):
     clear = rng.random(steps) < 0.03
     want = golden.mac(a, b, cfg, valid=valid, clear=clear, history=True).acc
     dut = Mac(cfg, latency=latency)
-    lag = dut.depth
-    got = np.zeros(steps, dtype=np.uint64)
-
-    async def bench(ctx):
-        seen = []
-        for t in range(steps + lag):
-            inside = t < steps
-            ctx.set(dut.a, int(a[t]) if inside else 0)
-            ctx.set(dut.b, int(b[t]) if inside else 0)
-            ctx.set(dut.valid, bool(valid[t]) if inside else False)
-            ctx.set(dut.clear, bool(clear[t]) if inside else False)
-            await ctx.tick()
-            seen.append(ctx.get(dut.acc))
-        got[:] = seen[lag - 1 : lag - 1 + steps]
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    streams = [(dut.a, a), (dut.b, b), (dut.valid, valid), (dut.clear, clear)]
+    got = _sim_streams(dut, streams, steps, dut.depth)
     bad = np.flatnonzero(got != want)
     assert bad.size == 0, f"{bad.size} mismatches, first at step {bad[:5]}"
 
