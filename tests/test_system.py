@@ -14,31 +14,10 @@ from amaranth.sim import Simulator
 from lpmac import golden
 from lpmac.config import MacConfig
 from lpmac.hdl.system import FP32, MacSystem
+from lpmac.sim.system_bench import expected_rows, fp32_operands
 
 os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
 U64 = np.uint64
-
-
-def fp32_operands(rng, shape) -> np.ndarray:
-    """fp32 bit patterns: signed normals 2^-12..2^12 (some round to the input format's
-    subnormals or overflow in it), 10 % zeros."""
-    values = rng.choice([-1, 1], shape) * 2.0 ** rng.uniform(-12, 12, shape)
-    values = np.where(rng.random(shape) < 0.1, 0.0, values).astype(np.float32)
-    return values.view(np.uint32).astype(U64)
-
-
-def expected_rows(A, B, cfg: MacConfig) -> np.ndarray:
-    """The golden chain for one product: R x C fp32 bit patterns."""
-    fin, acc = cfg.mul.in_format, cfg.acc.fmt
-    a = golden.convert(A, FP32, fin, "rne")
-    b = golden.convert(B, FP32, fin, "rne")
-    R, C = A.shape[0], B.shape[1]
-    acc_bits = golden.mac(
-        np.repeat(a.T[:, :, None], C, axis=2), np.repeat(b[:, None, :], R, axis=1), cfg
-    ).acc
-    if cfg.acc.is_fixed:
-        return golden.from_fixed(acc_bits, acc, FP32, "rne")
-    return golden.convert(acc_bits, acc, FP32, "rne")
 
 
 def run_system(dut: MacSystem, products, seed: int, ready_prob: float = 0.8):
