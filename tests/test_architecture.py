@@ -150,6 +150,8 @@ def test_modes_are_enums_parsed_in_one_place():
     assert str(cfg) == "E5M2:sub_in=as_normal,round=none,sub_out=flush"  # round-trips
     assert str(AccConfig.parse("E6M5:sr,flush,bits=6,seed=7")) == "E6M5:sr,flush,bits=6,seed=7"
     assert AccConfig.parse("E6M5:rz") == AccConfig.parse("E6M5:rz")
+    rz = AccConfig.parse("E6M5:rz")  # the parsed mode is the enum member, equal to the text
+    assert rz.rounding is Rounding.RZ and rz == AccConfig(rz.fmt, "rz") != AccConfig(rz.fmt)
     with pytest.raises(ConfigError, match="accumulator rounding must be one of rne, rz, sr"):
         AccConfig(MulConfig.parse("E5M2").fmt, "rna")
     assert tuple(TARGETS) == tuple(Target)
