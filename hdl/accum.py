@@ -31,7 +31,7 @@ from .accum_long import LongAcc
 from .checked import CheckedComponent
 from .convert import FloatToFixed
 from .fpmul import FpMul
-from .pipeline import delay
+from .pipeline import check_latency, delay
 from .raw import Unpack, raw_exp_range
 from .rounding import RoundPack, normalize, shift_right_sticky
 from .xorshift import XorShift32
@@ -221,11 +221,6 @@ class FpAdd(CheckedComponent):
         return m
 
 
-def _check_latency(latency: int, minimum: int) -> None:
-    if not isinstance(latency, int) or latency < minimum:
-        raise ValueError(f"latency must be an integer >= {minimum}, got {latency!r}")
-
-
 class FpAcc(CheckedComponent):
     """Float accumulator (golden `accumulate`): registered state `acc` in cfg.fmt.
 
@@ -237,7 +232,7 @@ class FpAcc(CheckedComponent):
 
     @staticmethod
     def check(cfg: AccConfig, x_fmt: FloatFormat | None = None, latency: int = 1):
-        _check_latency(latency, 1)
+        check_latency(latency, 1)
         if cfg.is_fixed:
             raise ValueError(f"FpAcc needs a float accumulator format, got {cfg.fmt}; use FixedAcc")
         if cfg.is_long:
@@ -276,7 +271,7 @@ class FixedAcc(CheckedComponent):
 
     @staticmethod
     def check(fmt: FixedFormat, latency: int = 1):
-        _check_latency(latency, 1)
+        check_latency(latency, 1)
         if not isinstance(fmt, FixedFormat):
             raise ValueError(f"FixedAcc needs a Qi.f format, got {fmt!r}")
 
@@ -329,7 +324,7 @@ class Mac(CheckedComponent):
 
     @staticmethod
     def check(cfg: MacConfig, latency: int = 1, use_dsp: bool = True):
-        _check_latency(latency, 1)
+        check_latency(latency, 1)
 
     def __init__(self, cfg: MacConfig, latency: int = 1, use_dsp: bool = True):
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp

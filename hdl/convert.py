@@ -34,12 +34,11 @@ from .convert_checks import (
     SUB_IN,
     SUB_OUT,
     _check,
-    _check_latency,
     _check_sr,
     _signed_range,
     _stages,
 )
-from .pipeline import delay
+from .pipeline import check_latency, delay
 from .raw import Unpack, raw_max_lz
 from .rounding import MODES, RoundPack, RoundShift
 from .xorshift import XorShift32
@@ -79,7 +78,7 @@ class FloatToFloat(wiring.Component):
         _check("sub_out", sub_out, SUB_OUT)
         _check("sub_in", sub_in, SUB_IN)
         _check_sr(mode, sr_bits, sr_seed)
-        _check_latency(latency)
+        check_latency(latency)
         self.src, self.dst, self.mode, self.sub_out, self.saturate = (
             src,
             dst,
@@ -143,7 +142,7 @@ class FloatToFixed(wiring.Component):
     ):
         _check("mode", mode, NEAREST_ROUND)
         _check("sub_in", sub_in, SUB_IN)
-        _check_latency(latency)
+        check_latency(latency)
         self.src, self.dst, self.mode, self.sub_in, self.latency = src, dst, mode, sub_in, latency
         super().__init__({"a": In(src.width), "y": Out(dst.width), "invalid": Out(1)})
 
@@ -211,7 +210,7 @@ class FixedToFloat(wiring.Component):
     ):
         _check("mode", mode, NEAREST_ROUND)
         _check("sub_out", sub_out, SUB_OUT)
-        _check_latency(latency)
+        check_latency(latency)
         self.src, self.dst, self.mode, self.sub_out, self.latency = src, dst, mode, sub_out, latency
         super().__init__({"a": In(src.width), "y": Out(dst.width)})
 

@@ -15,8 +15,8 @@ from lpmac.formats import BfpFormat, FloatFormat
 from lpmac.modes import NEAREST_ROUND
 from lpmac.xorshift import lane_seed
 
-from .convert_checks import SUB_OUT, _check, _check_latency, _check_sr, _signed_range, _stages
-from .pipeline import delay
+from .convert_checks import SUB_OUT, _check, _check_sr, _signed_range, _stages
+from .pipeline import check_latency, delay
 from .raw import Unpack
 from .rounding import MODES, RoundPack, RoundShift
 from .xorshift import XorShift32
@@ -74,7 +74,7 @@ class FloatToBfp(wiring.Component):
     ):
         _check("mode", mode, MODES)
         _check_sr(mode, sr_bits, sr_seed)
-        _check_latency(latency)
+        check_latency(latency)
         self.fmt, self.bfp, self.mode, self.latency = fmt, bfp, mode, latency
         if not isinstance(lane_offset, int) or lane_offset < 0:
             raise ValueError(f"lane_offset must be an integer >= 0, got {lane_offset!r}")
@@ -173,7 +173,7 @@ class BfpToFloat(wiring.Component):
     ):
         _check("mode", mode, NEAREST_ROUND)
         _check("sub_out", sub_out, SUB_OUT)
-        _check_latency(latency)
+        check_latency(latency)
         full = (-(1 << (bfp.exp_bits - 1)), (1 << (bfp.exp_bits - 1)) - 1)
         if exp_range is None:
             exp_range = full

@@ -18,11 +18,6 @@ def _check(what: str, value, allowed) -> None:
         raise ValueError(f"{what} must be one of {', '.join(map(str, allowed))}, got {value!r}")
 
 
-def _check_latency(latency: int) -> None:
-    if not isinstance(latency, int) or latency < 0:
-        raise ValueError(f"latency must be an integer >= 0, got {latency!r}")
-
-
 def _check_sr(mode: str, sr_bits: int, sr_seed: int) -> None:
     if mode != "sr":
         return

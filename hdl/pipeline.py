@@ -35,6 +35,12 @@ def cut(m, enabled: bool, stage: str, values: dict) -> dict:
     return {name: register(m, v, f"{stage}_{name}") for name, v in values.items()}
 
 
+def check_latency(latency: int, minimum: int = 0) -> None:
+    """Refuse a `latency` argument that is not an integer >= `minimum`."""
+    if not isinstance(latency, int) or latency < minimum:
+        raise ValueError(f"latency must be an integer >= {minimum}, got {latency!r}")
+
+
 def cuts_for(plan: tuple[str, ...], latency: int) -> tuple[frozenset[str], int]:
     """(the cut points enabled by `latency`, the number of extra output registers)."""
     if latency < 0:
