@@ -19,7 +19,7 @@ from lpmac.config import AccConfig, MacConfig
 from lpmac.errors import ConfigError
 from lpmac.formats import FixedFormat, FloatFormat
 
-from .accum_long import accumulate_long
+from .accum_long import accumulate_long, per_step
 from .bitops import U64, bit_length, chunked, from_signed, low_mask, shl, shr, to_signed
 from .convert import to_fixed
 from .fpmul import fp_mul
@@ -145,16 +145,7 @@ def accumulate(
         return accumulate_long(xs, cfg, x_fmt, valid=valid, clear=clear, history=history)
     xs = np.asarray(xs, dtype=np.uint64)
     steps = xs.shape[0]
-    valid = (
-        np.ones(xs.shape, bool)
-        if valid is None
-        else np.broadcast_to(np.asarray(valid, bool), xs.shape)
-    )
-    clear = (
-        np.zeros(xs.shape, bool)
-        if clear is None
-        else np.broadcast_to(np.asarray(clear, bool), xs.shape)
-    )
+    valid, clear = per_step(valid, True, xs.shape), per_step(clear, False, xs.shape)
     acc = np.zeros(xs.shape[1:], dtype=np.uint64)
     out = np.empty_like(xs) if history else None
     sr = not cfg.is_fixed and cfg.rounding == "sr"
@@ -188,16 +179,7 @@ def mac(as_, bs, cfg: MacConfig, *, valid=None, clear=None, history: bool = Fals
     prods = fp_mul(as_, bs, cfg.mul)
     if cfg.acc.is_fixed:
         xs, bad = to_fixed(prods, cfg.mul.out_format, cfg.acc.fmt, cfg.acc.rounding)
-        steps = (
-            np.ones(bad.shape, bool)
-            if valid is None
-            else np.broadcast_to(np.asarray(valid, bool), bad.shape)
-        )
-        resets = (
-            np.zeros(bad.shape, bool)
-            if clear is None
-            else np.broadcast_to(np.asarray(clear, bool), bad.shape)
-        )
+        steps, resets = per_step(valid, True, bad.shape), per_step(clear, False, bad.shape)
         invalid = _sticky_flag(bad & steps, resets, history)
         return MacResult(
             accumulate(xs, cfg.acc, valid=valid, clear=clear, history=history), invalid

@@ -22,9 +22,14 @@ from lpmac.long_acc import KMAX_LOG2, LongPlan
 from .raw import unpack
 from .rounding import round_pack, special_bits
 
-__all__ = ["KMAX_LOG2", "LongPlan", "accumulate_long", "read_out"]
+__all__ = ["KMAX_LOG2", "LongPlan", "accumulate_long", "per_step", "read_out"]
 
 READ_BITS = 62  # read-out keeps this many leading bits of |R| (+ sticky) for round_pack
+
+
+def per_step(flags, default: bool, shape) -> np.ndarray:
+    """A per-step `valid`/`clear` argument as a bool array of `shape` (None: `default`)."""
+    return np.broadcast_to(np.asarray(default if flags is None else flags, bool), shape)
 
 
 def _register_terms(x_bits, x_fmt: FloatFormat, plan: LongPlan):
@@ -79,8 +84,7 @@ def accumulate_long(
     x_fmt = cfg.fmt if x_fmt is None else x_fmt
     plan = LongPlan.of(x_fmt)
     xs = np.asarray(xs, dtype=np.uint64)
-    valid = np.broadcast_to(np.asarray(True if valid is None else valid, bool), xs.shape)
-    clear = np.broadcast_to(np.asarray(False if clear is None else clear, bool), xs.shape)
+    valid, clear = per_step(valid, True, xs.shape), per_step(clear, False, xs.shape)
     terms, x_nan, x_pos, x_neg = _register_terms(xs, x_fmt, plan)
     lanes = xs.shape[1:]
     reg = np.zeros(lanes, dtype=object)
