@@ -17,6 +17,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import Timer
 
+from lpmac.sim.cocotb_common import reset
 from lpmac.sim.gemm_streams import U64, Handshakes, HostStreams, pack, unpack
 
 
@@ -39,24 +40,8 @@ async def drive_gemm(dut):
     b_packed = [pack(blk, w_in) for blk in streams.b_blocks]
     half = Timer(1, "ns")
 
-    dut.clk.value = 0
-    dut.rst.value = 1
-    for name in (
-        "a__valid",
-        "b__valid",
-        "c__ready",
-        "k_tiles",
-        "k_tail",
-        "a__payload",
-        "b__payload",
-    ):
-        getattr(dut, name).value = 0
-    for _ in range(2):
-        await half
-        dut.clk.value = 1
-        await half
-        dut.clk.value = 0
-    dut.rst.value = 0
+    inputs = ("a__valid", "b__valid", "c__ready", "k_tiles", "k_tail", "a__payload", "b__payload")
+    await reset(dut, inputs, half)
 
     limit = spec["max_cycles"]
     while not hs.done and hs.cycle < limit:

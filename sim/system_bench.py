@@ -2,7 +2,7 @@
 
 `run_system_bench(R, C, cfg)` generates the system's Verilog, builds it (cached, as every
 bench in lpmac.sim.runner), plays products through it with the host protocol of hdl/system.py
-(per-cycle inputs precomputed here, driven by sim/_bench_system.py inside the simulator, with
+(per-cycle inputs precomputed here, driven by sim/cocotb_system.py inside the simulator, with
 random gaps on the feeds and a consumer that is not always ready) and compares every `c`
 element with golden `convert(mac(convert(A), convert(B)))` (fp32 -> input format, golden
 `mac` per PE, accumulator -> fp32).
@@ -125,7 +125,7 @@ def run_system_bench(
         (run_dir / "spec.json").write_text(json.dumps(spec))
         runner.run_test(
             built,
-            "lpmac.sim._bench_system",
+            "lpmac.sim.cocotb_system",
             run_dir,
             {"LPMAC_SYSTEM_SPEC": str(run_dir / "spec.json")},
         )

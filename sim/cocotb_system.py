@@ -13,16 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-U64 = np.uint64
-
-
-def pack(values, width: int) -> int:
-    """Array elements (element 0 in the LSBs) -> one integer."""
-    out = 0
-    for k, v in enumerate(values):
-        out |= int(v) << (k * width)
-    return out
-
+from lpmac.sim.cocotb_common import reset
+from lpmac.sim.gemm_streams import U64, pack, unpack
 
 try:  # the cocotb side, only when running under a simulator
     import cocotb
@@ -40,16 +32,7 @@ if cocotb is not None:
         x = np.load(spec_path.parent / "inputs.npz")
         C = spec["cols"]
         half = Timer(1, "ns")
-        dut.clk.value = 0
-        dut.rst.value = 1
-        for name in ("a", "valid", "clear", "last", "b", "c__ready"):
-            getattr(dut, name).value = 0
-        for _ in range(2):
-            await half
-            dut.clk.value = 1
-            await half
-            dut.clk.value = 0
-        dut.rst.value = 0
+        await reset(dut, ("a", "valid", "clear", "last", "b", "c__ready"), half)
 
         beats = []
         for t in range(len(x["ready"])):
@@ -62,7 +45,7 @@ if cocotb is not None:
             await half
             if x["ready"][t] and int(dut.c__valid.value):
                 v = int(dut.c__payload.value)
-                beats.append([(v >> (32 * j)) & 0xFFFFFFFF for j in range(C)])
+                beats.append(unpack(v, 32, C))
             dut.clk.value = 1
             await half
             dut.clk.value = 0
