@@ -48,6 +48,13 @@ def latency_option():
     )
 
 
+def round_option(choices):
+    """--round for units whose rounding defaults to round-to-nearest-even."""
+    return click.Option(
+        ["--round", "rnd"], type=click.Choice(names(choices)), default="rne", show_default=True
+    )
+
+
 def mul_options():
     return [
         click.Option(
@@ -102,12 +109,7 @@ def fixmul_options():
         click.Option(
             ["--fmt"], required=True, help="Fixed format Qi.f (i includes the sign, 2<=i+f<=32)."
         ),
-        click.Option(
-            ["--round", "rnd"],
-            type=click.Choice(names(modes.FIXED_ROUND)),
-            default="rne",
-            show_default=True,
-        ),
+        round_option(modes.FIXED_ROUND),
         latency_option(),
         click.Option(["--no-dsp"], is_flag=True, help="Keep the product out of DSP blocks."),
     ]
@@ -162,12 +164,7 @@ def convert_options():
     return [
         click.Option(["--from", "src"], required=True, help="Source format: EeMm or Qi.f."),
         click.Option(["--to", "dst"], required=True, help="Target format: EeMm or Qi.f."),
-        click.Option(
-            ["--round", "rnd"],
-            type=click.Choice(names(modes.CONVERT_ROUND)),
-            default="rne",
-            show_default=True,
-        ),
+        round_option(modes.CONVERT_ROUND),
         click.Option(["--saturate"], is_flag=True, help="Overflow and inf give max finite."),
         click.Option(
             ["--sub-out"], type=click.Choice(names(SubOut)), default="ieee", show_default=True
@@ -204,12 +201,7 @@ def tobfp_options():
             ["--fmt"], required=True, help="Element float format (EeMm, fp32, bf16, fp16)."
         ),
         click.Option(["--bfp"], default="BFP8/32", show_default=True, help="Block format BFPm/T."),
-        click.Option(
-            ["--round", "rnd"],
-            type=click.Choice(names(modes.CONVERT_ROUND)),
-            default="rne",
-            show_default=True,
-        ),
+        round_option(modes.CONVERT_ROUND),
         latency_option(),
     ]
 
