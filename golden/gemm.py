@@ -48,13 +48,9 @@ def bfp_gemm(a_bits, b_bits, cfg: GemmConfig, array: tuple[int, int] | None = No
         B = to_bfp(b.T, cfg.in_fmt, cfg.bfp, axis=1, mode=cfg.rounding)
         return _gemm_blocks(A, B, cfg)
     if array is None:
-        ua = bfp_random_bits((tiles, M), T, cfg.sr_seed, cfg.sr_bits).transpose(1, 0, 2)
-        ub = bfp_random_bits((tiles, N), T, cfg.sr_seed, cfg.sr_bits, lane_offset=T).transpose(
-            1, 0, 2
-        )
-        A = to_bfp(a, cfg.in_fmt, cfg.bfp, axis=1, mode="sr", u=ua, sr_bits=cfg.sr_bits)
-        B = to_bfp(b.T, cfg.in_fmt, cfg.bfp, axis=1, mode="sr", u=ub, sr_bits=cfg.sr_bits)
-        return _gemm_blocks(A, B, cfg)
+        ua = bfp_random_bits((tiles, M), T, cfg.sr_seed, cfg.sr_bits)
+        ub = bfp_random_bits((tiles, N), T, cfg.sr_seed, cfg.sr_bits, lane_offset=T)
+        return _gemm_blocks(_sr_blocks(a, ua, cfg), _sr_blocks(b.T, ub, cfg), cfg)
 
     R, C = array
     if R < 1 or C < 1:
@@ -69,26 +65,16 @@ def bfp_gemm(a_bits, b_bits, cfg: GemmConfig, array: tuple[int, int] | None = No
     out = np.zeros((P * R, Q * C), np.uint64)
     for p in range(P):
         for q in range(Q):
-            A = to_bfp(
-                a_pad[p * R : (p + 1) * R],
-                cfg.in_fmt,
-                cfg.bfp,
-                axis=1,
-                mode="sr",
-                u=ua[p, q].transpose(1, 0, 2),
-                sr_bits=cfg.sr_bits,
-            )
-            B = to_bfp(
-                bt_pad[q * C : (q + 1) * C],
-                cfg.in_fmt,
-                cfg.bfp,
-                axis=1,
-                mode="sr",
-                u=ub[p, q].transpose(1, 0, 2),
-                sr_bits=cfg.sr_bits,
-            )
+            A = _sr_blocks(a_pad[p * R : (p + 1) * R], ua[p, q], cfg)
+            B = _sr_blocks(bt_pad[q * C : (q + 1) * C], ub[p, q], cfg)
             out[p * R : (p + 1) * R, q * C : (q + 1) * C] = _gemm_blocks(A, B, cfg)
     return out[:M, :N]
+
+
+def _sr_blocks(rows, u, cfg: GemmConfig) -> BfpBlocks:
+    """Rows of A (or of B.T) as BFP blocks, rounded with u drawn tile-major (tiles, rows, T)."""
+    u = u.transpose(1, 0, 2)
+    return to_bfp(rows, cfg.in_fmt, cfg.bfp, axis=1, mode="sr", u=u, sr_bits=cfg.sr_bits)
 
 
 def _gemm_blocks(A: BfpBlocks, B: BfpBlocks, cfg: GemmConfig) -> np.ndarray:
