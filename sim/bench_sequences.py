@@ -41,6 +41,25 @@ def _idle_tail(values: np.ndarray, steps: int) -> np.ndarray:
     return np.concatenate([values, np.zeros((steps,) + values.shape[1:], values.dtype)])
 
 
+def _run_lagged(unit, verilog, in_ports, out_ports, ins, lanes, simulator):
+    """run_vectors on a clocked sequence unit, aligned so output step i answers input step i:
+    a long accumulator (LongAcc) answers lag - 1 cycles later, so the inputs get that many
+    idle steps and the outputs lose their first lag - 1."""
+    lag = max(unit.latency, 1)
+    got, stats = run_vectors(
+        verilog,
+        unit.name,
+        in_ports,
+        out_ports,
+        {name: _idle_tail(value, lag - 1) for name, value in ins.items()},
+        ports=port_list(unit),
+        clocked=True,
+        lanes=lanes,
+        simulator=simulator,
+    )
+    return {name: value[lag - 1 :] for name, value in got.items()}, stats
+
+
 def _steps(vectors, lanes: int) -> int:
     total = 12_800 if vectors is None else int(vectors)
     return max(-(-total // lanes), 2)
@@ -68,19 +87,9 @@ def bench_acc(unit, verilog, *, cfg, x_fmt=None, vectors=None, rng, lanes, simul
         x = _float_stream(x_fmt_used, shape, rng)
     ins = {"x": x, "valid": valid, "clear": clear}
     ports = [Port("x", x_fmt_used.width), Port("valid", 1), Port("clear", 1)]
-    lag = max(unit.latency, 1)  # a long accumulator (LongAcc) answers lag - 1 cycles later
-    got, stats = run_vectors(
-        verilog,
-        unit.name,
-        ports,
-        [Port("acc", cfg.fmt.width)],
-        {name: _idle_tail(value, lag - 1) for name, value in ins.items()},
-        ports=port_list(unit),
-        clocked=True,
-        lanes=lanes,
-        simulator=simulator,
+    got, stats = _run_lagged(
+        unit, verilog, ports, [Port("acc", cfg.fmt.width)], ins, lanes, simulator
     )
-    got = {name: value[lag - 1 :] for name, value in got.items()}
     expected = g.accumulate(
         x,
         cfg,
@@ -102,19 +111,8 @@ def bench_mac(unit, verilog, *, cfg, vectors=None, rng, lanes, simulator):
     a, b = _float_stream(fin, shape, rng), _float_stream(fin, shape, rng)
     ins = {"a": a, "b": b, "valid": valid, "clear": clear}
     outs = [Port("acc", cfg.acc.fmt.width)] + ([Port("invalid", 1)] if cfg.acc.is_fixed else [])
-    lag = max(unit.latency, 1)  # a long accumulator answers lag - 1 cycles later
-    got, stats = run_vectors(
-        verilog,
-        unit.name,
-        [Port("a", fin.width), Port("b", fin.width), Port("valid", 1), Port("clear", 1)],
-        outs,
-        {name: _idle_tail(value, lag - 1) for name, value in ins.items()},
-        ports=port_list(unit),
-        clocked=True,
-        lanes=lanes,
-        simulator=simulator,
-    )
-    got = {name: value[lag - 1 :] for name, value in got.items()}
+    in_ports = [Port("a", fin.width), Port("b", fin.width), Port("valid", 1), Port("clear", 1)]
+    got, stats = _run_lagged(unit, verilog, in_ports, outs, ins, lanes, simulator)
     res = g.mac(a, b, cfg, valid=valid.astype(bool), clear=clear.astype(bool), history=True)
     expected = {"acc": res.acc}
     if cfg.acc.is_fixed:
