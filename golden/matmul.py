@@ -35,6 +35,7 @@ from lpmac.xorshift import GOLDEN_RATIO_32
 from . import _matmul_kernels as kernels
 from ._matmul_scalar import MODE_CODE, fmt_tuple
 from .accum import MacResult, fp_add, mac
+from .bitops import to_signed
 from .convert import to_fixed
 from .fpmul import fp_mul
 from .validate import check_bits, check_config, check_elements
@@ -201,7 +202,6 @@ def _sum_table(acc: AccConfig, prod_fmt: FloatFormat) -> np.ndarray:
 @lru_cache(maxsize=TABLE_CACHE_SIZE)
 def _fixed_pair_table(mul: MulConfig, acc: AccConfig) -> tuple[np.ndarray, np.ndarray]:
     """(signed fixed value, NaN flag) of to_fixed(fp_mul(a, b)) for every pair (a << w | b)."""
-    w, width = mul.in_format.width, acc.fmt.width
+    w = mul.in_format.width
     bits, bad = to_fixed(fp_mul(*_all_pairs(w, w), mul), mul.out_format, acc.fmt, acc.rounding)
-    signed = bits.astype(np.int64) - ((bits >> np.uint64(width - 1)).astype(np.int64) << width)
-    return signed.astype(np.int32), bad
+    return to_signed(bits, acc.fmt.width).astype(np.int32), bad
