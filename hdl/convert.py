@@ -40,7 +40,7 @@ from .convert_checks import (
 )
 from .pipeline import check_latency, delay
 from .raw import Unpack, raw_max_lz
-from .rounding import MODES, RoundPack, RoundShift
+from .rounding import MODES, RoundPack, RoundShift, round_signed
 from .xorshift import XorShift32
 
 __all__ = [
@@ -220,18 +220,17 @@ class FixedToFloat(wiring.Component):
         W = src.width
         in_st, out_st = _stages(self.latency)
         v = delay(m, self.a, in_st, "a").as_signed()
-        mag = Signal(W)  # |min_int| = 2^(W-1) fits
-        m.d.comb += mag.eq(Mux(v < 0, -v, v))
-        m.submodules.round_pack = rp = RoundPack(
-            self.dst, W, (-src.f, -src.f), max_lz=W - 1, mode=self.mode, sub_out=self.sub_out
+        # |v| on W bits: |min_int| = 2^(W-1) fits
+        bits = round_signed(
+            m,
+            v,
+            W,
+            -src.f,
+            self.dst,
+            (-src.f, -src.f),
+            mode=self.mode,
+            sub_out=self.sub_out,
+            module="round_pack",
         )
-        m.d.comb += [
-            rp.sign.eq(v < 0),
-            rp.sig.eq(mag),
-            rp.exp.eq(-src.f),
-            rp.zero.eq(v == 0),
-            rp.inf.eq(0),
-            rp.nan.eq(0),
-        ]
-        m.d.comb += self.y.eq(delay(m, rp.bits, out_st, "y"))
+        m.d.comb += self.y.eq(delay(m, bits, out_st, "y"))
         return m

@@ -18,7 +18,7 @@ from lpmac.xorshift import lane_seed
 from .convert_checks import SUB_OUT, _check, _check_sr, _signed_range, _stages
 from .pipeline import check_latency, delay
 from .raw import Unpack
-from .rounding import MODES, RoundPack, RoundShift
+from .rounding import MODES, RoundShift, round_signed
 from .xorshift import XorShift32
 
 __all__ = ["FloatToBfp", "BfpToFloat", "bfp_exp_range", "bfp_exp_shape"]
@@ -208,19 +208,20 @@ class BfpToFloat(wiring.Component):
         outs = []
         for t in range(bfp.T):
             k = man[t * mb : (t + 1) * mb].as_signed()
-            mag = Signal(mb, name=f"mag{t}")  # |-2^(m-1)| fits too
-            m.d.comb += mag.eq(Mux(k < 0, -k, k))
-            m.submodules[f"round_pack{t}"] = rp = RoundPack(
-                dst, mb, scale_range, max_lz=mb - 1, mode=self.mode, sub_out=self.sub_out
+            # |k| on m bits: |-2^(m-1)| fits too
+            bits = round_signed(
+                m,
+                k,
+                mb,
+                scale,
+                dst,
+                scale_range,
+                mode=self.mode,
+                sub_out=self.sub_out,
+                module=f"round_pack{t}",
+                mag_name=f"mag{t}",
+                nan=special,
             )
-            m.d.comb += [
-                rp.sign.eq(k < 0),
-                rp.sig.eq(mag),
-                rp.exp.eq(scale),
-                rp.zero.eq(k == 0),
-                rp.inf.eq(0),
-                rp.nan.eq(special),
-            ]
-            outs.append(rp.bits)
+            outs.append(bits)
         m.d.comb += self.y.eq(delay(m, Cat(*outs), out_st, "y"))
         return m

@@ -12,7 +12,7 @@ from lpmac.specials import special_encoding
 
 from .accum import FpAdd
 from .convert import bfp_exp_range, bfp_exp_shape
-from .rounding import RoundPack
+from .rounding import round_signed
 
 __all__ = ["ColumnAccumulator"]
 
@@ -82,19 +82,9 @@ class ColumnAccumulator(wiring.Component):
 
         # Stage 1: BFP -> float (rne), the HBFP paper's BFP-to-FP unit.
         mag_w = self.acc_width - 1
-        mag = Signal(mag_w)
-        m.d.comb += mag.eq(Mux(p0 < 0, -p0, p0))
-        m.submodules.to_float = rp = RoundPack(
-            fmt, mag_w, scale_range, max_lz=mag_w - 1, mode="rne", sub_out="ieee"
+        x1_bits = round_signed(
+            m, p0, mag_w, e0, fmt, scale_range, mode="rne", sub_out="ieee", module="to_float"
         )
-        m.d.comb += [
-            rp.sign.eq(p0 < 0),
-            rp.sig.eq(mag),
-            rp.exp.eq(e0),
-            rp.zero.eq(p0 == 0),
-            rp.inf.eq(0),
-            rp.nan.eq(0),
-        ]
         v1, x1, sp1, first1, final1 = (
             Signal(name="v1"),
             Signal(fmt.width, name="x1"),
@@ -102,7 +92,7 @@ class ColumnAccumulator(wiring.Component):
             Signal(name="first1"),
             Signal(name="final1"),
         )
-        m.d.sync += [v1.eq(v0), x1.eq(rp.bits), sp1.eq(sp0), first1.eq(first0), final1.eq(final0)]
+        m.d.sync += [v1.eq(v0), x1.eq(x1_bits), sp1.eq(sp0), first1.eq(first0), final1.eq(final0)]
 
         # Stage 2: float accumulation in a ring of R entries (head = entry 0 = this row's).
         entry = data.StructLayout({"bits": fmt.width, "special": 1})

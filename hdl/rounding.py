@@ -321,3 +321,35 @@ class RoundPack(CheckedComponent):
         with m.Else():
             m.d.comb += self.bits.eq(Cat(packed[: e + mb], sign))
         return m
+
+
+def round_signed(
+    m: Module,
+    value,
+    mag_width: int,
+    exp,
+    fmt: FloatFormat,
+    exp_range: tuple[int, int],
+    *,
+    mode: str,
+    sub_out: str,
+    module: str,
+    mag_name: str = "mag",
+    nan=0,
+):
+    """The float in `fmt` of a signed integer `value` times 2^`exp`: |value| on `mag_width`
+    bits into one RoundPack (submodule `module`); zero is +0; `nan` forces NaN."""
+    mag = Signal(mag_width, name=mag_name)
+    m.d.comb += mag.eq(Mux(value < 0, -value, value))
+    m.submodules[module] = rp = RoundPack(
+        fmt, mag_width, exp_range, max_lz=mag_width - 1, mode=mode, sub_out=sub_out
+    )
+    m.d.comb += [
+        rp.sign.eq(value < 0),
+        rp.sig.eq(mag),
+        rp.exp.eq(exp),
+        rp.zero.eq(value == 0),
+        rp.inf.eq(0),
+        rp.nan.eq(nan),
+    ]
+    return rp.bits
