@@ -14,10 +14,12 @@ from numba.cpython.unsafe.numbers import leading_zeros
 
 from lpmac.formats import FloatFormat
 
+from . import accum
+
 SPECIALS_CODE = {"ieee": 0, "inf_only": 1, "finite": 2}
 SUB_IN_CODE = {"ieee": 0, "as_normal": 1, "flush": 2}
 MODE_CODE = {"rne": 0, "rz": 1, "sr": 2}
-ZERO_EXP = -(1 << 62)  # exponent of a zero operand in the adder (golden: int64 min // 2)
+ZERO_EXP = accum.ZERO_EXP  # LSB weight of a zero operand in the adder
 MASK32 = 0xFFFFFFFF
 
 
@@ -152,11 +154,7 @@ def fp_mul(a, b, in_fmt, out_fmt, flush):
     return round_pack(sa ^ sb, ga * gb, ea + eb, out_fmt, 0, flush, False, zero, inf, nan, 0, 0)
 
 
-@njit(cache=True)
-def add_window(acc_m, x_m, r):
-    """(S, G) of accum.py `add_guard_bits`."""
-    s = max(acc_m, x_m) + 1
-    return s, max(1, acc_m + 2 + max(1, r) - s)
+add_window = njit(cache=True)(accum.add_window)  # (S, G) of the adder, the golden function
 
 
 @njit(cache=True)

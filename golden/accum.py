@@ -53,16 +53,20 @@ def _fp_add_sr(acc_bits, x_bits, u, cfg, x_fmt):
     return _fp_add(acc_bits, x_bits, cfg, x_fmt, u)
 
 
-def add_guard_bits(fmt: FloatFormat, x_fmt: FloatFormat, r_bits: int) -> tuple[int, int]:
-    """(S, G): the common significand width and the guard bits below the bigger operand's LSB."""
-    S = max(fmt.m, x_fmt.m) + 1
-    return S, max(1, fmt.m + 2 + max(1, r_bits) - S)
+ZERO_EXP = int(np.iinfo(np.int64).min) // 2  # LSB weight of a zero operand: below all others
+
+
+def add_window(acc_m: int, x_m: int, r_bits: int) -> tuple[int, int]:
+    """(S, G): the common significand width and the guard bits below the bigger operand's LSB
+    (plain ints, so golden/_matmul_scalar.py compiles this same function with numba)."""
+    S = max(acc_m, x_m) + 1
+    return S, max(1, acc_m + 2 + max(1, r_bits) - S)
 
 
 def _fp_add(acc_bits, x_bits, cfg: AccConfig, x_fmt: FloatFormat, u=None) -> np.ndarray:
     fmt = cfg.fmt
     r_bits = cfg.sr_bits if cfg.rounding == "sr" else 0
-    S, G = add_guard_bits(fmt, x_fmt, r_bits)
+    S, G = add_window(fmt.m, x_fmt.m, r_bits)
     a = unpack(acc_bits, fmt)
     x = unpack(x_bits, x_fmt)
     nan = a.nan | x.nan | (a.inf & x.inf & (a.sign != x.sign))
@@ -72,7 +76,7 @@ def _fp_add(acc_bits, x_bits, cfg: AccConfig, x_fmt: FloatFormat, u=None) -> np.
     def operand(raw, f: FloatFormat):
         """Normalised S-bit significand (leading one at S-1) and its LSB weight; zeros lowest."""
         lz = np.where(raw.zero, 0, S - bit_length(raw.sig))
-        e = np.where(raw.zero, np.iinfo(np.int64).min // 2, raw.exp - lz)
+        e = np.where(raw.zero, ZERO_EXP, raw.exp - lz)
         return shl(raw.sig, lz), e
 
     a_sig, a_e = operand(a, fmt)
