@@ -33,13 +33,13 @@ from amaranth.lib.wiring import In, Out
 
 from lpmac.config import MacConfig
 from lpmac.formats import FloatFormat
-from lpmac.unit_options import parse_sized_mac, point_system
+from lpmac.unit_options import point_system
 
 from .checked import CheckedComponent
 from .convert import FixedToFloat, FloatToFloat
 from .mac_array import MacArray
 
-__all__ = ["MacSystem", "FP32", "parse_system_config", "system_point", "system_unit"]
+__all__ = ["MacSystem", "FP32", "system_point", "system_unit"]
 
 FP32 = FloatFormat(8, 23)
 
@@ -144,11 +144,6 @@ class MacSystem(CheckedComponent):
         with m.If(read_valid & ~Cat(q.w_rdy for q in fifos).all()):
             m.d.sync += self.overflow.eq(1)
         return m
-
-
-def parse_system_config(text: str) -> tuple[int, int, MacConfig]:
-    """'16x4:E5M2:cfg5+E6M5' -> (16, 4, MacConfig); ConfigError (a ValueError) names the fault."""
-    return parse_sized_mac(text, "system")
 
 
 def system_point(config: str, use_dsp: bool = True) -> dict:
