@@ -4,7 +4,8 @@ round_shift, round_pack, fp_mul (`_fp_mul`), fp_add (`_fp_add`), to_fixed and xo
 Line for line the NumPy code of raw.py, rounding.py, fpmul.py, accum.py and convert.py on
 one element, in int64 (every significand, window and pattern here fits in 58 bits), so
 tests/test_golden_matmul.py checks each against its golden original bit for bit. A format
-travels as the tuple (e, m, bias, specials, sub_in) of small ints (`fmt_tuple`)."""
+travels as the tuple (e, m, bias, specials, sub_in) of small ints followed by its special
+encodings from lpmac.specials (`fmt_tuple`), so the specials policy is not restated here."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from numba import njit
 from numba.cpython.unsafe.numbers import leading_zeros
 
 from lpmac.formats import FloatFormat
+from lpmac.specials import SPECIAL_KINDS, special_encoding
 
 from . import accum
 
@@ -24,7 +26,11 @@ MASK32 = 0xFFFFFFFF
 
 
 def fmt_tuple(fmt: FloatFormat, sub_in: str = "ieee") -> tuple:
-    return (fmt.e, fmt.m, fmt.bias, SPECIALS_CODE[fmt.specials], SUB_IN_CODE[sub_in])
+    """(e, m, bias, specials, sub_in, then the encodings of +inf, -inf, +max, -max, +nan, -nan)."""
+    specials = tuple(
+        special_encoding(fmt, kind, negative) for kind in SPECIAL_KINDS for negative in (0, 1)
+    )
+    return (fmt.e, fmt.m, fmt.bias, SPECIALS_CODE[fmt.specials], SUB_IN_CODE[sub_in]) + specials
 
 
 @njit(cache=True)
@@ -47,7 +53,7 @@ def low_mask(s):
 @njit(cache=True)
 def unpack(bits, fmt):
     """(sign, sig, exp, zero, inf, nan) of one pattern (raw.py `_decode`)."""
-    e, m, bias, specials, sub_in = fmt
+    e, m, bias, specials, sub_in = fmt[:5]
     all_ones = (1 << e) - 1
     frac = bits & ((1 << m) - 1)
     field = (bits >> m) & all_ones
@@ -99,24 +105,14 @@ def round_shift(mag, shift, mode, sticky, u, r):
 
 @njit(cache=True)
 def special_bits(fmt, sign, kind):
-    """kind 0 inf, 1 max finite, 2 nan (rounding.py `special_bits`)."""
-    e, m, bias, specials, _ = fmt
-    all_ones = (1 << e) - 1
-    if kind == 2 and specials == 0:
-        return (all_ones << m) | (1 << (m - 1))
-    sign_bit = sign << (e + m)
-    if kind != 1 and specials != 2:
-        frac = (1 << m) - 1 if specials == 1 else 0
-        return sign_bit | (all_ones << m) | frac
-    max_field = all_ones - 1 if specials == 0 else all_ones
-    max_frac = (1 << m) - 2 if specials == 1 else (1 << m) - 1
-    return sign_bit | (max_field << m) | max_frac
+    """kind 0 inf, 1 max finite, 2 nan (rounding.py `special_bits`), from fmt_tuple."""
+    return fmt[5 + 2 * kind + sign]
 
 
 @njit(cache=True)
 def round_pack(sign, sig, exp, fmt, mode, flush, sticky, zero, inf, nan, u, r):
     """Encode (-1)^sign * (sig [+ sticky]) * 2^exp (rounding.py `round_pack`, no saturate)."""
-    e, m, bias, specials, _ = fmt
+    e, m, bias, specials, _ = fmt[:5]
     if nan:
         return special_bits(fmt, sign, 2)
     if inf:
@@ -135,10 +131,7 @@ def round_pack(sign, sig, exp, fmt, mode, flush, sticky, zero, inf, nan, u, r):
     frac = kept & ((1 << m) - 1)
     if kept == 0 or (flush and field <= 0):
         return sign_bit
-    all_ones = (1 << e) - 1
-    max_field = all_ones - 1 if specials == 0 else all_ones
-    max_frac = (1 << m) - 2 if specials == 1 else (1 << m) - 1
-    if field > max_field or (field == max_field and frac > max_frac):
+    if (field << m | frac) > fmt[7]:  # beyond the largest finite magnitude (+max)
         return special_bits(fmt, sign, 0 if specials != 2 and mode != 1 else 1)
     return sign_bit | (max(field, 0) << m) | frac
 
