@@ -31,7 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amaranth.back import verilog
-from amaranth.hdl import ClockSignal, Elaboratable, Instance, ResetSignal, Signal, Value, _ir
+from amaranth.hdl import (
+    ClockSignal,
+    Elaboratable,
+    Fragment,
+    Instance,
+    ResetSignal,
+    Signal,
+    Value,
+)
 from amaranth.lib import wiring
 
 from .sweep import cached_synthesize, synthesize_many
@@ -165,6 +173,8 @@ class _Splitter:
                     f"two instances of {block.description} share black box {module} but "
                     "convert to different Verilog: a parameter is missing from block_key"
                 )
+        # A black-boxed instance is never elaborated, so mark it used as Fragment.get would
+        # (Amaranth 0.5 has no public way; else UnusedElaboratable fires when it is freed).
         obj._MustUse__used = True
         block.count += 1
         signals = _ports(obj)
@@ -182,18 +192,18 @@ class _Splitter:
 
 @contextlib.contextmanager
 def _blackboxing(splitter: _Splitter):
-    original = _ir.Fragment.get
+    original = Fragment.get
 
     def get(obj, platform):
         if splitter.active and isinstance(obj, splitter.classes):
             return splitter.fragment(obj)
         return original(obj, platform)
 
-    _ir.Fragment.get = staticmethod(get)
+    Fragment.get = staticmethod(get)
     try:
         yield
     finally:
-        _ir.Fragment.get = staticmethod(original)
+        Fragment.get = staticmethod(original)
 
 
 # --------------------------------------------------------------------------- synthesis
