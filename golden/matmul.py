@@ -29,6 +29,7 @@ import numba
 import numpy as np
 
 from lpmac.config import AccConfig, MacConfig, MulConfig
+from lpmac.errors import BitsError
 from lpmac.formats import FloatFormat
 from lpmac.xorshift import GOLDEN_RATIO_32
 
@@ -61,7 +62,7 @@ def matmul(a_bits, b_bits, cfg: MacConfig) -> MacResult:
     b = _matrix("b_bits", b_bits, fmt, "K x N")
     (M, K), N = a.shape, b.shape[1]
     if b.shape[0] != K:
-        raise ValueError(
+        raise BitsError(
             f"{_FUNC}: a_bits is {M} x {K} but b_bits is {b.shape[0]} x {N}; "
             "the inner dimensions must match (A is M x K, B is K x N)"
         )
@@ -101,7 +102,7 @@ def _uses_tables(cfg: MacConfig) -> bool:
 def _matrix(name: str, value, fmt: FloatFormat, shape: str) -> np.ndarray:
     arr = check_bits(name, value, fmt, func=_FUNC)
     if arr.ndim != 2:
-        raise ValueError(
+        raise BitsError(
             f"{_FUNC}: {name} must be a 2-D {shape} array of {fmt} bit patterns, got shape "
             f"{arr.shape}; reshape it (e.g. x.reshape(1, -1) for a vector)"
         )

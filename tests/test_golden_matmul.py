@@ -213,9 +213,9 @@ GOOD = np.zeros((2, 3), U64)
         (GOOD - 1.5, GOOD.T, CFG, BitsTypeError, "a_bits"),
         (np.full((2, 3), -1), GOOD.T, CFG, BitsError, "a_bits .*got -1"),
         (GOOD, np.full((3, 2), 256), CFG, BitsError, r"b_bits .*0\.\.255.*got 256"),
-        (GOOD[0], GOOD.T, CFG, ValueError, r"a_bits must be a 2-D M x K .*shape \(3,\)"),
-        (GOOD, GOOD.T[None], CFG, ValueError, "b_bits must be a 2-D K x N"),
-        (GOOD, GOOD, CFG, ValueError, "a_bits is 2 x 3 but b_bits is 2 x 3"),
+        (GOOD[0], GOOD.T, CFG, BitsError, r"a_bits must be a 2-D M x K .*shape \(3,\)"),
+        (GOOD, GOOD.T[None], CFG, BitsError, "b_bits must be a 2-D K x N"),
+        (GOOD, GOOD, CFG, BitsError, "a_bits is 2 x 3 but b_bits is 2 x 3"),
         (GOOD, GOOD.T, "E5M2:cfg5+E6M5", ConfigError, "cfg must be a MacConfig.*parse"),
     ],
 )
