@@ -154,8 +154,8 @@ class LongAcc(CheckedComponent):
         ]
 
         # 6..5+pieces: normalise |R| (leading one to the top) in registered pieces;
-        # then one rne rounding into `acc`. (Not RoundPack's "normalized" cut: its early
-        # denormal shift count is too narrow for a register this wide.)
+        # then one rne rounding into `acc`. (Not RoundPack's one "normalized" cut: a register
+        # this wide needs its normaliser split over several stages to keep the clock.)
         flags = {"sign": r_sign, "zero": r_zero, "nan": r_nan, "inf": r_inf}
         # RoundPack needs the m+1 result bits, a guard bit, the denormalising shift below
         # emin (at most emin_A - lsb_exp) and one more bit above the sticky of the rest.
