@@ -171,8 +171,8 @@ def golden_mul(config, a, b):
     help="Exponent fields to list: comma-separated numbers, 'top' for all ones, or 'all'.",
 )
 def golden_table(fmt, sub_in, fields):
-    """List the values of FMT's encodings (e.g. the seed's E5M2 table: E5M2-inf --sub-in "
-    "as_normal)."""
+    """List the values of FMT's encodings (e.g. the seed's E5M2 table: E5M2-inf
+    --sub-in as_normal)."""
     import numpy as np
 
     from lpmac import golden as g
