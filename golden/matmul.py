@@ -30,7 +30,7 @@ import numpy as np
 
 from lpmac.config import AccConfig, MacConfig, MulConfig
 from lpmac.errors import BitsError
-from lpmac.formats import FloatFormat
+from lpmac.formats import FP32, FloatFormat
 from lpmac.xorshift import GOLDEN_RATIO_32
 
 from . import _matmul_kernels as kernels
@@ -159,7 +159,7 @@ def _run(a, b, cfg: MacConfig, use_tables: bool = True) -> tuple[np.ndarray, np.
     return out, no_invalid
 
 
-BINARY32 = MacConfig(MulConfig(FloatFormat(8, 23)), AccConfig(FloatFormat(8, 23)))
+BINARY32 = MacConfig(MulConfig(FP32), AccConfig(FP32))
 _CANONICAL_NAN = 0x7FC00000  # golden's NaN: positive, quiet bit only
 
 

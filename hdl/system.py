@@ -32,7 +32,7 @@ from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from lpmac.config import MacConfig
-from lpmac.formats import FloatFormat
+from lpmac.formats import FP32, FloatFormat
 from lpmac.unit_options import point_system
 
 from .checked import CheckedComponent
@@ -40,8 +40,6 @@ from .convert import FixedToFloat, FloatToFloat
 from .mac_array import MacArray
 
 __all__ = ["MacSystem", "FP32", "system_point", "system_unit"]
-
-FP32 = FloatFormat(8, 23)
 
 
 def input_converter(fmt: FloatFormat) -> FloatToFloat | None:

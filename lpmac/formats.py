@@ -130,6 +130,7 @@ class FloatFormat:
 
 
 FP64 = FloatFormat(11, 52)  # NumPy's float64, the golden model's bridge to real numbers
+FP32 = FloatFormat(8, 23)  # IEEE binary32: the FP32 side of converters, systems and training
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,9 @@ import numpy as np
 
 from lpmac import golden
 from lpmac.config import MacConfig
-from lpmac.formats import FloatFormat
+from lpmac.formats import FP32
 
 U64 = np.uint64
-FP32 = FloatFormat(8, 23)
 
 
 def fp32_operands(rng, shape) -> np.ndarray:

@@ -17,13 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from lpmac.config import GemmConfig, MacConfig
-from lpmac.formats import FixedFormat, FloatFormat
+from lpmac.formats import FP32, FixedFormat
 from lpmac.golden import bfp_gemm, convert, gemm_to_float, matmul, to_float
 
 from .choices import EDGE_ROUNDING
 
 FLOAT32 = "float32"
-FP32 = FloatFormat(8, 23)
 PASSES = ("fwd", "dgrad", "wgrad")
 _COUNTERS = ("inputs", "underflow", "outputs", "saturated", "invalid", "nonfinite")
 
