@@ -123,12 +123,18 @@ class FloatToBfp(wiring.Component):
         kmax = bfp.kmax
         mans = []
         for t, x in enumerate(lanes):
+            # The constant part `base` of the shift is sliced off (those bits only feed the
+            # sticky), so each lane's run-time shifter is m_b + window bits wide, not m + 1.
             m.submodules[f"round{t}"] = rnd = RoundShift(
-                width, fmt.max_field - 1 + base, self.mode, sr_bits=self.sr_bits if sr else 0
+                width,
+                fmt.max_field - 1,
+                self.mode,
+                sr_bits=self.sr_bits if sr else 0,
+                fixed_shift=base,
             )
             m.d.comb += [
                 rnd.mag.eq(Cat(Const(0, left), x.sig) if left else x.sig),
-                rnd.shift.eq(e_max - eff[t] + base),
+                rnd.shift.eq(e_max - eff[t]),
             ]
             if sr:
                 m.submodules[f"rng{t}"] = rng = XorShift32(

@@ -19,8 +19,8 @@ class OperandFeed(wiring.Component):
 
     `blocks` carries one block of T floats per beat; a `FloatToBfp` (T lanes, seeds
     `lane_seed(sr_seed, lane_offset + l)`) converts it into load buffer `count`. `full`: all
-    lanes loaded. On `launch` (only while full) lane l copies its buffer into its shift-out
-    register at cycle L+l and emits elements 0..n-1 on `elem[l]` in cycles L+l+1..L+l+n
+    lanes loaded. On `launch` (only while full) lane l copies its buffer into its emission
+    buffer at cycle L+l and emits elements 0..n-1 on `elem[l]` in cycles L+l+1..L+l+n
     (n = `length` at the launch, 1..T; `last[l]` with element n-1; elements n..T-1 are never
     emitted), zeros otherwise; `tags` sampled at the launch and the block's exponent /
     special flag appear on `side_*[l]` from cycle L+l+n+1 until the next launch's. The
@@ -103,25 +103,35 @@ class OperandFeed(wiring.Component):
                     buf.special.eq(conv.special),
                 ]
 
-        # start[l]: launch delayed l cycles (copy into shift-out register l).
+        # start[l]: launch delayed l cycles (copy into emission buffer l).
         start = [self.launch]
         for lane in range(1, L):
             s = Signal(name=f"start{lane}")
             m.d.sync += s.eq(start[-1])
             start.append(s)
-        # last[0]: launch delayed `length` cycles (a down-counter: launches are >= length
-        # cycles apart); last[l]: last[0] delayed l cycles, with the tags of that launch.
+        # Lane 0 emits element `pos` while `active` (cycles L+1..L+n); lane l reads the same
+        # (pos, active, last) l cycles later through a chain of registers, so each lane is a
+        # T:1 read mux on a buffer that is written once per launch (no shift register, whose
+        # load-or-shift mux costs a LUT per stored bit). `remaining` counts down from
+        # `length` (launches are >= length cycles apart).
         remaining = Signal(range(T + 1))
+        pos0 = Signal(range(T), name="pos0")
         with m.If(self.launch):
-            m.d.sync += remaining.eq(self.length)
+            m.d.sync += [remaining.eq(self.length), pos0.eq(0)]
         with m.Elif(remaining != 0):
-            m.d.sync += remaining.eq(remaining - 1)
-        last = [Signal(name="last0")]
-        m.d.comb += last[0].eq(remaining == 1)
+            m.d.sync += [remaining.eq(remaining - 1), pos0.eq(pos0 + 1)]
+        step = data.StructLayout({"pos": range(T), "active": 1, "last": 1})
+        steps = [Signal(step, name="step0")]
+        m.d.comb += [
+            steps[0].pos.eq(pos0),
+            steps[0].active.eq(remaining != 0),
+            steps[0].last.eq(remaining == 1),
+        ]
         for lane in range(1, L):
-            s = Signal(name=f"last{lane}")
-            m.d.sync += s.eq(last[-1])
-            last.append(s)
+            s = Signal(step, name=f"step{lane}")
+            m.d.sync += s.eq(steps[-1])
+            steps.append(s)
+        last = [s.last for s in steps]
         m.d.comb += self.last.eq(Cat(*last))
         if self.tag_bits:
             launch_tags = Signal(self.tag_bits)
@@ -134,20 +144,20 @@ class OperandFeed(wiring.Component):
                 tags.append(s)
 
         for lane, buf in enumerate(bufs):
-            shift = Signal(T * mb, name=f"shift{lane}")
-            hold_exp = Signal(self.exp_shape, name=f"hold_exp{lane}")
-            hold_special = Signal(name=f"hold_special{lane}")
+            emit = Signal(buf_layout, name=f"emit{lane}")
             with m.If(start[lane]):
-                m.d.sync += [shift.eq(buf.man), hold_exp.eq(buf.exp), hold_special.eq(buf.special)]
-            with m.Elif(last[lane]):
-                m.d.sync += shift.eq(0)  # a short K-tile: its unused elements never enter
-            with m.Else():
-                m.d.sync += shift.eq(shift >> mb)
-            m.d.comb += self.elem[lane].eq(shift[:mb])
+                m.d.sync += emit.eq(buf)
+            elems = [emit.man[t * mb : (t + 1) * mb] for t in range(T)]
+            picked = Signal(mb, name=f"pick{lane}")
+            with m.Switch(steps[lane].pos):
+                for t in range(T):
+                    with m.Case(t):
+                        m.d.comb += picked.eq(elems[t])
+            m.d.comb += self.elem[lane].eq(Mux(steps[lane].active, picked, 0))
             with m.If(last[lane]):
                 m.d.sync += [
-                    self.side_exp[lane].eq(hold_exp),
-                    self.side_special[lane].eq(hold_special),
+                    self.side_exp[lane].eq(emit.exp),
+                    self.side_special[lane].eq(emit.special),
                 ]
                 if self.tag_bits:
                     m.d.sync += self.side_tags[lane].eq(tags[lane])
