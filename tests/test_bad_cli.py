@@ -177,6 +177,9 @@ case("--vectors takes a positive count", "run", "E5M2:cfg5+E6M5", "--vectors", "
 case("is a file, not a folder", "run", "E5M2:cfg5+E6M5", "-o", NOT_A_FOLDER)
 case("is not one of", "run", "E5M2:cfg5+E6M5", "--target", "vu9p")
 case("Missing argument 'CONFIG'", "run")
+case("--fmax needs --target ecp5", "run", "E5M2:cfg5+E6M5", "--fmax")
+case("--fmax needs --target ecp5", "run", "E5M2:cfg5+E6M5", "--fmax", "--target", "xc7")
+case("drop --no-synth", "run", "E5M2:cfg5+E6M5", "--fmax", "--target", "ecp5", "--no-synth")
 
 # --- golden -----------------------------------------------------------------------------------
 case("over the limit of 65,536", "golden", "table", "fp32", "--field", "all")
