@@ -61,7 +61,9 @@ class UnitChoice(click.Choice):
 )
 @click.option("--no-dsp", is_flag=True, help="Grid: keep multipliers out of DSP blocks.")
 @click.option(
-    "--fmax", is_flag=True, help="ecp5 points: also place and route (nextpnr-ecp5) and report Fmax."
+    "--fmax",
+    is_flag=True,
+    help="ecp5 points: also place and route (nextpnr-ecp5); adds Fmax and MAC/s per LUT.",
 )
 @click.option(
     "-j",
