@@ -60,7 +60,9 @@ class FloatToBfp(wiring.Component):
     normals, emin for subnormals, zeros and specials); k = round(x / 2^(E-(m-2))) clamped
     to +-(2^(m-1)-1), each lane with its own RoundShift. With `mode="sr"`, lane t owns a
     xorshift32 seeded `lane_seed(sr_seed, lane_offset + t)`; all step once per block with
-    `valid` (`golden.convert.bfp_random_bits(..., lane_offset)`)."""
+    `valid` (`golden.convert.bfp_random_bits(..., lane_offset)`). `zero_special=False`
+    leaves the elements of a special block unspecified (a consumer that turns every result
+    of such a block into NaN, like the GEMM array, needs no zeros there)."""
 
     def __init__(
         self,
@@ -71,6 +73,7 @@ class FloatToBfp(wiring.Component):
         sr_seed: int = 1,
         latency: int = 0,
         lane_offset: int = 0,
+        zero_special: bool = True,
     ):
         _check("mode", mode, MODES)
         _check_sr(mode, sr_bits, sr_seed)
@@ -79,6 +82,7 @@ class FloatToBfp(wiring.Component):
         if not isinstance(lane_offset, int) or lane_offset < 0:
             raise ValueError(f"lane_offset must be an integer >= 0, got {lane_offset!r}")
         self.sr_bits, self.sr_seed, self.lane_offset = sr_bits, sr_seed, lane_offset
+        self.zero_special = zero_special
         ports = {
             "x": In(bfp.T * fmt.width),
             "exp": Out(bfp_exp_shape(fmt)),
@@ -141,10 +145,14 @@ class FloatToBfp(wiring.Component):
                     lane_seed(self.sr_seed, self.lane_offset + t), self.sr_bits
                 )
                 m.d.comb += [rng.step.eq(step), rnd.u.eq(rng.u)]
-            k = Signal(mb - 1, name=f"k{t}")
-            m.d.comb += k.eq(Mux(rnd.kept > kmax, kmax, rnd.kept))
+            # trunc has m_b - 1 bits, so only trunc = kmax can round past kmax (the clamp
+            # then drops the increment), and +-(trunc + up) is one adder: (trunc ^ s) + (up ^ s).
+            up = Signal(name=f"up{t}")
+            m.d.comb += up.eq(rnd.up & (rnd.trunc != kmax))
             man = Signal(mb, name=f"man{t}")
-            m.d.comb += man.eq(Mux(special[t], 0, Mux(x.sign, -k, k)))
+            m.d.comb += man.eq((rnd.trunc ^ x.sign.replicate(mb)) + (up ^ x.sign))
+            if self.zero_special:
+                man = Mux(special[t], 0, man)
             mans.append(man)
 
         exp = Signal(self.exp.shape())

@@ -170,7 +170,7 @@ class BfpGemmArray(wiring.Component):
         cfg, R, C = self.cfg, self.rows, self.cols
         sr = dict(sr_bits=cfg.sr_bits, sr_seed=cfg.sr_seed)
         m.submodules.feed_a = fa = OperandFeed(
-            cfg.in_fmt, cfg.bfp, R, cfg.rounding, tag_bits=2, **sr
+            cfg.in_fmt, cfg.bfp, R, cfg.rounding, tag_bits=2, zero_idle=False, **sr
         )
         m.submodules.feed_b = fb = OperandFeed(
             cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, **sr

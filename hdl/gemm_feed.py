@@ -14,6 +14,21 @@ from .convert import FloatToBfp, bfp_exp_shape
 __all__ = ["OperandFeed"]
 
 
+def _mux_tree(m: Module, values: list, index, name: str):
+    """values[index] as a balanced tree of 2:1 multiplexers on the bits of `index` (an
+    out-of-range index gives some element)."""
+    level = 0
+    while len(values) > 1:
+        values = [
+            Mux(index[level], values[i + 1], values[i]) if i + 1 < len(values) else values[i]
+            for i in range(0, len(values), 2)
+        ]
+        level += 1
+    out = Signal(len(values[0]), name=name)
+    m.d.comb += out.eq(values[0])
+    return out
+
+
 class OperandFeed(wiring.Component):
     """FP->BFP front end of one side of the array (`lanes` = R for A, C for B).
 
@@ -22,9 +37,11 @@ class OperandFeed(wiring.Component):
     lanes loaded. On `launch` (only while full) lane l copies its buffer into its emission
     buffer at cycle L+l and emits elements 0..n-1 on `elem[l]` in cycles L+l+1..L+l+n
     (n = `length` at the launch, 1..T; `last[l]` with element n-1; elements n..T-1 are never
-    emitted), zeros otherwise; `tags` sampled at the launch and the block's exponent /
-    special flag appear on `side_*[l]` from cycle L+l+n+1 until the next launch's. The
-    buffers accept new blocks from the launch cycle on."""
+    emitted), zeros otherwise (`zero_idle=False`: anything; a PE's two operands are idle in
+    the same cycles, so the array zeroes one side only); `tags` sampled at the launch and
+    the block's exponent / special flag appear on `side_*[l]` from cycle L+l+n+1 until the
+    next launch's. The buffers accept new blocks from the launch cycle on. The elements of a
+    special block are unspecified (every result they touch is NaN)."""
 
     def __init__(
         self,
@@ -37,6 +54,7 @@ class OperandFeed(wiring.Component):
         sr_seed: int = 1,
         lane_offset: int = 0,
         tag_bits: int = 0,
+        zero_idle: bool = True,
     ):
         self.fmt, self.bfp, self.lanes, self.mode = fmt, bfp, lanes, mode
         self.sr_bits, self.sr_seed, self.lane_offset, self.tag_bits = (
@@ -45,6 +63,7 @@ class OperandFeed(wiring.Component):
             lane_offset,
             tag_bits,
         )
+        self.zero_idle = zero_idle
         self.exp_shape = bfp_exp_shape(fmt)
         ports = {
             "blocks": In(stream.Signature(data.ArrayLayout(fmt.width, bfp.T))),
@@ -73,6 +92,7 @@ class OperandFeed(wiring.Component):
             sr_seed=self.sr_seed,
             latency=0,
             lane_offset=self.lane_offset,
+            zero_special=False,  # the array makes every result of a special block NaN
         )
 
         count = Signal(range(L + 1))
@@ -148,12 +168,10 @@ class OperandFeed(wiring.Component):
             with m.If(start[lane]):
                 m.d.sync += emit.eq(buf)
             elems = [emit.man[t * mb : (t + 1) * mb] for t in range(T)]
-            picked = Signal(mb, name=f"pick{lane}")
-            with m.Switch(steps[lane].pos):
-                for t in range(T):
-                    with m.Case(t):
-                        m.d.comb += picked.eq(elems[t])
-            m.d.comb += self.elem[lane].eq(Mux(steps[lane].active, picked, 0))
+            picked = _mux_tree(m, elems, steps[lane].pos, f"pick{lane}")
+            if self.zero_idle:
+                picked = Mux(steps[lane].active, picked, 0)
+            m.d.comb += self.elem[lane].eq(picked)
             with m.If(last[lane]):
                 m.d.sync += [
                     self.side_exp[lane].eq(emit.exp),
