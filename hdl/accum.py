@@ -36,7 +36,13 @@ from .raw import Unpack, raw_exp_range
 from .rounding import RoundPack, normalize, shift_right_sticky
 from .xorshift import XorShift32
 
-__all__ = ["AddPlan", "FpAdd", "FpAcc", "FixedAcc", "Mac"]
+__all__ = ["AddPlan", "FpAdd", "FpAcc", "FixedAcc", "Mac", "NORM_DSP_MIN_SIG"]
+
+# With DSPs allowed, the adder's normalising shift is a DSP product from this common
+# significand width on (fp32: 24); narrower formats keep the LUT shifter (the reference's
+# E6M5..E7M7 accumulators use no DSP, and there the shifter is small).
+NORM_DSP_MIN_SIG = 16
+DSP_B_BITS = 17  # unsigned bits of a DSP48E2 multiplier's narrow (18-bit signed) input
 
 
 @dataclass(frozen=True)
@@ -95,18 +101,20 @@ class FpAdd(CheckedComponent):
 
     The classic datapath: order the operands by magnitude, shift the smaller one right by
     the exponent difference (the bits it loses fold into sticky), add or subtract (the
-    difference is never negative), one RoundPack (normalise, round, pack)."""
+    difference is never negative), normalise no further than to 2^emin (`_normalize`), one
+    RoundPack (round, pack). `use_dsp`: the normalising shift of a wide significand
+    (>= NORM_DSP_MIN_SIG bits) is a product with a one-hot in DSP blocks."""
 
     @staticmethod
-    def check(cfg: AccConfig, x_fmt: FloatFormat | None = None):
+    def check(cfg: AccConfig, x_fmt: FloatFormat | None = None, use_dsp: bool = False):
         if cfg.is_fixed:
             raise ValueError(f"FpAdd needs a float accumulator format, got {cfg.fmt}")
         if x_fmt is not None and not isinstance(x_fmt, FloatFormat):
             raise ValueError(f"FpAdd input format must be a FloatFormat, got {x_fmt!r}")
 
-    def __init__(self, cfg: AccConfig, x_fmt: FloatFormat | None = None):
+    def __init__(self, cfg: AccConfig, x_fmt: FloatFormat | None = None, use_dsp: bool = False):
         x_fmt = cfg.fmt if x_fmt is None else x_fmt
-        self.cfg, self.fmt, self.x_fmt = cfg, cfg.fmt, x_fmt
+        self.cfg, self.fmt, self.x_fmt, self.use_dsp = cfg, cfg.fmt, x_fmt, use_dsp
         self.r_bits = cfg.sr_bits if cfg.rounding == "sr" else 0
         self.plan = AddPlan.of(cfg.fmt, x_fmt, self.r_bits)
         ports = {"acc": In(cfg.fmt.width), "x": In(x_fmt.width), "s": Out(cfg.fmt.width)}
@@ -196,11 +204,12 @@ class FpAdd(CheckedComponent):
         with m.Else():
             m.d.comb += sign.eq(big_sign)
 
-        # A subtraction of operands within one binade can cancel completely: default max_lz.
+        sig, exp, exp_range, max_lz = self._normalize(m, mag, big_e)
         m.submodules.round_pack = rp = RoundPack(
             fmt,
             plan.width,
-            (plan.exp_lo - G, plan.exp_hi - G),
+            exp_range,
+            max_lz=max_lz,
             mode=self.cfg.rounding,
             sub_out=self.cfg.sub_out,
             has_sticky=True,
@@ -208,8 +217,8 @@ class FpAdd(CheckedComponent):
         )
         m.d.comb += [
             rp.sign.eq(sign),
-            rp.sig.eq(mag),
-            rp.exp.eq(big_e - G),
+            rp.sig.eq(sig),
+            rp.exp.eq(exp),
             rp.sticky.eq(sticky),
             rp.zero.eq(exact_zero),
             rp.inf.eq(inf),
@@ -219,6 +228,86 @@ class FpAdd(CheckedComponent):
         if self.r_bits:
             m.d.comb += rp.u.eq(self.u)
         return m
+
+    def _normalize_dsp(self, m: Module, mag, cap):
+        """(mag << L, L) for L = min(leading zeros of mag, cap) as a DSP product.
+
+        Bit-reversed, mag's leading one is the lowest set bit, which r & -r isolates on a
+        carry chain; a one at `cap` stops it there. That one-hot is 2^L: the product with
+        mag's low W - 1 bits (mag's top bit is set only when L = 0) in DSP48 pieces."""
+        W = len(mag)
+        rev = Signal(W, name="norm_rev")
+        m.d.comb += rev.eq(Cat(*reversed(list(mag))) | (Const(1, W) << cap))
+        onehot = Signal(W, name="norm_onehot")
+        m.d.comb += onehot.eq(rev & -rev)
+        shift = Signal(cap.shape(), name="norm_shift")
+        m.d.comb += shift.eq(
+            Cat(*(Cat(*(onehot[j] for j in range(W) if j >> b & 1)).any() for b in range(len(cap))))
+        )
+        low = mag[: W - 1]
+        product = _dsp_product(m, low, onehot, "norm")
+        out = Signal(W, name="norm_out")
+        m.d.comb += out.eq(product[:W] | (mag[W - 1] << (W - 1)))
+        return out, shift
+
+    def _normalize(self, m: Module, mag, big_e):
+        """(sig, exp, exp_range, max_lz) for RoundPack from the sum `mag` * 2^(big_e - G).
+
+        A subtraction within one binade can cancel completely, so the sum may need a left
+        shift by up to width - 1. When no result can lie below the accumulator format's
+        normal range by more than that (the budget below is >= 0), the shift is done here and
+        stops where the leading bit's weight reaches 2^emin: a subnormal result then already
+        sits at its place and RoundPack needs a one-bit normaliser and a one-bit
+        denormalising shift instead of a full one each. Otherwise RoundPack does it all."""
+        plan, G, W = self.plan, self.plan.guard, self.plan.width
+        # Shifting left by `budget` puts weight 2^emin on the top bit: budget = big_e - base.
+        base = self.fmt.emin - (W - 1) + G
+        if plan.exp_lo < base:
+            return mag, big_e - G, (plan.exp_lo - G, plan.exp_hi - G), None
+        K = (W - 1).bit_length()
+        budget = Signal(range(plan.exp_hi - base + 1), name="norm_budget")
+        m.d.comb += budget.eq(big_e - base)
+        cap = Signal(K, name="norm_cap")  # shifts beyond W - 1 never happen for a nonzero sum
+        m.d.comb += cap.eq(Mux(budget > W - 1, W - 1, budget))
+        if self.use_dsp and self.plan.sig >= NORM_DSP_MIN_SIG:
+            cur, shift = self._normalize_dsp(m, mag, cap)
+        else:
+            cur, shift = _normalize_limited(m, mag, cap)
+        exp = Signal(_exp_shape(self.fmt.emin - (W - 1), plan.exp_hi - G), name="norm_exp")
+        m.d.comb += exp.eq(big_e - G - shift)
+        # A result below 2^emin keeps leading zeros with exp at its lowest: RoundPack's
+        # one-bit normalise + one-bit denormalise reads it as the subnormal it is.
+        return cur, exp, (self.fmt.emin - (W - 1), plan.exp_hi - G), 1
+
+
+def _dsp_product(m: Module, value, onehot, name: str):
+    """value * onehot for a one-hot (or zero) `onehot`: one DSP48 product (26 x 17 unsigned)
+    per 17 bits of the one-hot; only one of them is nonzero, so they combine with an OR."""
+    product = Const(0, len(value) + len(onehot))
+    for c, lo in enumerate(range(0, len(onehot), DSP_B_BITS)):
+        chunk = onehot[lo : lo + DSP_B_BITS]
+        part = Signal(len(value) + len(chunk), name=f"{name}_p{c}")
+        m.d.comb += part.eq(value * chunk)
+        product = product | (part << lo)
+    return product
+
+
+def _normalize_limited(m: Module, mag, cap):
+    """(mag << L, L) for L = min(leading zeros of mag, cap), in LUTs: bit k of L is set when
+    the top 2^k bits are zero and the shift so far plus 2^k stays within `cap` (greedy from
+    the widest stage)."""
+    W = len(mag)
+    cur, bits = mag, []
+    for k in reversed(range(len(cap))):
+        s = 1 << k
+        above = Cat(Const(0, 1), *reversed(bits))  # (shift so far) >> k
+        step = Signal(name=f"norm_b{k}")
+        m.d.comb += step.eq((cur[W - s :] == 0) & (above + 1 <= cap[k:]))
+        nxt = Signal(W, name=f"norm_s{k}")
+        m.d.comb += nxt.eq(Mux(step, cur << s, cur))
+        bits.append(step)
+        cur = nxt
+    return cur, Cat(*reversed(bits))
 
 
 class FpAcc(CheckedComponent):
@@ -231,15 +320,23 @@ class FpAcc(CheckedComponent):
     output reflecting it (latency-1 input register stages)."""
 
     @staticmethod
-    def check(cfg: AccConfig, x_fmt: FloatFormat | None = None, latency: int = 1):
+    def check(
+        cfg: AccConfig, x_fmt: FloatFormat | None = None, latency: int = 1, use_dsp: bool = True
+    ):
         check_latency(latency, 1)
         if cfg.is_fixed:
             raise ValueError(f"FpAcc needs a float accumulator format, got {cfg.fmt}; use FixedAcc")
         if cfg.is_long:
             raise ValueError(f"FpAcc rounds every step; {cfg} is built by LongAcc (accum_long)")
 
-    def __init__(self, cfg: AccConfig, x_fmt: FloatFormat | None = None, latency: int = 1):
-        self.cfg, self.latency = cfg, latency
+    def __init__(
+        self,
+        cfg: AccConfig,
+        x_fmt: FloatFormat | None = None,
+        latency: int = 1,
+        use_dsp: bool = True,
+    ):
+        self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp
         self.x_fmt = cfg.fmt if x_fmt is None else x_fmt
         super().__init__(
             {"x": In(self.x_fmt.width), "valid": In(1), "clear": In(1), "acc": Out(cfg.fmt.width)}
@@ -253,7 +350,7 @@ class FpAcc(CheckedComponent):
         valid = delay(m, self.valid, stages, "valid")
         clear = delay(m, self.clear, stages, "clear")
 
-        m.submodules.add = add = FpAdd(cfg, self.x_fmt)
+        m.submodules.add = add = FpAdd(cfg, self.x_fmt, self.use_dsp)
         m.d.comb += [add.acc.eq(Mux(clear, 0, self.acc)), add.x.eq(x)]
         if cfg.rounding == "sr":
             m.submodules.rng = rng = XorShift32(cfg.sr_seed, cfg.sr_bits)
@@ -364,7 +461,7 @@ class Mac(CheckedComponent):
             m.submodules.acc = acc = LongAcc(cfg.acc, cfg.mul.out_format)
             m.d.comb += acc.x.eq(mul.p)
         else:
-            m.submodules.acc = acc = FpAcc(cfg.acc, cfg.mul.out_format)
+            m.submodules.acc = acc = FpAcc(cfg.acc, cfg.mul.out_format, use_dsp=self.use_dsp)
             m.d.comb += acc.x.eq(mul.p)
         m.d.comb += [acc.valid.eq(valid), acc.clear.eq(clear), self.acc.eq(acc.acc)]
         return m

@@ -24,7 +24,7 @@ from amaranth.sim import Simulator
 from lpmac import golden
 from lpmac.config import AccConfig, MacConfig, MulConfig
 from lpmac.formats import FixedFormat, FloatFormat, parse_format
-from lpmac.hdl.accum import FixedAcc, FpAcc, FpAdd, Mac
+from lpmac.hdl.accum import NORM_DSP_MIN_SIG, FixedAcc, FpAcc, FpAdd, Mac
 
 os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
 
@@ -230,12 +230,14 @@ FPADD_SLOW_CASES = FPADD_CASES + [
 ]
 
 
-def check_fpadd(acc_spec: str, x_spec: str | None, n_random: int, seed: int = 0):
+def check_fpadd(
+    acc_spec: str, x_spec: str | None, n_random: int, seed: int = 0, use_dsp: bool = False
+):
     cfg = AccConfig.parse(acc_spec)
     xf = x_format(x_spec, cfg)
     a, x, u = fpadd_vectors(cfg, xf, n_random, seed)
     exp = golden.fp_add(a, x, cfg, xf, u)
-    dut = FpAdd(cfg, xf)
+    dut = FpAdd(cfg, xf, use_dsp=use_dsp)
     ports, arrays = [dut.acc, dut.x], [a, x]
     if u is not None:
         ports.append(dut.u)
@@ -257,6 +259,24 @@ def check_fpadd(acc_spec: str, x_spec: str | None, n_random: int, seed: int = 0)
 @pytest.mark.parametrize("acc_spec,x_spec", FPADD_CASES, ids=[f"{a}+{x}" for a, x in FPADD_CASES])
 def test_fpadd(acc_spec, x_spec):
     check_fpadd(acc_spec, x_spec, n_random=700)
+
+
+# With DSPs the wide formats' normaliser is a product with a one-hot (NORM_DSP_MIN_SIG).
+FPADD_DSP_CASES = [
+    ("fp32", None),
+    ("fp32:rz,flush", None),
+    ("fp32:sr,bits=8,seed=5", None),
+    ("fp32", "E5M2:cfg5"),
+    ("E8M15", "bf16"),
+]
+
+
+@pytest.mark.parametrize(
+    "acc_spec,x_spec", FPADD_DSP_CASES, ids=[f"{a}+{x}" for a, x in FPADD_DSP_CASES]
+)
+def test_fpadd_dsp(acc_spec, x_spec):
+    assert AccConfig.parse(acc_spec).fmt.m + 1 >= NORM_DSP_MIN_SIG  # the DSP path is built
+    check_fpadd(acc_spec, x_spec, n_random=1500, seed=3, use_dsp=True)
 
 
 @pytest.mark.slow
