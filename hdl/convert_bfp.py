@@ -103,8 +103,9 @@ class FloatToBfp(wiring.Component):
             step = delay(m, self.valid, in_st, "valid")
 
         # Biased effective exponent max(field, 1) per lane (1 = emin for subnormals and
-        # zeros, and for specials, which take no part in E).
-        lanes, eff, special = [], [], []
+        # zeros); specials take no part in E (1 in the maximum), and their elements are
+        # masked or unspecified, so their own shift may use the raw field.
+        lanes, eff, special, eff_max = [], [], [], []
         for t in range(T):
             m.submodules[f"unpack{t}"] = up = Unpack(fmt, "ieee")
             bits = x_in[t * w : (t + 1) * w]
@@ -113,11 +114,14 @@ class FloatToBfp(wiring.Component):
             sp = Signal(name=f"special{t}")
             m.d.comb += sp.eq(up.raw.inf | up.raw.nan)
             e_t = Signal(fmt.e, name=f"eff{t}")
-            m.d.comb += e_t.eq(Mux(sp | (field == 0), 1, field))
+            m.d.comb += e_t.eq(Cat(field[0] | (field == 0), field[1:]))  # max(field, 1)
+            e_m = Signal(fmt.e, name=f"eff_max{t}")
+            m.d.comb += e_m.eq(Mux(sp, 1, e_t))
             lanes.append(up.raw)
             eff.append(e_t)
+            eff_max.append(e_m)
             special.append(sp)
-        e_max = _max_tree(m, list(eff), "emax")
+        e_max = _max_tree(m, eff_max, "emax")
 
         # k = round(sig * 2^(exp - (E - (m_b - 2)))); exp = eff - m, so the right shift is
         # (E - eff) + c with c = m - (m_b - 2); a negative c is a constant left shift.
