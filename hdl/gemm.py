@@ -11,7 +11,7 @@ accumulators, BFP->FP units, then FP accumulation across tiles)::
 
        a (A blocks) --> OperandFeed(A) --R lanes--> +-------------------+
                           FloatToBfp, R load          |  SystolicArray    |
-                          buffers, R shift-out regs   |  R x C PEs        |--C column readouts-->
+                          + R emission buffers        |  R x C PEs        |--C column readouts-->
        b (B blocks) --> OperandFeed(B) --C lanes--> |  a right, b down  |   ColumnAccumulator x C
                                                       +-------------------+   (BFP->FP, FpAdd,
                                                                                R-entry ring)
@@ -21,11 +21,18 @@ accumulators, BFP->FP units, then FP accumulation across tiles)::
 * `OperandFeed` (one per side): the input stream carries one BFP block (T floats) per beat.
   A `FloatToBfp` converts it (combinationally) into a load buffer, one lane per beat. When
   both feeds hold a full K-tile (R A blocks, C B blocks) the controller *launches* it: lane l
-  copies its load buffer into its shift-out register at cycle L+l (the systolic skew) and
-  shifts one m-bit element per cycle into the array, zeros afterwards; the load buffers
-  refill from the launch cycle on (double buffering). The block's exponent and special flag
-  move to the lane's *side register* when its last element leaves (cycle L+l+T), where the
-  readout finds them.
+  copies its load buffer into its emission buffer at cycle L+l (the systolic skew) and reads
+  one m-bit element per cycle out of it into the array through a T:1 multiplexer (zeros
+  afterwards on the B side; the A side need not zero, a PE's operands are idle together);
+  the load buffers refill from the launch cycle on (double buffering). Buffers that are only
+  ever loaded whole cost flip-flops, no LUTs; a shift-out register's load-or-shift choice
+  cost a LUT per stored bit. The block's exponent and special flag move to the lane's *side
+  register* when its last element leaves (cycle L+l+T), where the readout finds them. The
+  converter keeps the stream's rate of one block per beat (A needs R blocks per launch
+  period, 16 in 24 cycles at 16x16, so a narrower converter would stall it); it is built
+  lean instead: each element's run-time shifter is m_b + 1 bits wide (the constant part of
+  the shift only feeds the sticky bit), rounding, sign and clamp are one adder, and a
+  special block's elements are left unspecified (its results are NaN anyway).
 * `ProcessingElement`: `acc <- (last_out ? 0 : acc) + a*b`, a and b passed on through
   registers; a one-bit `last` flag travels with the A elements. The exact accumulator has
   `gemm_acc_width(m, T)` = bits of T*(2^(m-1)-1)^2 plus sign = 2m-1+ceil(log2 T) bits (one
