@@ -74,7 +74,9 @@ def build(kind: str, unit: str, latency: int) -> Unit:
         from lpmac.hdl.accum import FixedAcc, FpAcc
 
         acc = FixedAcc(cfg.fmt, latency) if cfg.is_fixed else FpAcc(cfg, x_fmt, latency)
-        name = acc_unit(cfg, x_fmt).name + f"_l{latency}"
+        # acc_unit's name (hdl/generate.py) + the latency
+        x_tag = "" if cfg.is_fixed or x_fmt in (None, cfg.fmt) else f"_x{x_fmt}"
+        name = module_name(f"acc_{cfg.fmt if cfg.is_fixed else cfg}{x_tag}_l{latency}")
         return Unit("acc", acc, name, str(cfg), latency)
     if kind == "mac":
         from lpmac.hdl.accum import Mac
@@ -94,8 +96,10 @@ def verilog_sha(kind: str, unit: str, latency: int) -> tuple[str, str, str]:
 
 
 def commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
+    """HEAD, with `-dirty` when the generators (lpmac/, hdl/) differ from it in the tree."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "lpmac", "hdl"]).returncode
+    return (head.stdout.strip() or "unknown") + ("-dirty" if dirty else "")
 
 
 def run_point(kind: str, unit: str, latency: int, head: str) -> dict:
