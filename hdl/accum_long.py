@@ -1,29 +1,36 @@
 """The long accumulator (golden/accum_long.py, docs/semantics.md "Long accumulator").
 
-The loop-carried path is only a two's-complement adder of `LongPlan.width` bits (plus the
-sticky flags): every input is unpacked, shifted to its place in the register and negated in
-three pipeline stages in front of the loop, and the register is read out (negate, normalise,
-one rne `RoundPack`) in a pipeline behind it.
+The loop-carried path is only an adder (plus the sticky flags): every input is unpacked,
+shifted to its place in the register and turned into a one's-complement term in three
+pipeline stages in front of the loop, and the register is read out (carries resolved,
+negate, normalise, one rne `RoundPack`) in a pipeline behind it.
+
+The register has Wr = `LongPlan.width` + 1 bits (one above the range, so the step that
+first leaves the range is still exact and the overflow flag can be found at read-out). It
+is kept carry-save in n = ceil(Wr / SEGMENT_BITS) segments (E6M5/E7M7 inputs: 1, fp32: 2):
+each segment adds its slice of the term and the carry out of its lower neighbour from the
+cycle before, so the loop's carry chain is one segment long whatever the width.
 
 Pipeline (one input per cycle), registers at the end of each stage:
-  1       `u_*`     sign, significand, shift amount, class flags of x
-  2       `shifted` the magnitude sig << (exp - lsb_exp) (0 for zeros, inf and NaN)
-  3       `term`    the signed term on W bits
-  4       `reg`     R <- R + term (the only loop), NaN/+inf/-inf/overflow flags
-  5       `r_mag`   |R|, sign and the flags
-  6..     `norm*`   |R| shifted to its leading one, one shift-by-2^k stage per piece (P =
-                    `pieces`, 7 for E6M5/E7M7 inputs), plus one register between the zero
-                    test and the mux of each stage shifting by >= SPLIT_ZERO_TEST bits (S of
-                    them: 1 for E7M7); the last keeps the top bits RoundPack needs plus a
-                    sticky bit, and the exponent instead of the count
+  1       `u_*`      sign, significand, shift amount, class flags of x
+  2       `shifted`  the magnitude sig << (exp - lsb_exp) (0 for zeros, inf and NaN)
+  3       `term`     the term in one's complement on Wr bits, 0 unless valid (+1: `a_inc`)
+  4       `seg*`     segments <- segments + term + carries (the only loop), NaN/inf flags
+  +n-1    `resolve*` the pending carries added in, one segment per stage
+  5..+n-1 `mag*`     the register overflow flag (sticky), |R| one segment per stage
+  6..     `norm*`    |R| shifted to its leading one, one shift-by-2^k stage per piece (P =
+                     `pieces`, 7 for E6M5/E7M7 inputs), plus one register between the zero
+                     test and the mux of each stage shifting by >= SPLIT_ZERO_TEST bits (S of
+                     them: 1 for E7M7); the last keeps the top bits RoundPack needs plus a
+                     sticky bit, and the exponent instead of the count
   then    RoundPack's `rounded` cut (between its rounding shift and the increment) and `acc`
-so with `latency` = 7 + P + S (14 for E6M5-inf, 15 for E7M7 inputs), `acc` read after the
-edge of cycle t + latency - 1 is golden `accumulate(..., history=True)[t]` for the input of
-cycle t."""
+so with `latency` = 7 + P + S + 2(n - 1) (14 for E6M5-inf, 15 for E7M7, 18 for fp32 inputs),
+`acc` read after the edge of cycle t + latency - 1 is golden `accumulate(..., history=True)[t]`
+for the input of cycle t."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib.wiring import In, Out
 
 from lpmac.config import AccConfig
@@ -40,6 +47,9 @@ __all__ = ["LongAcc"]
 # Normaliser stages shifting by at least this many bits register their zero test before
 # their shift mux (its select fans out to the whole register: E7M7 inputs, W = 150).
 SPLIT_ZERO_TEST = 128
+# The loop's carry chain is at most this long: wider registers (fp32 inputs: 295 bits) are
+# carry-save segments whose carries are added in the next cycle (and resolved at read-out).
+SEGMENT_BITS = 160
 
 
 class LongAcc(CheckedComponent):
@@ -68,7 +78,8 @@ class LongAcc(CheckedComponent):
         """Cycles from an input to `acc` (the module notes' stages: 7 + P + S)."""
         stages = _shift_stages(LongPlan.of(x_fmt).width)
         splits = sum(1 << k >= SPLIT_ZERO_TEST for k in stages)
-        return 7 + min(cls.NORMALIZE_PIECES, len(stages)) + splits
+        resolve = 2 * (len(segment_sizes(LongPlan.of(x_fmt).width + 1)) - 1)
+        return 7 + min(cls.NORMALIZE_PIECES, len(stages)) + splits + resolve
 
     def elaborate(self, platform):
         m = Module()
@@ -96,17 +107,21 @@ class LongAcc(CheckedComponent):
             u_clear.eq(self.clear),
         ]
 
-        # 2: align the magnitude; 3: negate it into the signed term on W bits.
+        # 2: align the magnitude; 3: the term in one's complement on Wr bits (sign-extended,
+        # 0 unless valid); its +1 is the loop's carry into the lowest segment.
         shifted = Signal(plan.input_bits)
         m.d.sync += shifted.eq(Mux(u_skip, 0, u_sig << u_shift))
         late = {"sign": u_sign, "nan": u_nan, "inf": u_inf, "valid": u_valid, "clear": u_clear}
         late = cut(m, True, "aligned", late)
-        term = Signal(signed(W))
-        a_nan, a_pos, a_neg, a_valid, a_clear = (
-            Signal(name=f"a_{n}") for n in ("nan", "pos", "neg", "valid", "clear")
+        Wr = W + 1  # one bit more than the range: the first overflowing sum is still exact
+        term = Signal(Wr)
+        a_inc, a_nan, a_pos, a_neg, a_valid, a_clear = (
+            Signal(name=f"a_{n}") for n in ("inc", "nan", "pos", "neg", "valid", "clear")
         )
+        neg_term = late["sign"] & late["valid"]
         m.d.sync += [
-            term.eq(Mux(late["sign"], -shifted, shifted)),
+            term.eq(Mux(late["valid"], shifted, 0) ^ neg_term.replicate(Wr)),
+            a_inc.eq(neg_term),
             a_nan.eq(late["nan"]),
             a_pos.eq(late["inf"] & ~late["sign"]),
             a_neg.eq(late["inf"] & late["sign"]),
@@ -114,44 +129,61 @@ class LongAcc(CheckedComponent):
             a_clear.eq(late["clear"]),
         ]
 
-        # 4: the loop. clear is applied after the adder (0 + term needs no overflow check).
-        reg = Signal(signed(W))
-        nan, pos, neg, ovf, ovf_neg = (
-            Signal(name=n) for n in ("s_nan", "s_pos", "s_neg", "s_ovf", "s_ovf_neg")
-        )
-        total = Signal(signed(W + 1))
-        m.d.comb += total.eq(reg + term)
-        wrapped = total[W] != total[W - 1]
+        # 4: the loop, carry-save over segments of at most SEGMENT_BITS: each segment adds
+        # its slice of the term and the carry its lower neighbour registered in the cycle
+        # before, so the carry chain is one segment long. R = sum of the segments and the
+        # pending carries (mod 2^Wr). clear drops the state and the pending carries.
+        sizes = segment_sizes(Wr)
+        segs = [Signal(n, name=f"seg{i}") for i, n in enumerate(sizes)]
+        carries = [Signal(name=f"carry{i}") for i in range(len(sizes) - 1)]
         keep = ~a_clear
+        lo = 0
+        for i, (seg, n) in enumerate(zip(segs, sizes)):
+            cin = a_inc if i == 0 else carries[i - 1] & keep
+            total = Signal(n + 1, name=f"seg{i}_sum")
+            m.d.comb += total.eq(Mux(a_clear, 0, seg) + term[lo : lo + n] + cin)
+            m.d.sync += seg.eq(total[:n])
+            if i < len(carries):
+                m.d.sync += carries[i].eq(total[n])
+            lo += n
+        nan, pos, neg = (Signal(name=n) for n in ("s_nan", "s_pos", "s_neg"))
         with m.If(a_valid):
             m.d.sync += [
-                # after an overflow R is never read again before a clear (the flag reads as
-                # inf), so it may wrap: the loop stays a plain adder
-                reg.eq(Mux(a_clear, term, total[:W])),
                 nan.eq((nan & keep) | a_nan),
                 pos.eq((pos & keep) | a_pos),
                 neg.eq((neg & keep) | a_neg),
-                ovf.eq((ovf & keep) | (wrapped & ~a_clear)),
-                # the sign of the first overflowing step (read only while ovf is set)
-                ovf_neg.eq(Mux(ovf & keep, ovf_neg, total[W])),
             ]
         with m.Elif(a_clear):
-            m.d.sync += [s.eq(0) for s in (reg, nan, pos, neg, ovf, ovf_neg)]
+            m.d.sync += [s.eq(0) for s in (nan, pos, neg)]
+        s_clear = Signal()  # the clear of the step the segments now reflect
+        m.d.sync += s_clear.eq(a_clear)
 
-        # 5: magnitude and sign of the register, the class of the result.
-        r_mag = Signal(W)
-        r_sign, r_zero, r_nan, r_inf = (
-            Signal(name=f"r_{n}") for n in ("sign", "zero", "nan", "inf")
-        )
+        # 5..: resolve the pending carries, one segment per stage (none for one segment);
+        # then the register overflow (sticky: R out of the W-bit range at any step since
+        # the clear, with the sign of the first such step) and |R|, one segment per stage.
+        side = {"nan": nan, "pos": pos, "neg": neg, "clear": s_clear}
+        parts, side = _ripple(m, segs, [Const(0, 1)] + carries, None, side, "resolve")
+        r = Cat(*parts)
+        out_of_range = r[Wr - 1] != r[Wr - 2]
+        ovf, ovf_neg = Signal(name="s_ovf"), Signal(name="s_ovf_neg")
+        held = ovf & ~side["clear"]
+        ovf_now, ovf_neg_now = held | out_of_range, Mux(held, ovf_neg, r[Wr - 1])
+        m.d.sync += [ovf.eq(ovf_now), ovf_neg.eq(ovf_neg_now)]
+        negative = r[Wr - 1]
+        parts = [p ^ negative.replicate(len(p)) for p in parts]
+        nan, pos, neg = side["nan"], side["pos"], side["neg"]
         any_nan = nan | (pos & neg)
         any_inf = ~any_nan & (pos | neg)
-        m.d.sync += [
-            r_mag.eq(Mux(reg[W - 1], -reg, reg)),
-            r_sign.eq(Mux(any_nan, 0, Mux(any_inf, neg, Mux(ovf, ovf_neg, reg[W - 1])))),
-            r_zero.eq(reg == 0),
-            r_nan.eq(any_nan),
-            r_inf.eq(any_inf | (ovf & ~any_nan)),  # a register overflow reads as inf
-        ]
+        flags = {
+            "sign": Mux(any_nan, 0, Mux(any_inf, neg, Mux(ovf_now, ovf_neg_now, negative))),
+            "zero": r == 0,
+            "nan": any_nan,
+            "inf": any_inf | (ovf_now & ~any_nan),  # a register overflow reads as inf
+        }
+        adds = [negative] + [Const(0, 1)] * (len(sizes) - 1)
+        parts, flags = _ripple(m, parts, adds, True, flags, "mag")
+        r_mag = Cat(*parts)[:W]
+        r_sign, r_zero, r_nan, r_inf = (flags[k] for k in ("sign", "zero", "nan", "inf"))
 
         # 6..5+pieces: normalise |R| (leading one to the top) in registered pieces;
         # then one rne rounding into `acc`. (Not RoundPack's one "normalized" cut: a register
@@ -187,6 +219,33 @@ class LongAcc(CheckedComponent):
         ]
         m.d.sync += self.acc.eq(rnd.bits)
         return m
+
+
+def segment_sizes(width: int) -> list[int]:
+    """The loop's segments (LSB first): as few as keep each within SEGMENT_BITS, equal."""
+    count = -(-width // SEGMENT_BITS)
+    base, extra = divmod(width, count)
+    return [base + (1 if i < extra else 0) for i in range(count)]
+
+
+def _ripple(m: Module, parts: list, adds: list, first: bool | None, side: dict, name: str):
+    """Add the 1-bit `adds[i]` into `parts[i]` and ripple the carries up, one part per
+    registered stage (mod 2^total width); `side` travels along. `first`: whether the lowest
+    part has an add (else it is already final and the stages start at the second part)."""
+    parts, adds, carry = list(parts), list(adds), Const(0, 1)
+    start = 0 if first else 1
+    for i in range(start, len(parts)):
+        total = Signal(len(parts[i]) + 1, name=f"{name}{i}_sum")
+        m.d.comb += total.eq(parts[i] + adds[i] + carry)
+        values = {f"p{j}": p for j, p in enumerate(parts)} | {f"p{i}": total[: len(parts[i])]}
+        values |= {f"a{j}": adds[j] for j in range(i + 1, len(parts))}  # the later adds wait
+        values |= {f"side_{k}": v for k, v in side.items()} | {"carry": total[-1]}
+        staged = cut(m, True, f"{name}{i}", values)
+        parts = [staged[f"p{j}"] for j in range(len(parts))]
+        adds = [staged.get(f"a{j}", Const(0, 1)) for j in range(len(parts))]
+        side = {k: staged[f"side_{k}"] for k in side}
+        carry = staged["carry"]
+    return parts, side
 
 
 def _shift_stages(width: int) -> list[int]:

@@ -179,6 +179,17 @@ def test_config_and_refusals():
         golden.fp_add(np.uint64(0), np.uint64(0), AccConfig.parse("E6M5:long"))
 
 
+def test_register_width_limit(monkeypatch):
+    """fp32 inputs need 294 bits (built); a register above MAX_WIDTH is refused in one line."""
+    from lpmac import long_acc
+
+    assert LongPlan.of(parse_float_format("fp32")).width == 294 <= long_acc.MAX_WIDTH
+    monkeypatch.setattr(long_acc, "MAX_WIDTH", 200)
+    with pytest.raises(ConfigError, match="294-bit register, more than the 200") as err:
+        LongPlan.of(parse_float_format("fp32"))
+    assert "\n" not in str(err.value)
+
+
 def test_matmul_falls_back_to_golden_mac():
     cfg = MacConfig.parse("E5M2:cfg5+E6M5:long")
     rng = np.random.default_rng(9)
@@ -244,6 +255,9 @@ def band_patterns(rng, fmt, steps, width=4):
         ("E6M5:long,flush", "E6M5", 200, 5, False),
         ("E5M2:long", "E5M2", 300, 6, True),
         ("E8M23:long", "E5M2", 200, 7, False),
+        ("E8M23:long", "E8M23", 300, 8, False),  # two carry-save segments (295 bits)
+        ("E8M23:long", "E8M23", 300, 9, True),
+        ("bf16:long,flush", "bf16", 200, 10, False),
     ],
 )
 def test_hdl_long_acc_vs_golden(spec, x_name, steps, seed, band):
@@ -256,6 +270,30 @@ def test_hdl_long_acc_vs_golden(spec, x_name, steps, seed, band):
         xs = finite_patterns(rng, x_fmt, steps, p_special=0.01)
     valid = rng.random(steps) < 0.8
     clear = rng.random(steps) < 0.02
+    want = golden.accumulate(xs, cfg, x_fmt, valid=valid, clear=clear, history=True)
+    got = _sim_long(cfg, x_fmt, xs, valid, clear)
+    bad = np.flatnonzero(got != want)
+    assert bad.size == 0, f"{bad.size} mismatches, first at step {bad[:5]}"
+
+
+@pytest.mark.parametrize("segment_bits", [24, 40])
+def test_hdl_long_acc_many_segments(monkeypatch, segment_bits):
+    """Short segments (E6M5-inf: 86 bits in 4 or 3) exercise the carry-save loop and the
+    read-out's carry resolution over several stages."""
+    from lpmac.hdl import accum_long
+
+    monkeypatch.setattr(accum_long, "SEGMENT_BITS", segment_bits)
+    cfg, x_fmt = AccConfig.parse("E6M5:long"), MulConfig.parse("E5M2:cfg5").out_format
+    assert len(accum_long.segment_sizes(LongPlan.of(x_fmt).width + 1)) >= 3
+    rng = np.random.default_rng(segment_bits)
+    steps = 400
+    xs = np.where(
+        rng.random(steps) < 0.5,
+        band_patterns(rng, x_fmt, steps),
+        finite_patterns(rng, x_fmt, steps, p_special=0.01),
+    )
+    valid = rng.random(steps) < 0.85
+    clear = rng.random(steps) < 0.03
     want = golden.accumulate(xs, cfg, x_fmt, valid=valid, clear=clear, history=True)
     got = _sim_long(cfg, x_fmt, xs, valid, clear)
     bad = np.flatnonzero(got != want)
