@@ -16,10 +16,18 @@ docs/results/timing.md: the rounding half is the longer one, so it is cut first)
                  field), before the increment add, the overflow/underflow tests and the
                  specials multiplexer;
   4 `operands`   after unpacking (registered DSP inputs: the raw significands, exponents and
-                 flags of both operands).
+                 flags of both operands);
+  5 `normalizing` inside RoundPack's normaliser, after its upper (wide) shift stages, with
+                 their leading-zero bits and exp + constant (the lower stages and the one
+                 subtraction of the leading-zero count come after it);
+  6 `partials`   only where the significand product is wider than one DSP block (fp32):
+                 after the two products of half of one significand by the other (each a
+                 DSP48, or two MULT18X18D and their adder), before the adder that sums them.
 So latency 1 cuts unpack+product | normalise+round+pack, 2 unpack+product | normalise |
 round+pack, 3 unpack+product | normalise | shift | pack, 4 unpack | product | normalise |
-shift | pack.
+shift | pack, 5 unpack | product | normalise (upper) | normalise (lower) | shift | pack, and
+for fp32 6 unpack | partial products | sum | ... Latency 0..4 build the same hardware as
+before cuts 5 and 6 existed; fp32 keeps 2 DSP48E2 (xcup) and 4 MULT18X18D (ecp5) at 6.
 
 FixedMul (FIXED_MUL_PLAN): 1 `product`, 2 + `rounded` (after the rounding increment, before
 saturation and the sign restore), 3 + `operands` (registered DSP inputs).
@@ -34,12 +42,12 @@ from lpmac.config import MulConfig
 from lpmac.formats import FixedFormat
 
 from .checked import CheckedComponent
-from .multiply import multiply
+from .multiply import DSP_MAX_OPERAND, multiply
 from .pipeline import cut, cuts_for, delay
 from .raw import Unpack, raw_max_lz
 from .rounding import ROUND_PACK_CUTS, RoundPack, RoundShift
 
-MUL_PLAN = ("product", "normalized", "rounded", "operands")
+MUL_PLAN = ("product", "normalized", "rounded", "operands", "normalizing", "partials")
 FIXED_MUL_PLAN = ("product", "rounded", "operands")
 
 
@@ -65,6 +73,13 @@ class FpMul(CheckedComponent):
     def check(cfg: MulConfig, latency: int = 0, use_dsp: bool = True) -> None:
         cuts_for(MUL_PLAN, latency)  # refuses latency < 0
 
+    @property
+    def plan(self) -> tuple[str, ...]:
+        """MUL_PLAN without `partials` where the significand product is one DSP block or
+        built from LUTs (there is then no adder between partial products to cut off)."""
+        wide = self.use_dsp and self.cfg.in_format.m + 1 > DSP_MAX_OPERAND
+        return MUL_PLAN if wide else tuple(p for p in MUL_PLAN if p != "partials")
+
     def __init__(self, cfg: MulConfig, latency: int = 0, use_dsp: bool = True):
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp
         super().__init__(
@@ -79,14 +94,17 @@ class FpMul(CheckedComponent):
         m = Module()
         cfg = self.cfg
         fin = cfg.in_format
-        cuts, extra = cuts_for(MUL_PLAN, self.latency)
+        cuts, extra = cuts_for(self.plan, self.latency)
         m.submodules.unpack_a = ua = Unpack(fin, cfg.sub_in)
         m.submodules.unpack_b = ub = Unpack(fin, cfg.sub_in)
         m.d.comb += [ua.bits.eq(self.a), ub.bits.eq(self.b)]
         ops = cut(m, "operands" in cuts, "operands", {"a": ua.raw, "b": ub.raw})
         a, b = ops["a"], ops["b"]
 
-        sig = multiply(m, a.sig, b.sig, use_dsp=self.use_dsp, name="sig")
+        if "partials" in cuts:
+            sig, a, b = self._partial_products(m, a, b)
+        else:
+            sig = multiply(m, a.sig, b.sig, use_dsp=self.use_dsp, name="sig")
         lo, hi = ua.exp_range
         max_lz = raw_max_lz(fin, cfg.sub_in)
         zero = a.zero | b.zero
@@ -121,6 +139,17 @@ class FpMul(CheckedComponent):
         m.d.comb += [getattr(rp, name).eq(value) for name, value in product.items()]
         m.d.comb += self.p.eq(delay(m, rp.bits, extra, "p"))
         return m
+
+    def _partial_products(self, m: Module, a, b):
+        """a.sig * b.sig as two products of half of `a` by all of `b` (one DSP48 each, or two
+        MULT18X18D and their adder), registered with both raw operands, then one adder."""
+        half = (len(a.sig) + 1) // 2
+        low = multiply(m, a.sig[:half], b.sig, name="sig_lo")
+        high = multiply(m, a.sig[half:], b.sig, name="sig_hi")
+        parts = cut(m, True, "partials", {"low": low, "high": high, "a": a, "b": b})
+        sig = Signal(len(a.sig) + len(b.sig), name="sig_p")
+        m.d.comb += sig.eq(parts["low"] + (parts["high"] << half))
+        return sig, parts["a"], parts["b"]
 
 
 class FixedMul(CheckedComponent):

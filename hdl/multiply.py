@@ -16,11 +16,20 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["BoothMultiplier", "booth_multiply", "multiply", "DSP_MIN_PRODUCT_BITS"]
+__all__ = [
+    "BoothMultiplier",
+    "booth_multiply",
+    "multiply",
+    "DSP_MIN_PRODUCT_BITS",
+    "DSP_MAX_OPERAND",
+]
 
 # Yosys's synth_xilinx maps a multiplier to DSP48 only when its product has at least this
 # many bits (DSP_Y_MINWIDTH in its mul2dsp call); narrower ones become LUT logic anyway.
 DSP_MIN_PRODUCT_BITS = 9
+# Widest unsigned operand one DSP block of every target multiplies (ECP5 MULT18X18D: 18 bits
+# signed); a wider product is split over several blocks and an adder tree.
+DSP_MAX_OPERAND = 17
 
 
 class BoothMultiplier(wiring.Component):

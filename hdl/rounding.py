@@ -31,7 +31,7 @@ from .pipeline import cut
 
 MODES = modes.CONVERT_ROUND  # rne, rna, rz, sr
 # Pipeline cut points inside RoundPack (see hdl/pipeline.py).
-ROUND_PACK_CUTS = frozenset({"normalized", "rounded"})
+ROUND_PACK_CUTS = frozenset({"normalizing", "normalized", "rounded"})
 
 
 def _bits_for(n: int) -> int:
@@ -67,12 +67,18 @@ def normalize(m: Module, value, max_lz: int, name: str = "norm"):
     """(value << lz, lz) with lz the leading zeros of `value`, for a caller that guarantees a
     nonzero `value` has at most `max_lz` of them: logarithmic stages from the widest, each
     shifting when the top 2^k bits are zero (the count comes out of the same stages)."""
-    W = len(value)
     if max_lz <= 0:
         return value, Const(0, 1)
-    K = _bits_for(max_lz)
+    cur, bits = normalize_stages(m, value, reversed(range(_bits_for(max_lz))), name)
+    return cur, Cat(*reversed(bits))
+
+
+def normalize_stages(m: Module, value, stages, name: str = "norm"):
+    """The stages k of `normalize` (each shifting left by 2^k when the top 2^k bits are
+    zero), in the order given: (shifted value, [zero-top bit of each stage])."""
+    W = len(value)
     cur, bits = value, []
-    for k in reversed(range(K)):
+    for k in stages:
         s = 1 << k
         if s >= W:  # cannot shift by the whole width: that would be zero
             bits.append(Const(0, 1))
@@ -83,7 +89,7 @@ def normalize(m: Module, value, max_lz: int, name: str = "norm"):
         m.d.comb += nxt.eq(Mux(zero_top, cur << s, cur))
         bits.append(zero_top)
         cur = nxt
-    return cur, Cat(*reversed(bits))
+    return cur, bits
 
 
 class RoundShift(wiring.Component):
@@ -221,6 +227,43 @@ class RoundPack(CheckedComponent):
             mag = f.max_field << f.m | f.max_frac
         return Cat(Const(mag, f.width - 1), sign)
 
+    def _flags(self) -> dict:
+        flags = {"sign": self.sign, "zero": self.zero, "inf": self.inf, "nan": self.nan}
+        if self.has_sticky:
+            flags["sticky"] = self.sticky
+        if self.mode == "sr":
+            flags["u"] = self.u
+        return flags
+
+    def _split_normalize(self, m: Module, sig, exp_offset: int, eb_bounds, with_below: bool):
+        """The normaliser cut in two by the `normalizing` register: its upper (wide) stages
+        before it, with exp + offset (and 1 - exp - offset) computed in parallel; its lower
+        stages and the subtraction of the leading-zero count after it. Returns the values of
+        the `normalized` cut: norm, eb, flags and, `with_below`, 1 - eb (as in elaborate)."""
+        eb_min, eb_max = eb_bounds
+        K = _bits_for(self.max_lz) if self.max_lz > 0 else 0
+        low = K // 2  # stages 2^0 .. 2^(low-1) come after the cut
+        cur, top = normalize_stages(m, sig, reversed(range(low, K)), "norm")
+        exp_lo, exp_hi = (x + exp_offset for x in self.exp_range)  # exp + offset = eb + lz
+        exp_c = Signal(Shape.cast(range(exp_lo, exp_hi + 1)))
+        m.d.comb += exp_c.eq(self.exp + exp_offset)
+        part = {"norm": cur, "lz_top": Cat(*reversed(top)), "exp_c": exp_c, **self._flags()}
+        if with_below:
+            below_c = Signal(Shape.cast(range(1 - exp_hi, 1 - exp_lo + 1)))  # 1 - eb - lz
+            m.d.comb += below_c.eq((1 - exp_offset) - self.exp)
+            part["below_c"] = below_c
+        part = cut(m, True, "normalizing", part)
+        norm, bottom = normalize_stages(m, part["norm"], reversed(range(low)), "norm")
+        lz = Cat(*reversed(bottom), part["lz_top"]) if K else Const(0, 1)
+        eb = Signal(Shape.cast(range(eb_min, eb_max + 1)))
+        m.d.comb += eb.eq(part["exp_c"] - lz)
+        values = {"norm": norm, "eb": eb, **{k: part[k] for k in self._flags()}}
+        if with_below:
+            below = Signal(Shape.cast(range(1 - eb_max, 1 - eb_min + 1)))  # = 1 - eb
+            m.d.comb += below.eq(part["below_c"] + lz)
+            values["below"] = below
+        return values
+
     def elaborate(self, platform):
         m = Module()
         f, mb, e = self.fmt, self.fmt.m, self.fmt.e
@@ -231,27 +274,27 @@ class RoundPack(CheckedComponent):
         lo, hi = self.exp_range[0] - pad, self.exp_range[1] - pad
 
         # Biased exponent of the leading one: eb = exp + (W-1) - lz + bias.
-        norm, lz = normalize(m, sig, self.max_lz)
         eb_lo, eb_hi = lo + W - 1 - self.max_lz + f.bias, hi + W - 1 + f.bias
         eb_min, eb_max = min(eb_lo, -1), max(eb_hi, f.exp_all_ones) + 1
-        eb = Signal(Shape.cast(range(eb_min, eb_max + 1)))
-        m.d.comb += eb.eq(self.exp + (W - 1 - pad + f.bias) - lz)
-        flags = {"sign": self.sign, "zero": self.zero, "inf": self.inf, "nan": self.nan}
-        if self.has_sticky:
-            flags["sticky"] = self.sticky
-        if self.mode == "sr":
-            flags["u"] = self.u
         # Below 2^emin (eb < 1) with gradual underflow: shift right by 1 - eb more.
         denorm = self.sub_out == "ieee" and eb_lo < 1
         early = denorm and "normalized" in self.cuts
-        before_cut = {"norm": norm, "eb": eb, **flags}
-        if early:
-            # 1 - eb is computed before the cut, from exp and lz in parallel with eb (not
-            # chained after it), so the stage after the cut starts without a carry chain.
-            max_d = 1 - eb_lo
-            below = Signal(Shape.cast(range(1 - eb_max, 1 - eb_min + 1)))  # = 1 - eb
-            m.d.comb += below.eq((1 - (W - 1 - pad + f.bias)) - self.exp + lz)
-            before_cut["below"] = below
+        max_d = 1 - eb_lo
+        exp_offset = W - 1 - pad + f.bias
+        if "normalizing" in self.cuts:
+            before_cut = self._split_normalize(m, sig, exp_offset, (eb_min, eb_max), early)
+        else:
+            norm, lz = normalize(m, sig, self.max_lz)
+            eb = Signal(Shape.cast(range(eb_min, eb_max + 1)))
+            m.d.comb += eb.eq(self.exp + exp_offset - lz)
+            before_cut = {"norm": norm, "eb": eb, **self._flags()}
+            if early:
+                # 1 - eb is computed before the cut, from exp and lz in parallel with eb
+                # (not chained after it), so the stage after the cut starts without a carry
+                # chain.
+                below = Signal(Shape.cast(range(1 - eb_max, 1 - eb_min + 1)))  # = 1 - eb
+                m.d.comb += below.eq((1 - exp_offset) - self.exp + lz)
+                before_cut["below"] = below
         stage = cut(m, "normalized" in self.cuts, "normalized", before_cut)
         norm, eb = stage["norm"], stage["eb"]
         if early:
@@ -260,7 +303,6 @@ class RoundPack(CheckedComponent):
             m.d.comb += d.eq(Mux(tiny, stage["below"], 0))
         elif denorm:
             tiny = eb < 1
-            max_d = 1 - eb_lo
             d = Signal(range(max_d + 1))
             m.d.comb += d.eq(Mux(tiny, 1 - eb, 0))
         else:

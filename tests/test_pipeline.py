@@ -28,7 +28,7 @@ from lpmac.sim import vectors as vec
 
 os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
 U64 = np.uint64
-LATENCIES = range(5)
+LATENCIES = range(8)  # 0..6 cover MUL_PLAN (6 cuts for fp32), 7 one output register
 
 
 def run_pipelined(dut, ins, arrays, out, latency: int) -> np.ndarray:
@@ -65,7 +65,15 @@ def mismatches(got, want, fmt) -> np.ndarray:
 
 @pytest.mark.parametrize("latency", LATENCIES)
 @pytest.mark.parametrize(
-    "spec,n", [("E4M3:cfg1", 200), ("E5M2:cfg5", 200), ("fp16:cfg1", 150), ("fp32:cfg1", 60)]
+    "spec,n",
+    [
+        ("E4M3:cfg1", 200),
+        ("E4M3:cfg2", 200),
+        ("E5M2:cfg5", 200),
+        ("fp16:cfg1", 150),
+        ("bf16:cfg1", 100),
+        ("fp32:cfg1", 60),
+    ],
 )
 def test_fpmul_pipelined(spec, n, latency):
     cfg = MulConfig.parse(spec)
@@ -95,11 +103,15 @@ def test_fixmul_pipelined(spec, rounding, latency):
     assert bad.size == 0, [(int(a[i]), int(b[i]), int(got[i]), int(want[i])) for i in bad[:5]]
 
 
-@pytest.mark.parametrize("latency", range(6))
-def test_fpmul_registers_at_the_planned_cuts(latency):
-    """The registers sit at the documented cut points, extra stages at the output."""
-    text = rtlil.convert(FpMul(MulConfig.parse("fp16:cfg1"), latency=latency))
-    enabled, extra = cuts_for(MUL_PLAN, latency)
+@pytest.mark.parametrize("latency", range(8))
+@pytest.mark.parametrize("spec", ["fp16:cfg1", "fp32:cfg1"])
+def test_fpmul_registers_at_the_planned_cuts(spec, latency):
+    """The registers sit at the documented cut points, extra stages at the output; only a
+    product wider than one DSP block has the `partials` cut."""
+    dut = FpMul(MulConfig.parse(spec), latency=latency)
+    assert dut.plan == (MUL_PLAN if spec == "fp32:cfg1" else MUL_PLAN[:-1])
+    text = rtlil.convert(dut)
+    enabled, extra = cuts_for(dut.plan, latency)
     for point in MUL_PLAN:
         assert (f"{point}_" in text) == (point in enabled), point
     assert ("p_d1" in text) == (extra > 0)
@@ -122,7 +134,16 @@ def test_bad_latency_and_cuts():
 
 
 @pytest.mark.parametrize("exp_range", [(-90, -20), (-35, -35)])
-@pytest.mark.parametrize("cuts", [frozenset(), frozenset({"normalized"}), ROUND_PACK_CUTS])
+@pytest.mark.parametrize(
+    "cuts",
+    [
+        frozenset(),
+        frozenset({"normalized"}),
+        frozenset({"normalizing"}),
+        frozenset({"normalizing", "rounded"}),
+        ROUND_PACK_CUTS,
+    ],
+)
 def test_roundpack_wide_significand_against_golden(cuts, exp_range):
     """A significand far wider than the format (an 84-bit sum into E6M5, as a long
     accumulator reads out) with an exponent deep below emin: the early `1 - eb` of the
