@@ -399,3 +399,42 @@ def test_array_random_configs(seed):
 @pytest.mark.parametrize("seed", range(6, 60))
 def test_array_random_configs_slow(seed):
     random_config_case(seed)
+
+
+# --------------------------------------------------------------------------- feed converter
+@pytest.mark.parametrize(
+    "spec", ["BFP8/24", "BFP6/8:in=bf16,out=fp16,round=rna", "BFP7/3:in=E4M3,out=E5M2-inf"]
+)
+def test_feed_converter_without_special_zeros(spec):
+    """The feeds' FloatToBfp(zero_special=False): exponent, special flag and every element of a
+    non-special block as golden.to_bfp (the elements of a special block are unspecified)."""
+    from lpmac.hdl.convert import FloatToBfp
+
+    cfg = GemmConfig.parse(spec)
+    fmt, bfp, T = cfg.in_fmt, cfg.bfp, cfg.T
+    rng = np.random.default_rng(zlib.crc32(spec.encode()))
+    blocks = wide_matrix(rng, (40, T), fmt)
+    blocks, _ = with_specials(rng, blocks, blocks, fmt)
+    blocks[3, 0] = fmt.exp_all_ones << fmt.m  # an inf (or the max finite) in lane 0
+    blocks[5] = 0
+    ref = golden.to_bfp(blocks, fmt, bfp, mode=cfg.rounding)
+    dut = FloatToBfp(fmt, bfp, cfg.rounding, zero_special=False)
+    got = []
+
+    async def bench(ctx):
+        for blk in blocks:
+            ctx.set(dut.x, pack(blk, fmt.width))
+            await ctx.delay(1e-9)
+            man = unpack(ctx.get(dut.man), bfp.m, T)
+            got.append((ctx.get(dut.exp), ctx.get(dut.special), man))
+
+    sim = Simulator(dut)
+    sim.add_testbench(bench)
+    sim.run()
+    assert len(got) == len(blocks)
+    for i, (exp, special, man) in enumerate(got):
+        assert exp == ref.exp[i, 0] and special == ref.special[i, 0], f"block {i}"
+        if not special:
+            signed = [v - (1 << bfp.m) if v >> (bfp.m - 1) else v for v in man]
+            assert signed == list(ref.man[i, 0]), f"block {i}: {signed} != {ref.man[i, 0]}"
+    assert ref.special.any() and not ref.special.all()
