@@ -21,6 +21,7 @@ ACCS = [
     ("E7M7", "E7M7-inf"),
     ("E7M7:long", "E7M7-inf"),
     ("E7M7:long", "E7M7"),
+    ("fp32:long", "fp32"),  # 295-bit register: two carry-save segments
 ]
 MACS = [("E5M2:cfg5+E6M5", 1)] + [("E5M2:cfg5+E6M5:long", lat) for lat in (1, 2, 3)]
 
