@@ -99,7 +99,7 @@ when 2·k_tiles·P >= T + C + R + 5, which holds whenever K >= 8·max(R, C).
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -177,7 +177,14 @@ class BfpGemmArray(wiring.Component):
         cfg, R, C = self.cfg, self.rows, self.cols
         sr = dict(sr_bits=cfg.sr_bits, sr_seed=cfg.sr_seed)
         m.submodules.feed_a = fa = OperandFeed(
-            cfg.in_fmt, cfg.bfp, R, cfg.rounding, tag_bits=2, zero_idle=False, **sr
+            cfg.in_fmt,
+            cfg.bfp,
+            R,
+            cfg.rounding,
+            tag_bits=2,
+            zero_idle=False,
+            serial_side=True,
+            **sr,
         )
         m.submodules.feed_b = fb = OperandFeed(
             cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, **sr
@@ -205,8 +212,14 @@ class BfpGemmArray(wiring.Component):
         m.d.comb += [arr.a.eq(fa.elem), arr.last.eq(fa.last), arr.b.eq(fb.elem)]
 
         # Columns: BFP->FP and accumulation, each into its own FIFO; a `c` beat takes one
-        # entry of every column FIFO (column C-1 pushes row i last, at L+n+C+3+i).
-        tags = fa.side_tags
+        # entry of every column FIFO (column C-1 pushes row i last, at L+n+C+3+i). Column j
+        # reads row i out j cycles after column 0: it gets the A side register j cycles late.
+        row_side = [Cat(fa.side_exp[0], fa.side_special[0], fa.side_tags[0])]
+        for j in range(1, C):
+            late = Signal(len(row_side[0]), name=f"row_side{j}")
+            m.d.sync += late.eq(row_side[-1])
+            row_side.append(late)
+        exp_w = len(fa.side_exp[0])
         fifos = []
         for j in range(C):
             m.submodules[f"col{j}"] = col = ColumnAccumulator(cfg, R, self.acc_width)
@@ -218,11 +231,10 @@ class BfpGemmArray(wiring.Component):
             m.d.comb += [
                 col.valid.eq(arr.done[j] != 0),
                 col.p.eq(arr.result[j]),
-                col.row.eq(arr.done[j]),
-                col.row_exp.eq(fa.side_exp),
-                col.row_special.eq(fa.side_special),
-                col.first.eq(Cat(tags[i][0] for i in range(R))),
-                col.final.eq(Cat(tags[i][1] for i in range(R))),
+                col.row_exp.eq(row_side[j][:exp_w]),
+                col.row_special.eq(row_side[j][exp_w]),
+                col.first.eq(row_side[j][exp_w + 1]),
+                col.final.eq(row_side[j][exp_w + 2]),
                 col.col_exp.eq(fb.side_exp[j]),
                 col.col_special.eq(fb.side_special[j]),
                 q.w_en.eq(col.push),

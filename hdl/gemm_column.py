@@ -22,9 +22,10 @@ class ColumnAccumulator(wiring.Component):
     (the HBFP paper's BFP-to-FP unit and FP accumulation; one per column, shared by the R
     rows, whose readouts of a K-tile arrive one per cycle).
 
-    Stage 0 registers the readout (`valid`, `p`, `row` one-hot) with the row side it selects
-    (`row_exp`, `row_special`, `first`, `final` of that row's K-tile) and the column side
-    (`col_exp`, `col_special`). Stage 1: x = RoundPack(p * 2^(row_exp + col_exp - 2(m-2)))
+    Stage 0 registers the readout (`valid`, `p`) with the side of the row being read out
+    (`row_exp`, `row_special`, `first`, `final` of that row's K-tile: the A feed's serial side
+    register, delayed by the column index) and the column side (`col_exp`, `col_special`).
+    Stage 1: x = RoundPack(p * 2^(row_exp + col_exp - 2(m-2)))
     into cfg.out_fmt, rne. Stage 2: ring head <- FpAdd(first ? +0 : head, x) (rne) and the ring
     of R entries rotates; a sticky special bit rides along. For the final K-tile of an output
     tile, `push` is set the next cycle with the row's finished value in `value` (the output
@@ -37,11 +38,10 @@ class ColumnAccumulator(wiring.Component):
             {
                 "valid": In(1),
                 "p": In(signed(acc_width)),
-                "row": In(rows),
-                "row_exp": In(data.ArrayLayout(self.exp_shape, rows)),
-                "row_special": In(rows),
-                "first": In(rows),
-                "final": In(rows),
+                "row_exp": In(self.exp_shape),
+                "row_special": In(1),
+                "first": In(1),
+                "final": In(1),
                 "col_exp": In(self.exp_shape),
                 "col_special": In(1),
                 "push": Out(1),
@@ -56,13 +56,8 @@ class ColumnAccumulator(wiring.Component):
         lo, hi = bfp_exp_range(cfg.in_fmt)
         scale_range = (2 * lo - 2 * (mb - 2), 2 * hi - 2 * (mb - 2))
 
-        # Stage 0: the readout and both sides, registered (one-hot OR-mux over the rows).
-        row_exp, row_special, first, final = 0, 0, 0, 0
-        for i in range(R):
-            row_exp = row_exp | Mux(self.row[i], self.row_exp[i], 0)
-            row_special = row_special | (self.row[i] & self.row_special[i])
-            first = first | (self.row[i] & self.first[i])
-            final = final | (self.row[i] & self.final[i])
+        # Stage 0: the readout and both sides, registered.
+        row_exp, row_special, first, final = self.row_exp, self.row_special, self.first, self.final
         v0, p0, e0, sp0, first0, final0 = (
             Signal(name="v0"),
             Signal(signed(self.acc_width), name="p0"),

@@ -41,7 +41,9 @@ class OperandFeed(wiring.Component):
     the same cycles, so the array zeroes one side only); `tags` sampled at the launch and
     the block's exponent / special flag appear on `side_*[l]` from cycle L+l+n+1 until the
     next launch's. The buffers accept new blocks from the launch cycle on. The elements of a
-    special block are unspecified (every result they touch is NaN)."""
+    special block are unspecified (every result they touch is NaN). `serial_side`: one
+    `side_*[0]` for all lanes, holding lane l's side in cycle L+l+n+1 only (when the array's
+    column 0 reads row l out)."""
 
     def __init__(
         self,
@@ -55,6 +57,7 @@ class OperandFeed(wiring.Component):
         lane_offset: int = 0,
         tag_bits: int = 0,
         zero_idle: bool = True,
+        serial_side: bool = False,
     ):
         self.fmt, self.bfp, self.lanes, self.mode = fmt, bfp, lanes, mode
         self.sr_bits, self.sr_seed, self.lane_offset, self.tag_bits = (
@@ -63,7 +66,7 @@ class OperandFeed(wiring.Component):
             lane_offset,
             tag_bits,
         )
-        self.zero_idle = zero_idle
+        self.zero_idle, self.serial_side = zero_idle, serial_side
         self.exp_shape = bfp_exp_shape(fmt)
         ports = {
             "blocks": In(stream.Signature(data.ArrayLayout(fmt.width, bfp.T))),
@@ -73,12 +76,13 @@ class OperandFeed(wiring.Component):
             "length": In(range(1, bfp.T + 1)),
             "elem": Out(data.ArrayLayout(signed(bfp.m), lanes)),
             "last": Out(lanes),
-            "side_exp": Out(data.ArrayLayout(self.exp_shape, lanes)),
-            "side_special": Out(lanes),
         }
+        side = 1 if serial_side else lanes
+        ports["side_exp"] = Out(data.ArrayLayout(self.exp_shape, side))
+        ports["side_special"] = Out(side)
         if tag_bits:
             ports["tags"] = In(tag_bits)
-            ports["side_tags"] = Out(data.ArrayLayout(tag_bits, lanes))
+            ports["side_tags"] = Out(data.ArrayLayout(tag_bits, side))
         super().__init__(ports)
 
     def elaborate(self, platform):
@@ -163,8 +167,10 @@ class OperandFeed(wiring.Component):
                 m.d.sync += s.eq(tags[-1])
                 tags.append(s)
 
+        emits = []
         for lane, buf in enumerate(bufs):
             emit = Signal(buf_layout, name=f"emit{lane}")
+            emits.append(emit)
             with m.If(start[lane]):
                 m.d.sync += emit.eq(buf)
             elems = [emit.man[t * mb : (t + 1) * mb] for t in range(T)]
@@ -172,6 +178,8 @@ class OperandFeed(wiring.Component):
             if self.zero_idle:
                 picked = Mux(steps[lane].active, picked, 0)
             m.d.comb += self.elem[lane].eq(picked)
+            if self.serial_side:
+                continue
             with m.If(last[lane]):
                 m.d.sync += [
                     self.side_exp[lane].eq(emit.exp),
@@ -179,4 +187,18 @@ class OperandFeed(wiring.Component):
                 ]
                 if self.tag_bits:
                     m.d.sync += self.side_tags[lane].eq(tags[lane])
+        if self.serial_side:
+            # One side register for all lanes: the lanes' last elements leave in consecutive
+            # cycles (launches are >= lanes cycles apart), so in cycle L+l+n+1 it holds lane
+            # l's side, exactly when column 0 reads row l out; column j sees it j cycles
+            # later through plain registers instead of a lanes:1 multiplexer per column.
+            exp, special, tag = 0, 0, 0
+            for lane, emit in enumerate(emits):
+                exp = exp | Mux(last[lane], emit.exp, 0)
+                special = special | (last[lane] & emit.special)
+                if self.tag_bits:
+                    tag = tag | Mux(last[lane], tags[lane], 0)
+            m.d.sync += [self.side_exp[0].eq(exp), self.side_special[0].eq(special)]
+            if self.tag_bits:
+                m.d.sync += self.side_tags[0].eq(tag)
         return m
