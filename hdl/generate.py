@@ -72,27 +72,39 @@ def fixmul_unit(
     )
 
 
-def acc_unit(cfg: AccConfig, x_fmt: FloatFormat | None = None) -> Unit:
+def acc_unit(
+    cfg: AccConfig, x_fmt: FloatFormat | None = None, latency: int | None = None, use_dsp=True
+) -> Unit:
+    """`latency` None: 1 (a long accumulator: the latency its width needs)."""
     from .accum import FixedAcc, FpAcc
 
+    lat = 1 if latency is None else latency
+    suffix = _suffix(0 if lat == 1 else lat, use_dsp or cfg.is_fixed)
     if cfg.is_fixed:
-        return Unit("acc", FixedAcc(cfg.fmt), module_name(f"acc_{cfg.fmt}"), str(cfg), 1)
+        name = module_name(f"acc_{cfg.fmt}") + suffix
+        return Unit("acc", FixedAcc(cfg.fmt, lat), name, str(cfg), lat)
     x_fmt = cfg.fmt if x_fmt is None else x_fmt
     name = f"acc_{cfg}" + ("" if x_fmt == cfg.fmt else f"_x{x_fmt}")
+    extra = {"x_format": str(x_fmt)}
     if cfg.is_long:
         from .accum_long import LongAcc
 
-        extra = {"x_format": str(x_fmt)}
         unit = LongAcc(cfg, x_fmt)
         return Unit("acc", unit, module_name(name), str(cfg), unit.latency, extra)
-    return Unit("acc", FpAcc(cfg, x_fmt), module_name(name), str(cfg), 1, {"x_format": str(x_fmt)})
+    unit = FpAcc(cfg, x_fmt, lat, use_dsp)
+    return Unit("acc", unit, module_name(name) + suffix, str(cfg), lat, extra)
 
 
-def mac_unit(cfg: MacConfig) -> Unit:
+def mac_unit(cfg: MacConfig, latency: int = 1, use_dsp: bool = True) -> Unit:
     from .accum import Mac
 
-    unit = Mac(cfg)
-    return Unit("mac", unit, module_name(f"mac_{cfg}"), str(cfg), unit.depth)
+    unit = Mac(cfg, latency, use_dsp)
+    return Unit("mac", unit, mac_unit_name(cfg, latency, use_dsp), str(cfg), unit.depth)
+
+
+def mac_unit_name(cfg: MacConfig, latency: int = 1, use_dsp: bool = True) -> str:
+    """mac_unit's module name (known before the unit is built)."""
+    return module_name(f"mac_{cfg}") + _suffix(0 if latency == 1 else latency, use_dsp)
 
 
 def convert_unit(

@@ -46,6 +46,13 @@ from .modes import SubIn, Target, names
     default=None,
     help="Folder for the Verilog, sidecar and report (default: lpmac-run/<module>).",
 )
+@click.option(
+    "--latency",
+    type=click.IntRange(1, 8),
+    default=1,
+    show_default=True,
+    help="Mac latency 1..8: latency - 1 pipeline stages inside the multiplier (for Fmax).",
+)
 @click.option("--no-synth", is_flag=True, help="Skip synthesis.")
 @click.option(
     "--fmax/--no-fmax",
@@ -53,7 +60,7 @@ from .modes import SubIn, Target, names
     help="Also place and route with nextpnr-ecp5 and report Fmax and MAC/s per LUT "
     "(needs --target ecp5; default with --target ecp5).",
 )
-def run(config, vectors, simulator, target, out_dir, no_synth, fmax):
+def run(config, vectors, simulator, target, out_dir, latency, no_synth, fmax):
     """Generate, verify and synthesize one MAC unit, e.g. `lpmac run E5M2:cfg5+E6M5`."""
     from pathlib import Path
 
@@ -76,13 +83,13 @@ def run(config, vectors, simulator, target, out_dir, no_synth, fmax):
     if n == "exhaustive":
         raise UserError("a MAC's input is a sequence: --vectors takes a step count")
     pick_simulator(simulator)  # a missing simulator is reported before any work
-    name = gen.module_name(f"mac_{cfg}")  # the module name gen.build("mac") gives
+    name = gen.mac_unit_name(cfg, latency)  # the module name gen.build("mac") gives
     out = writable_dir(out_dir or Path("lpmac-run") / name)  # before the build, not after
-    unit = gen.build("mac", cfg=cfg)
+    unit = gen.build("mac", cfg=cfg, latency=latency)
     vpath, jpath = gen.write(unit, str(out / f"{unit.name}.v"))
     click.echo(f"[1/3] generated {vpath}", err=True)
     click.echo("[2/3] co-simulating against the golden model ...", err=True)
-    bench = run_unit_bench("mac", {"cfg": cfg}, vectors=n, simulator=simulator)
+    bench = run_unit_bench("mac", {"cfg": cfg, "latency": latency}, vectors=n, simulator=simulator)
     synth_result = None
     if not no_synth:
         from lpmac.synth.flow import SynthError, synthesize
@@ -123,7 +130,7 @@ def _check_fmax(fmax: bool | None, target: str, no_synth: bool) -> bool:
 def _timing(latency: int) -> str:
     if latency == 1:
         return "1 register stage: acc updates on the clock edge after a, b"
-    return f"{latency} cycles: acc reflects a, b after the {latency}th clock edge"
+    return f"{latency} cycles: acc reflects a, b {latency} clock edges after they are given"
 
 
 def _run_report(cfg, unit, bench, synth_result, out, files) -> str:

@@ -134,16 +134,40 @@ def acc_options():
             default=None,
             help="Input format (default: the accumulator's), e.g. E6M5-inf.",
         ),
+        click.Option(
+            ["--latency"],
+            type=click.IntRange(1, 8),
+            default=None,
+            help=(
+                "Cycles from an input to `acc` reflecting it, 1..8 (default 1; the extra "
+                "stages register the input). A long accumulator's latency follows its width."
+            ),
+        ),
+        no_dsp_option("Keep the wide float normaliser out of DSP blocks (LUTs only)."),
     ]
 
 
-def acc_resolve(spec, x_fmt):
+def no_dsp_option(help_text: str):
+    return click.Option(["--no-dsp"], is_flag=True, help=help_text)
+
+
+def acc_resolve(spec, x_fmt, latency=None, no_dsp=False):
     cfg = AccConfig.parse(spec)
     if x_fmt and cfg.is_fixed:
         raise ValueError(
             "--in applies to float accumulators only (a fixed accumulator adds Qi.f values)"
         )
-    return {"cfg": cfg, "x_fmt": _float(x_fmt, derived=True) if x_fmt else None}
+    if cfg.is_long and latency is not None:
+        raise ValueError(
+            f"--latency: {cfg} is a long accumulator, whose latency follows from its width "
+            "(drop --latency)"
+        )
+    return {
+        "cfg": cfg,
+        "x_fmt": _float(x_fmt, derived=True) if x_fmt else None,
+        "latency": latency,
+        "use_dsp": not no_dsp,
+    }
 
 
 def mac_options():
@@ -152,12 +176,20 @@ def mac_options():
             ["--config", "spec"],
             required=True,
             help="MUL+ACC, e.g. E5M2:cfg5+E6M5 or E5M2:cfg5+Q8.13.",
-        )
+        ),
+        click.Option(
+            ["--latency"],
+            type=click.IntRange(1, 8),
+            default=1,
+            show_default=True,
+            help="Mac latency 1..8: latency - 1 pipeline stages inside the multiplier.",
+        ),
+        no_dsp_option("Keep the significand product and normaliser out of DSP blocks."),
     ]
 
 
-def mac_resolve(spec):
-    return {"cfg": MacConfig.parse(spec)}
+def mac_resolve(spec, latency=1, no_dsp=False):
+    return {"cfg": MacConfig.parse(spec), "latency": latency, "use_dsp": not no_dsp}
 
 
 def convert_options():
@@ -284,11 +316,11 @@ def point_fixmul(config: str, use_dsp: bool = True) -> dict:
 
 def point_acc(config: str, use_dsp: bool = True) -> dict:
     spec, at, x_fmt = config.partition("@")  # 'E7M7@E7M7-inf': accumulate E7M7-inf inputs
-    return acc_resolve(spec, x_fmt if at else None)
+    return acc_resolve(spec, x_fmt if at else None, no_dsp=not use_dsp)
 
 
 def point_mac(config: str, use_dsp: bool = True) -> dict:
-    return {"cfg": MacConfig.parse(config)}
+    return mac_resolve(config, no_dsp=not use_dsp)
 
 
 def point_convert(config: str, use_dsp: bool = True) -> dict:

@@ -62,6 +62,7 @@ for _spec in [
         f"{_GEN}:acc_unit",
         f"{_BENCH}:bench_acc",
         "lpmac.golden:accumulate",
+        synth_defaults=_DSP,
         clocked=True,
     ),
     UnitSpec(
@@ -74,6 +75,7 @@ for _spec in [
         f"{_GEN}:mac_unit",
         f"{_BENCH}:bench_mac",
         "lpmac.golden:mac",
+        synth_defaults=_DSP,
         clocked=True,
     ),
     UnitSpec(

@@ -65,7 +65,19 @@ def _steps(vectors, lanes: int) -> int:
     return max(-(-total // lanes), 2)
 
 
-def bench_acc(unit, verilog, *, cfg, x_fmt=None, vectors=None, rng, lanes, simulator):
+def bench_acc(
+    unit,
+    verilog,
+    *,
+    cfg,
+    x_fmt=None,
+    latency=None,
+    use_dsp=True,
+    vectors=None,
+    rng,
+    lanes,
+    simulator,
+):
     steps = _steps(vectors, lanes)
     shape = (steps, lanes)
     valid, clear = _sequence_controls(shape, rng)
@@ -103,7 +115,7 @@ def bench_acc(unit, verilog, *, cfg, x_fmt=None, vectors=None, rng, lanes, simul
     )
 
 
-def bench_mac(unit, verilog, *, cfg, vectors=None, rng, lanes, simulator):
+def bench_mac(unit, verilog, *, cfg, latency=1, use_dsp=True, vectors=None, rng, lanes, simulator):
     steps = _steps(vectors, lanes)
     shape = (steps, lanes)
     valid, clear = _sequence_controls(shape, rng)

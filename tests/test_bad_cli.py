@@ -69,6 +69,12 @@ case("seed", "generate", "acc", "--config", "E6M5:sr,seed=0", "-o", "x.v")
 case("bits", "generate", "acc", "--config", "E6M5:sr,bits=99", "-o", "x.v")
 case("--in applies to float accumulators", "generate", "acc", "--config", "Q8.13", "--in",
      "E5M2", "-o", "x.v")
+case("latency follows from its width", "generate", "acc", "--config", "E6M5:long",
+     "--latency", "2", "-o", "x.v")
+case("not in the range 1<=x<=8", "generate", "acc", "--config", "E6M5", "--latency", "0",
+     "-o", "x.v")
+case("not in the range 1<=x<=8", "generate", "mac", "--config", "E5M2:cfg5+E6M5",
+     "--latency", "9", "-o", "x.v")
 case("MUL+ACC", "generate", "mac", "--config", "E5M2:cfg5", "-o", "x.v")
 case("valid presets are 1..6", "generate", "mac", "--config", "E5M2:cfg9+E6M5", "-o", "x.v")
 case("rounding must be rne or rz", "generate", "convert", "--from", "fp32", "--to", "Q8.13",
@@ -172,6 +178,7 @@ case("is a file, not a folder", "sweep", "--unit", "mul", "--fmt", "E5M2", "-o",
 case("exponent bits must be in 2..8", "run", "E5M2:cfg5+E9M5")
 case("MUL+ACC", "run", "E5M2:cfg5")
 case("step count", "run", "E5M2:cfg5+E6M5", "--vectors", "exhaustive")
+case("not in the range 1<=x<=8", "run", "E5M2:cfg5+E6M5", "--latency", "0")
 case("over the limit of 16,777,216", "run", "E5M2:cfg5+E6M5", "--vectors", "99999999999")
 case("--vectors takes a positive count", "run", "E5M2:cfg5+E6M5", "--vectors", "0")
 case("is a file, not a folder", "run", "E5M2:cfg5+E6M5", "-o", NOT_A_FOLDER)

@@ -218,3 +218,21 @@ def test_sim_gemm_command(capsys, monkeypatch):
     elements, cycles, model, macs = (int(m.group(k).replace(",", "")) for k in range(1, 5))
     assert elements > 0 and cycles == model > 0
     assert float(m.group(5)) == pytest.approx(100 * macs / (12 * cycles), abs=0.06)
+
+
+def test_acc_and_mac_latency_and_no_dsp_reach_the_module(tmp_path, capsys):
+    """`generate acc|mac --latency N --no-dsp`: the sidecar's latency is the unit's cycles from
+    an input to its result, and the module name says what was asked."""
+    cases = [
+        (["acc", "--config", "E6M5", "--latency", "3"], "acc_E6M5_l3", 3),
+        (["acc", "--config", "fp32", "--no-dsp"], "acc_E8M23_nodsp", 1),
+        (["acc", "--config", "Q8.13", "--latency", "2"], "acc_Q8p13_l2", 2),
+        (["mac", "--config", "E5M2:cfg5+E6M5", "--latency", "3"], "mac_E5M2_cfg5__E6M5_l3", 3),
+    ]
+    for args, name, latency in cases:
+        out = tmp_path / f"{name}.v"
+        code, _, err = run_cli(["generate", *args, "-o", str(out)], capsys)
+        assert code == 0, err
+        side = json.loads(out.with_suffix(".json").read_text())
+        assert f"module {name}(" in out.read_text()
+        assert side["latency"] == latency, (args, side)

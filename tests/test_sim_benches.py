@@ -103,6 +103,19 @@ def test_mac(config):
     bench("mac", config, 12_800, vectors=12_800)
 
 
+@pytest.mark.parametrize(
+    "unit,config,options",
+    [
+        ("acc", "E6M5", {"latency": 3}),
+        ("acc", "Q8.13", {"latency": 2}),
+        ("mac", "E5M2:cfg5+E6M5", {"latency": 3, "use_dsp": False}),
+    ],
+)
+def test_sequences_at_latency(unit, config, options):
+    """--latency / --no-dsp of acc and mac (the bench aligns outputs by the unit's latency)."""
+    bench(unit, config, 6_400, vectors=6_400, **options)
+
+
 # --------------------------------------------------------------------------- converters
 @pytest.mark.parametrize(
     "config,n", [("fp32->E5M2", 200_000), ("E6M3->Q8.13", None), ("Q8.13->fp16", 200_000)]
