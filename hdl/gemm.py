@@ -39,10 +39,12 @@ accumulators, BFP->FP units, then FP accumulation across tiles)::
   less than 2m+ceil(log2 T) because BFP elements are symmetric). In the cycle after a PE has
   added the last product of a K-tile, `last_out` is set and `acc` holds the tile's exact P;
   the next K-tile overwrites it in that same cycle's update, so PEs never stop.
-* Column readout: PE (i, j) holds its P in cycle L+i+j+T+1, so column j's P values appear
-  one per cycle for i = 0..R-1. A one-hot OR-mux (select = `last_out`) hands them to the
-  column's `ColumnAccumulator`, together with the row side of i (ea, A special, first/final
-  K-tile flags) and the column side (eb, B special).
+* Column readout: PE (i, j) holds its P in cycle L+i+j+T+1 and in the next cycle in its
+  `result` register (+0 in every other cycle: a register with a synchronous reset), so
+  column j's P values appear one per cycle for i = 0..R-1 and the readout is a plain OR of
+  the column's `result`s. It goes to the column's `ColumnAccumulator` with the row side of
+  i (ea, A special, first/final K-tile flags: the A feed's one serial side register,
+  delayed per column) and the column side (eb, B special).
 * `ColumnAccumulator` (one per column, 3 stages): register the readout; `RoundPack`
   P*2^(ea+eb-2(m-2)) into the output format (rne, the BFP->FP unit); `FpAdd` it to the row's
   accumulator entry (+0 on the first K-tile), rne, golden `fp_add`. The R accumulators of the
@@ -82,18 +84,18 @@ Cycle formula (every stream always valid/ready; cycle 0 = the first `a`/`b` beat
 launches in total over all output tiles). Launch k happens at
     L_0 = max(R, C),   L_k = L_{k-1} + P   (P = max(T, R, C))
 unless held by the output credits (below). Row i of an output tile whose final K-tile
-launched at L is pushed into the FIFO at L+T+C+3+i and leaves on `c` at L+T+C+5+i. So
-    cycles = max(R, C) + (n - 1)·P + T + C + R + 5      (last `c` beat at cycles - 1)
+launched at L is pushed into the FIFO at L+T+C+4+i and leaves on `c` at L+T+C+6+i. So
+    cycles = max(R, C) + (n - 1)·P + T + C + R + 6      (last `c` beat at cycles - 1)
     fill = max(R, C) + 1 (first MAC at cycle L_0+1), steady state P cycles per K-tile
-    (T MACs per PE: utilization T/P, 100 % when T >= max(R, C)), drain T + C + R + 4
+    (T MACs per PE: utilization T/P, 100 % when T >= max(R, C)), drain T + C + R + 5
     after the last launch; no per-output-tile overhead.
 These hold for full K-tiles (K a multiple of T). A short final K-tile (`k_tail`) of length
 n_t = min(T, max(k_tail, R, C)) takes n_t instead of P cycles, and instead of T in the drain:
 each output tile with a tail saves P - max(n_t, R, C) cycles (`GemmTiming.shape`).
 The final K-tile of output tile u waits until the FIFO (depth D = `out_depth`, default 2R)
 has R credits: with an always-ready consumer, output tile u-D//R's last row must have left
-by then, i.e. L_final(u) >= L_final(u - D//R) + T + C + R + 5. With D = 2R this never binds
-when 2·k_tiles·P >= T + C + R + 5, which holds whenever K >= 8·max(R, C).
+by then, i.e. L_final(u) >= L_final(u - D//R) + T + C + R + 6. With D = 2R this never binds
+when 2·k_tiles·P >= T + C + R + 6, which holds whenever K >= 8·max(R, C).
 `launch_schedule` evaluates the recurrence exactly; the tests check it against simulation.
 """
 
@@ -212,14 +214,21 @@ class BfpGemmArray(wiring.Component):
         m.d.comb += [arr.a.eq(fa.elem), arr.last.eq(fa.last), arr.b.eq(fb.elem)]
 
         # Columns: BFP->FP and accumulation, each into its own FIFO; a `c` beat takes one
-        # entry of every column FIFO (column C-1 pushes row i last, at L+n+C+3+i). Column j
-        # reads row i out j cycles after column 0: it gets the A side register j cycles late.
+        # entry of every column FIFO (column C-1 pushes row i last, at L+n+C+4+i). Column j
+        # reads row i out j+1 cycles after the A feed's serial side register shows it (the
+        # PEs register their readout): it gets that register j+1 cycles late, and the B
+        # side one cycle late.
         row_side = [Cat(fa.side_exp[0], fa.side_special[0], fa.side_tags[0])]
-        for j in range(1, C):
+        for j in range(C):
             late = Signal(len(row_side[0]), name=f"row_side{j}")
             m.d.sync += late.eq(row_side[-1])
             row_side.append(late)
         exp_w = len(fa.side_exp[0])
+        col_side = []
+        for j in range(C):
+            late = Signal(exp_w + 1, name=f"col_side{j}")
+            m.d.sync += late.eq(Cat(fb.side_exp[j], fb.side_special[j]))
+            col_side.append(late)
         fifos = []
         for j in range(C):
             m.submodules[f"col{j}"] = col = ColumnAccumulator(cfg, R, self.acc_width)
@@ -231,12 +240,12 @@ class BfpGemmArray(wiring.Component):
             m.d.comb += [
                 col.valid.eq(arr.done[j] != 0),
                 col.p.eq(arr.result[j]),
-                col.row_exp.eq(row_side[j][:exp_w]),
-                col.row_special.eq(row_side[j][exp_w]),
-                col.first.eq(row_side[j][exp_w + 1]),
-                col.final.eq(row_side[j][exp_w + 2]),
-                col.col_exp.eq(fb.side_exp[j]),
-                col.col_special.eq(fb.side_special[j]),
+                col.row_exp.eq(row_side[j + 1][:exp_w]),
+                col.row_special.eq(row_side[j + 1][exp_w]),
+                col.first.eq(row_side[j + 1][exp_w + 1]),
+                col.final.eq(row_side[j + 1][exp_w + 2]),
+                col.col_exp.eq(col_side[j][:exp_w]),
+                col.col_special.eq(col_side[j][exp_w]),
                 q.w_en.eq(col.push),
                 q.w_data.eq(col.value),
                 q.r_en.eq(self.c.valid & self.c.ready),

@@ -17,7 +17,7 @@ class ProcessingElement(wiring.Component):
 
     `a_in`, `last_in` move on to `a_out`, `last_out` and `b_in` to `b_out` through registers.
     In the cycle with `last_out` set, `acc` holds the dot product of the K-tile that ended
-    with the `last_in` element."""
+    with the `last_in` element; `result` holds it in the next cycle and is +0 otherwise."""
 
     def __init__(self, m: int, acc_width: int, use_dsp: bool = True):
         self.m, self.acc_width, self.use_dsp = m, acc_width, use_dsp
@@ -30,6 +30,7 @@ class ProcessingElement(wiring.Component):
                 "b_out": Out(signed(m)),
                 "last_out": Out(1),
                 "acc": Out(signed(acc_width)),
+                "result": Out(signed(acc_width)),
             }
         )
 
@@ -45,15 +46,19 @@ class ProcessingElement(wiring.Component):
             self.a_out.eq(self.a_in),
             self.b_out.eq(self.b_in),
             self.last_out.eq(self.last_in),
+            # the finished product one cycle later, +0 otherwise: a register with a
+            # synchronous reset (no LUT), so the column readout is a plain OR
+            self.result.eq(Mux(self.last_out, self.acc, 0)),
         ]
         return m
 
 
 class SystolicArray(wiring.Component):
     """R x C ProcessingElements: A lanes enter at the left of each row (with the `last`
-    flag), B lanes at the top of each column. Column j's readout in each cycle is the `acc`
-    of the PE whose `last_out` is set (at most one per column, given launches >= R cycles
-    apart): `done[j]` (one-hot over rows, 0 when idle) and `result[j]`."""
+    flag), B lanes at the top of each column. Column j's readout in each cycle is the
+    `result` of the PE whose `last_out` was set the cycle before (at most one per column,
+    given launches >= R cycles apart; the others' are +0, so it is an OR): `done[j]` (one-hot
+    over rows, 0 when idle) and `result[j]`."""
 
     def __init__(self, rows: int, cols: int, m: int, acc_width: int, use_dsp: bool = True):
         self.rows, self.cols, self.m, self.acc_width, self.use_dsp = (
@@ -92,9 +97,7 @@ class SystolicArray(wiring.Component):
         for j in range(C):
             result = 0
             for i in range(R):
-                result = result | Mux(pe[i][j].last_out, pe[i][j].acc, 0)
-            m.d.comb += [
-                self.done[j].eq(Cat(pe[i][j].last_out for i in range(R))),
-                self.result[j].eq(result),
-            ]
+                result = result | pe[i][j].result
+            m.d.sync += self.done[j].eq(Cat(pe[i][j].last_out for i in range(R)))
+            m.d.comb += self.result[j].eq(result)
         return m

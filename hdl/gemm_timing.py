@@ -17,10 +17,10 @@ __all__ = [
 ]
 
 # Cycles from a final launch L to the FIFO push of row 0 (L+T+C+PUSH_DELAY) and to its `c`
-# beat (L+T+C+OUT_DELAY): readout at L+T+C (PE C-1), 3 register stages in ColumnAccumulator,
-# 2 more through SyncFIFOBuffered.
-PUSH_DELAY = 3
-OUT_DELAY = 5
+# beat (L+T+C+OUT_DELAY): PE C-1 of row 0 finishes at L+T+C, its registered readout follows,
+# 3 register stages in ColumnAccumulator, 2 more through SyncFIFOBuffered.
+PUSH_DELAY = 4
+OUT_DELAY = 6
 
 
 def gemm_acc_width(m: int, T: int) -> int:
@@ -67,7 +67,7 @@ class GemmTiming:
 
     @property
     def drain(self) -> int:
-        """`drain_after` a full K-tile: T + C + R + 5."""
+        """`drain_after` a full K-tile: T + C + R + 6."""
         return self.drain_after(self.T)
 
     def cycles(self, k_tiles: list[int], k_tails: list[int] | None = None) -> int:
@@ -79,7 +79,7 @@ class GemmTiming:
         return launches[-1] + self.drain_after(self.shape(last_tail)[0])
 
     def closed_form(self, launches: int) -> int:
-        """max(R, C) + (n-1)·P + T + C + R + 5: `cycles` for full K-tiles when no credit
+        """max(R, C) + (n-1)·P + T + C + R + 6: `cycles` for full K-tiles when no credit
         stall occurs."""
         return self.first_launch + (launches - 1) * self.period + self.drain
 
@@ -99,7 +99,7 @@ def launch_schedule(
     L_0 = max(R, C), L_k >= L_{k-1} + slot_{k-1} (P after a full K-tile, `GemmTiming.shape`
     after a final one); a final K-tile also waits until the FIFO credits cover its R rows:
     credits = D - R·(final launches so far) + rows popped before the cycle, and row i of the
-    output tile whose final launch was f with length n is popped at f+n+C+5+i."""
+    output tile whose final launch was f with length n is popped at f+n+C+6+i."""
     R, C, P = timing.rows, timing.cols, timing.period
     launches, pops = [], []
     reserved = 0

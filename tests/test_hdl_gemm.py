@@ -232,7 +232,7 @@ def test_back_to_back_tiles_keep_pes_busy():
     dut = BfpGemmArray(2, 3, cfg)
     (got,), hs = run_amaranth(dut, [(a, b)])
     assert_bits_equal(got, golden.bfp_gemm(a, b, cfg, array=(2, 3)), cfg)
-    assert hs.c_cycles[-1] + 1 == dut.timing.closed_form(9 * 2) == 3 + 17 * 4 + 4 + 3 + 2 + 5
+    assert hs.c_cycles[-1] + 1 == dut.timing.closed_form(9 * 2) == 3 + 17 * 4 + 4 + 3 + 2 + 6
 
 
 def test_sr_order_definition():
