@@ -20,14 +20,18 @@ docs/results/timing.md: the rounding half is the longer one, so it is cut first)
   5 `normalizing` inside RoundPack's normaliser, after its upper (wide) shift stages, with
                  their leading-zero bits and exp + constant (the lower stages and the one
                  subtraction of the leading-zero count come after it);
-  6 `partials`   only where the significand product is wider than one DSP block (fp32):
-                 after the two products of half of one significand by the other (each a
-                 DSP48, or two MULT18X18D and their adder), before the adder that sums them.
+  6 `partials`   only where the significand product is wider than one DSP block (fp32) or
+                 built from Booth rows (`use_dsp=False`, >= 9 product bits): after the two
+                 products of half of one significand by the other (each a DSP48, two
+                 MULT18X18D and their adder, or half the Booth chain), before their adder;
+  7 `denormalizing` inside RoundPack, after the denormalising shift amount (and the
+                 subnormal flag), before the shift with sticky and the rounding decision.
 So latency 1 cuts unpack+product | normalise+round+pack, 2 unpack+product | normalise |
 round+pack, 3 unpack+product | normalise | shift | pack, 4 unpack | product | normalise |
-shift | pack, 5 unpack | product | normalise (upper) | normalise (lower) | shift | pack, and
-for fp32 6 unpack | partial products | sum | ... Latency 0..4 build the same hardware as
-before cuts 5 and 6 existed; fp32 keeps 2 DSP48E2 (xcup) and 4 MULT18X18D (ecp5) at 6.
+shift | pack, 5 unpack | product | normalise (upper) | normalise (lower) | shift | pack; a
+plan without `partials` has `denormalizing` as its 6th cut. Latency 0..4 build the same
+hardware as before cuts 5..7 existed; fp32 keeps 2 DSP48E2 (xcup) and 4 MULT18X18D (ecp5)
+with `partials`.
 
 FixedMul (FIXED_MUL_PLAN): 1 `product`, 2 + `rounded` (after the rounding increment, before
 saturation and the sign restore), 3 + `operands` (registered DSP inputs).
@@ -42,12 +46,20 @@ from lpmac.config import MulConfig
 from lpmac.formats import FixedFormat
 
 from .checked import CheckedComponent
-from .multiply import DSP_MAX_OPERAND, multiply
+from .multiply import DSP_MAX_OPERAND, DSP_MIN_PRODUCT_BITS, multiply
 from .pipeline import cut, cuts_for, delay
 from .raw import Unpack, raw_max_lz
 from .rounding import ROUND_PACK_CUTS, RoundPack, RoundShift
 
-MUL_PLAN = ("product", "normalized", "rounded", "operands", "normalizing", "partials")
+MUL_PLAN = (
+    "product",
+    "normalized",
+    "rounded",
+    "operands",
+    "normalizing",
+    "partials",
+    "denormalizing",
+)
 FIXED_MUL_PLAN = ("product", "rounded", "operands")
 
 
@@ -77,8 +89,12 @@ class FpMul(CheckedComponent):
     def plan(self) -> tuple[str, ...]:
         """MUL_PLAN without `partials` where the significand product is one DSP block or
         built from LUTs (there is then no adder between partial products to cut off)."""
-        wide = self.use_dsp and self.cfg.in_format.m + 1 > DSP_MAX_OPERAND
-        return MUL_PLAN if wide else tuple(p for p in MUL_PLAN if p != "partials")
+        sig = self.cfg.in_format.m + 1
+        if self.use_dsp:
+            split = sig > DSP_MAX_OPERAND
+        else:  # Booth rows (hdl/multiply.py): the cut halves their chain
+            split = 2 * sig >= DSP_MIN_PRODUCT_BITS
+        return MUL_PLAN if split else tuple(p for p in MUL_PLAN if p != "partials")
 
     def __init__(self, cfg: MulConfig, latency: int = 0, use_dsp: bool = True):
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp
@@ -144,8 +160,8 @@ class FpMul(CheckedComponent):
         """a.sig * b.sig as two products of half of `a` by all of `b` (one DSP48 each, or two
         MULT18X18D and their adder), registered with both raw operands, then one adder."""
         half = (len(a.sig) + 1) // 2
-        low = multiply(m, a.sig[:half], b.sig, name="sig_lo")
-        high = multiply(m, a.sig[half:], b.sig, name="sig_hi")
+        low = multiply(m, a.sig[:half], b.sig, use_dsp=self.use_dsp, name="sig_lo")
+        high = multiply(m, a.sig[half:], b.sig, use_dsp=self.use_dsp, name="sig_hi")
         parts = cut(m, True, "partials", {"low": low, "high": high, "a": a, "b": b})
         sig = Signal(len(a.sig) + len(b.sig), name="sig_p")
         m.d.comb += sig.eq(parts["low"] + (parts["high"] << half))

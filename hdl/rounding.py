@@ -31,7 +31,7 @@ from .pipeline import cut
 
 MODES = modes.CONVERT_ROUND  # rne, rna, rz, sr
 # Pipeline cut points inside RoundPack (see hdl/pipeline.py).
-ROUND_PACK_CUTS = frozenset({"normalizing", "normalized", "rounded"})
+ROUND_PACK_CUTS = frozenset({"normalizing", "normalized", "denormalizing", "rounded"})
 
 
 def _bits_for(n: int) -> int:
@@ -307,6 +307,10 @@ class RoundPack(CheckedComponent):
             m.d.comb += d.eq(Mux(tiny, 1 - eb, 0))
         else:
             tiny, max_d, d = Const(0, 1), 0, Const(0, 1)
+        if "denormalizing" in self.cuts:
+            held = {"norm": norm, "d": d, "tiny": tiny, "eb": eb}
+            stage = cut(m, True, "denormalizing", {**held, **{k: stage[k] for k in self._flags()}})
+            norm, d, tiny, eb = (stage[k] for k in held)
 
         m.submodules.round = rnd = RoundShift(
             W,

@@ -28,7 +28,7 @@ from lpmac.sim import vectors as vec
 
 os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
 U64 = np.uint64
-LATENCIES = range(8)  # 0..6 cover MUL_PLAN (6 cuts for fp32), 7 one output register
+LATENCIES = range(9)  # 0..7 cover MUL_PLAN (7 cuts for fp32), 8 one output register
 
 
 def run_pipelined(dut, ins, arrays, out, latency: int) -> np.ndarray:
@@ -87,6 +87,18 @@ def test_fpmul_pipelined(spec, n, latency):
     ]
 
 
+@pytest.mark.parametrize("latency", [0, 5, 6, 7])
+@pytest.mark.parametrize("spec,n", [("fp16:cfg1", 150), ("E4M3:cfg1", 200)])
+def test_fpmul_pipelined_without_dsp(spec, n, latency):
+    """LUT products: fp16's Booth rows split in two halves at the `partials` cut."""
+    cfg = MulConfig.parse(spec)
+    a, b = vec.product_pairs(cfg.in_format, n, np.random.default_rng(19))
+    dut = FpMul(cfg, latency=latency, use_dsp=False)
+    got = run_pipelined(dut, [dut.a, dut.b], [a, b], dut.p, latency)
+    bad = mismatches(got, golden.fp_mul(a, b, cfg), cfg.out_format)
+    assert bad.size == 0, [(hex(int(a[i])), hex(int(b[i])), hex(int(got[i]))) for i in bad[:5]]
+
+
 @pytest.mark.parametrize("latency", range(4))
 @pytest.mark.parametrize("spec,rounding", [("Q4.4", "rne"), ("Q8.8", "rz")])
 def test_fixmul_pipelined(spec, rounding, latency):
@@ -103,13 +115,16 @@ def test_fixmul_pipelined(spec, rounding, latency):
     assert bad.size == 0, [(int(a[i]), int(b[i]), int(got[i]), int(want[i])) for i in bad[:5]]
 
 
-@pytest.mark.parametrize("latency", range(8))
-@pytest.mark.parametrize("spec", ["fp16:cfg1", "fp32:cfg1"])
-def test_fpmul_registers_at_the_planned_cuts(spec, latency):
+@pytest.mark.parametrize("latency", range(9))
+@pytest.mark.parametrize(
+    "spec,use_dsp", [("fp16:cfg1", True), ("fp32:cfg1", True), ("fp16:cfg1", False)]
+)
+def test_fpmul_registers_at_the_planned_cuts(spec, use_dsp, latency):
     """The registers sit at the documented cut points, extra stages at the output; only a
-    product wider than one DSP block has the `partials` cut."""
-    dut = FpMul(MulConfig.parse(spec), latency=latency)
-    assert dut.plan == (MUL_PLAN if spec == "fp32:cfg1" else MUL_PLAN[:-1])
+    product wider than one DSP block, or built from Booth rows, has the `partials` cut."""
+    dut = FpMul(MulConfig.parse(spec), latency=latency, use_dsp=use_dsp)
+    split = spec == "fp32:cfg1" or not use_dsp
+    assert dut.plan == (MUL_PLAN if split else tuple(p for p in MUL_PLAN if p != "partials"))
     text = rtlil.convert(dut)
     enabled, extra = cuts_for(dut.plan, latency)
     for point in MUL_PLAN:
@@ -141,6 +156,8 @@ def test_bad_latency_and_cuts():
         frozenset({"normalized"}),
         frozenset({"normalizing"}),
         frozenset({"normalizing", "rounded"}),
+        frozenset({"denormalizing"}),
+        frozenset({"normalized", "denormalizing"}),
         ROUND_PACK_CUTS,
     ],
 )
