@@ -43,13 +43,14 @@ accumulators, BFP->FP units, then FP accumulation across tiles)::
   `result` register (+0 in every other cycle: a register with a synchronous reset), so
   column j's P values appear one per cycle for i = 0..R-1 and the readout is a plain OR of
   the column's `result`s. It goes to the column's `ColumnAccumulator` with the row side of
-  i (ea, A special, first/final K-tile flags: the A feed's one serial side register,
+  i (ea, A special, final K-tile flag: the A feed's one serial side register,
   delayed per column) and the column side (eb, B special).
 * `ColumnAccumulator` (one per column, 3 stages): register the readout; `RoundPack`
   P*2^(ea+eb-2(m-2)) into the output format (rne, the BFP->FP unit); `FpAdd` it to the row's
-  accumulator entry (+0 on the first K-tile), rne, golden `fp_add`. The R accumulators of the
-  column form a ring that rotates once per readout, so the head is always the entry of the
-  row being read out. A sticky special bit per entry gives NaN (SPEC §5.4). For the final
+  accumulator entry, rne, golden `fp_add` (an entry restarts at +0 after its final K-tile,
+  so a first K-tile adds to +0). The R accumulators of the column form a ring that rotates
+  once per readout, so the head is always the entry of the row being read out. A sticky
+  special bit per entry gives NaN (SPEC §5.4). For the final
   K-tile of an output tile each finished entry goes into the column's output FIFO the next
   cycle, while the ring already accumulates the next output tile (the drain overlaps the
   fill). One float unit per column, not per PE or per row: the R readouts of a column come
@@ -183,7 +184,7 @@ class BfpGemmArray(wiring.Component):
             cfg.bfp,
             R,
             cfg.rounding,
-            tag_bits=2,
+            tag_bits=1,
             zero_idle=False,
             serial_side=True,
             **sr,
@@ -206,7 +207,7 @@ class BfpGemmArray(wiring.Component):
             ctl.pop.eq(self.c.valid & self.c.ready),
             fa.launch.eq(ctl.launch),
             fb.launch.eq(ctl.launch),
-            fa.tags.eq(Cat(ctl.first, ctl.final)),
+            fa.tags.eq(ctl.final),
             fa.length.eq(ctl.length),
             fb.length.eq(ctl.length),
         ]
@@ -242,8 +243,7 @@ class BfpGemmArray(wiring.Component):
                 col.p.eq(arr.result[j]),
                 col.row_exp.eq(row_side[j + 1][:exp_w]),
                 col.row_special.eq(row_side[j + 1][exp_w]),
-                col.first.eq(row_side[j + 1][exp_w + 1]),
-                col.final.eq(row_side[j + 1][exp_w + 2]),
+                col.final.eq(row_side[j + 1][exp_w + 1]),
                 col.col_exp.eq(col_side[j][:exp_w]),
                 col.col_special.eq(col_side[j][exp_w]),
                 q.w_en.eq(col.push),

@@ -23,13 +23,14 @@ class ColumnAccumulator(wiring.Component):
     rows, whose readouts of a K-tile arrive one per cycle).
 
     Stage 0 registers the readout (`valid`, `p`) with the side of the row being read out
-    (`row_exp`, `row_special`, `first`, `final` of that row's K-tile: the A feed's serial side
+    (`row_exp`, `row_special`, `final` of that row's K-tile: the A feed's serial side
     register, delayed by the column index) and the column side (`col_exp`, `col_special`).
     Stage 1: x = RoundPack(p * 2^(row_exp + col_exp - 2(m-2)))
-    into cfg.out_fmt, rne. Stage 2: ring head <- FpAdd(first ? +0 : head, x) (rne) and the ring
+    into cfg.out_fmt, rne. Stage 2: ring head <- FpAdd(head, x) (rne) and the ring
     of R entries rotates; a sticky special bit rides along. For the final K-tile of an output
     tile, `push` is set the next cycle with the row's finished value in `value` (the output
-    format's NaN for a special entry)."""
+    format's NaN for a special entry) and the entry restarts at +0 (entries start at +0 after
+    reset), so the next output tile's first K-tile computes FpAdd(+0, x) as golden does."""
 
     def __init__(self, cfg: GemmConfig, rows: int, acc_width: int):
         self.cfg, self.rows, self.acc_width = cfg, rows, acc_width
@@ -40,7 +41,6 @@ class ColumnAccumulator(wiring.Component):
                 "p": In(signed(acc_width)),
                 "row_exp": In(self.exp_shape),
                 "row_special": In(1),
-                "first": In(1),
                 "final": In(1),
                 "col_exp": In(self.exp_shape),
                 "col_special": In(1),
@@ -57,13 +57,12 @@ class ColumnAccumulator(wiring.Component):
         scale_range = (2 * lo - 2 * (mb - 2), 2 * hi - 2 * (mb - 2))
 
         # Stage 0: the readout and both sides, registered.
-        row_exp, row_special, first, final = self.row_exp, self.row_special, self.first, self.final
-        v0, p0, e0, sp0, first0, final0 = (
+        row_exp, row_special, final = self.row_exp, self.row_special, self.final
+        v0, p0, e0, sp0, final0 = (
             Signal(name="v0"),
             Signal(signed(self.acc_width), name="p0"),
             Signal(Shape.cast(range(scale_range[0], scale_range[1] + 1)), name="scale0"),
             Signal(name="special0"),
-            Signal(name="first0"),
             Signal(name="final0"),
         )
         m.d.sync += [
@@ -71,7 +70,6 @@ class ColumnAccumulator(wiring.Component):
             p0.eq(self.p),
             e0.eq(row_exp + self.col_exp - 2 * (mb - 2)),
             sp0.eq(row_special | self.col_special),
-            first0.eq(first),
             final0.eq(final),
         ]
 
@@ -80,29 +78,33 @@ class ColumnAccumulator(wiring.Component):
         x1_bits = round_signed(
             m, p0, mag_w, e0, fmt, scale_range, mode="rne", sub_out="ieee", module="to_float"
         )
-        v1, x1, sp1, first1, final1 = (
+        v1, x1, sp1, final1 = (
             Signal(name="v1"),
             Signal(fmt.width, name="x1"),
             Signal(name="special1"),
-            Signal(name="first1"),
             Signal(name="final1"),
         )
-        m.d.sync += [v1.eq(v0), x1.eq(x1_bits), sp1.eq(sp0), first1.eq(first0), final1.eq(final0)]
+        m.d.sync += [v1.eq(v0), x1.eq(x1_bits), sp1.eq(sp0), final1.eq(final0)]
 
         # Stage 2: float accumulation in a ring of R entries (head = entry 0 = this row's).
+        # An entry restarts at +0 (not special) after its final K-tile, so a first K-tile
+        # adds to +0 without a first flag or a multiplexer (a flip-flop's synchronous reset).
         entry = data.StructLayout({"bits": fmt.width, "special": 1})
         ring = [Signal(entry, name=f"ring{i}") for i in range(R)]
         m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt)
         special = Signal()
         m.d.comb += [
-            add.acc.eq(Mux(first1, 0, ring[0].bits)),
+            add.acc.eq(ring[0].bits),
             add.x.eq(x1),
-            special.eq((~first1 & ring[0].special) | sp1),
+            special.eq(ring[0].special | sp1),
         ]
         with m.If(v1):
             for i in range(R - 1):
                 m.d.sync += ring[i].eq(ring[i + 1])
-            m.d.sync += [ring[R - 1].bits.eq(add.s), ring[R - 1].special.eq(special)]
+            with m.If(final1):
+                m.d.sync += ring[R - 1].eq(0)
+            with m.Else():
+                m.d.sync += [ring[R - 1].bits.eq(add.s), ring[R - 1].special.eq(special)]
         nan = special_encoding(fmt, "nan")
         m.d.sync += [self.push.eq(v1 & final1), self.value.eq(Mux(special, nan, add.s))]
         return m
