@@ -16,7 +16,9 @@ The work runs in numba kernels (golden/_matmul_kernels.py), parallel over tiles 
   a 2^16-pair table made by golden `fp_mul` + `to_fixed`, then adds with saturation;
 - everything else (wider inputs or accumulators, sr) computes fp_mul / fp_add / to_fixed
   with scalar ports of the golden code (golden/_matmul_scalar.py);
-- a long accumulator (`E6M5:long`) falls back to golden `mac` itself (slow, exact).
+- a long accumulator (`E6M5:long`) sums each PE's exact products as integers (int64, or
+  32-bit limbs for registers over 63 bits) and reads the sum out with golden `read_out`
+  (golden/_matmul_long.py); products come from the 8-bit product table or the scalar port.
 Tables are built once per configuration and kept (`lru_cache`, TABLE_CACHE_SIZE each)."""
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from lpmac.formats import FP32, FloatFormat
 from lpmac.xorshift import GOLDEN_RATIO_32
 
 from . import _matmul_kernels as kernels
+from ._matmul_long import long_matmul
 from ._matmul_scalar import MODE_CODE, fmt_tuple
-from .accum import MacResult, fp_add, mac
+from .accum import MacResult, fp_add
 from .bitops import to_signed
 from .convert import to_fixed
 from .fpmul import fp_mul
@@ -67,8 +70,6 @@ def matmul(a_bits, b_bits, cfg: MacConfig) -> MacResult:
             "the inner dimensions must match (A is M x K, B is K x N)"
         )
     check_elements(M * N, f"the {M} x {N} result", func=_FUNC)
-    if not cfg.acc.is_fixed and cfg.acc.is_long:  # no kernel for it: golden mac per PE
-        return mac(a.T[:, :, None], b[:, None, :], cfg)
     cost = 1 if cfg == BINARY32 or _uses_tables(cfg) else 16  # computed steps: ~16x slower
     with _threads(1 if M * N * K * cost < SERIAL_MAX_MACS else None):
         acc, invalid = _run(a.astype(np.int64), b.astype(np.int64), cfg)
@@ -93,7 +94,7 @@ def _uses_tables(cfg: MacConfig) -> bool:
     """Does the configuration run on the product (and sum) tables alone?"""
     if cfg.mul.in_format.width > PRODUCT_TABLE_MAX_WIDTH:
         return False
-    if cfg.acc.is_fixed:
+    if cfg.acc.is_fixed or cfg.acc.is_long:
         return True
     pair = cfg.acc.fmt.width + cfg.mul.out_format.width
     return cfg.acc.rounding != "sr" and pair <= SUM_TABLE_MAX_BITS
@@ -125,6 +126,9 @@ def _run(a, b, cfg: MacConfig, use_tables: bool = True) -> tuple[np.ndarray, np.
     prod_fmt = mul.out_format
     narrow = use_tables and w <= PRODUCT_TABLE_MAX_WIDTH
     no_invalid = np.zeros((a.shape[0], b.shape[1]), np.bool_)
+    if not acc.is_fixed and acc.is_long:
+        products = _product_table(mul) if narrow else np.empty(0, np.uint16)
+        return long_matmul(a, b, cfg, products), no_invalid
     if use_tables and cfg == BINARY32 and _binary32_works():
         return _binary32(a, b), no_invalid
     if acc.is_fixed and narrow:
