@@ -7,8 +7,12 @@ array does R·C MACs per cycle, as BfpGemmArray does in its steady state. The ho
 inputs as every systolic array needs: element k of row i of A on `a[i]` (with `valid[i]`,
 and `clear[i]` on the first element of a dot product) in cycle k+i, element k of column j of
 B on `b[j]` in cycle k+j; PE (i, j) then sees both in cycle k+i+j and its accumulator is
-golden `mac(A[i, :], B[:, j])` from cycle K+i+j on. `sel` reads out row `sel` (C accumulators,
-combinationally), which is what the output side of an array needs at least.
+golden `mac(A[i, :], B[:, j])` from cycle K+i+j+depth-1 on, `depth` being the PE's Mac.depth:
+1 (the accumulator register) for rne/rz/sr/fixed accumulators, the whole pipeline of
+hdl/accum_long.py's LongAcc for a long one (`E5M2:cfg5+E6M5:long`: 14). The hand-over is the
+same for every accumulator: a long PE takes one input per cycle and only reads out later.
+`sel` reads out row `sel` (C accumulators, combinationally), which is what the output side of
+an array needs at least.
 
 Stochastic rounding: every PE owns its accumulator's xorshift32; PE (i, j) is lane i*C + j,
 seeded `lane_seed(cfg.acc.sr_seed, i*C + j)` (lpmac/xorshift.py), the seeding golden
@@ -48,8 +52,6 @@ def _check_shape(rows, cols, cfg) -> None:
             f"MacArray needs a MacConfig, got {type(cfg).__name__}; "
             "use MacConfig.parse('E5M2:cfg5+E6M5')"
         )
-    if not cfg.acc.is_fixed and cfg.acc.is_long:
-        raise ValueError(f"MacArray has no long accumulator yet ({cfg}); use a single Mac")
 
 
 class MacArray(wiring.Component):
@@ -60,6 +62,11 @@ class MacArray(wiring.Component):
 
     def __init__(self, rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
         self.rows, self.cols, self.cfg, self.use_dsp = rows, cols, cfg, use_dsp
+        self._macs = [
+            [Mac(pe_config(cfg, i, j, cols), use_dsp=use_dsp) for j in range(cols)]
+            for i in range(rows)
+        ]
+        self.depth = self._macs[0][0].depth  # cycles from a PE's input to its `acc`
         w_in, w_acc = cfg.mul.in_format.width, cfg.acc.fmt.width
         super().__init__(
             {
@@ -75,10 +82,7 @@ class MacArray(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         R, C, w_in = self.rows, self.cols, self.cfg.mul.in_format.width
-        macs = [
-            [Mac(pe_config(self.cfg, i, j, C), use_dsp=self.use_dsp) for j in range(C)]
-            for i in range(R)
-        ]
+        macs = self._macs
         a_in = [[None] * C for _ in range(R)]
         b_in = [[None] * C for _ in range(R)]
         for i in range(R):

@@ -2,7 +2,9 @@
 Amaranth's simulator: every PE's accumulator equals golden `mac` of its row of A and column
 of B, bit for bit, for skewed host streams with gaps and a clear between two products; and
 a 4 x 4 array equals the emulator `golden.matmul` (sr included: PE (i, j) seeded
-lane_seed(seed, i*4 + j)) with 0 mismatches."""
+lane_seed(seed, i*4 + j)) with 0 mismatches. Long accumulators (`E6M5:long`): PEs of
+MacArray.depth cycles, checked against golden.matmul and, cycle by cycle, against golden
+`mac(..., history=True)` shifted by i + j + depth."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def run_array(dut: MacArray, products, valid_prob: float, seed: int):
             K = A.shape[1]
             # one schedule for the whole product: element k issues in cycle s[k] (gaps allowed)
             s = np.cumsum(1 + (rng.random(K) > valid_prob) * rng.integers(1, 3, K)) - 1
-            horizon = int(s[-1]) + R + C + 2
+            horizon = int(s[-1]) + R + C + dut.depth + 1  # the last PE's result is out
             for t in range(horizon):
                 for i in range(R):
                     k = np.flatnonzero(s + i == t)
@@ -70,6 +72,7 @@ def run_array(dut: MacArray, products, valid_prob: float, seed: int):
         ("E5M2:cfg5+E6M5", 2, 3, 12),
         ("fp16:cfg1+fp16", 3, 2, 9),
         ("E4M3:cfg1+Q8.8", 2, 2, 10),
+        ("E5M2:cfg5+E6M5:long", 2, 2, 10),
     ],
 )
 def test_every_pe_is_golden_mac(spec, R, C, K):
@@ -131,6 +134,49 @@ def test_4x4_array_equals_the_emulator(spec, K):
     if cfg.acc.rounding == "sr":  # the seeding matters: one shared seed would differ
         shared = golden.mac(A.T[:, :, None], B[:, None, :], cfg).acc
         assert np.count_nonzero(shared != got) > 0
+
+
+@pytest.mark.parametrize("spec,K", [("E5M2:cfg5+E6M5:long", 24), ("E4M3:cfg1+E7M7:long", 16)])
+def test_long_accumulator_array(spec, K):
+    """3 x 3 long PEs: the readout of every PE in every cycle, with no gaps, is golden
+    `mac(..., history=True)` of its row and column delayed by i + j + depth (a history that
+    changes at every step: one cycle early or late fails); then it holds; the final
+    matrix equals golden.matmul with 0 mismatches."""
+    cfg = MacConfig.parse(spec)
+    rng = np.random.default_rng(K)
+    A, B = gemm_operands(cfg.mul.in_format, 3, K, 3, rng)
+    A[0, 3], A[1, 5] = A[0, 3] | U64(0x7F), U64(0)  # a top-binade value and a zero
+    dut = MacArray(3, 3, cfg)
+    assert dut.depth > 1
+    horizon = K + 4 + dut.depth + 1
+    seen = np.zeros((horizon, 3, 3), U64)
+
+    async def bench(ctx):
+        for t in range(horizon):
+            for i in range(3):  # read the state left by cycle t - 1, then drive cycle t
+                ctx.set(dut.sel, i)
+                seen[t, i] = [ctx.get(dut.c[j]) for j in range(3)]
+            for n in range(3):
+                k = t - n  # row n of A and column n of B, skewed by n
+                ctx.set(dut.valid[n], int(0 <= k < K))
+                ctx.set(dut.clear[n], int(k == 0))
+                ctx.set(dut.a[n], int(A[n, k]) if 0 <= k < K else 0)
+                ctx.set(dut.b[n], int(B[k, n]) if 0 <= k < K else 0)
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    history = golden.mac(A.T[:, :, None], B[:, None, :], cfg, history=True).acc
+    for i in range(3):
+        for j in range(3):
+            first = i + j + dut.depth  # the cycle that reads the state after input k = 0
+            assert np.array_equal(seen[first : first + K, i, j], history[:, i, j]), (i, j)
+            assert np.all(seen[first + K :, i, j] == history[-1, i, j])
+    emulated = golden.matmul(A, B, cfg).acc
+    assert np.count_nonzero(seen[-1] != emulated) == 0, f"array\n{seen[-1]}\nemulator\n{emulated}"
+    assert len(np.unique(seen[-1])) >= 6  # not a degenerate test
 
 
 def test_pe_config_seeds_only_sr():
