@@ -17,8 +17,9 @@
 Host protocol (skewed as MacArray's): element k of row i of A on `a[i]` with `valid[i]`
 (`clear[i]` on k = 0, `last[i]` on k = K-1) in cycle s_k + i, element k of column j of B on
 `b[j]` in cycle s_k + j (gaps with valid = 0 allowed, s increasing). Row i of the result is
-read out in cycle t_i + C + 1, t_i being the cycle of `last[i]`: all C accumulators of the row
-are final then and `sel` picks the row. So row i may begin its next dot product at the earliest
+read out in cycle t_i + C + depth, t_i being the cycle of `last[i]` and `depth` the PEs'
+(MacArray.depth: 1, or a long accumulator's pipeline): all C accumulators of the row are final
+then and `sel` picks the row. So row i may begin its next dot product at the earliest
 in cycle t_i + C (C - 1 idle cycles), else column 0 would be overwritten before the readout.
 The rows of an output tile arrive on `c` in order 0..R-1, element j = column j: golden
 `convert(mac(convert(A[i, :]), convert(B[:, j])))`. The FIFOs hold 2R rows; `overflow` is
@@ -64,6 +65,8 @@ class MacSystem(CheckedComponent):
     def __init__(self, rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
         self.rows, self.cols, self.cfg, self.use_dsp = rows, cols, cfg, use_dsp
         self.out_depth = 2 * rows  # as BfpGemmArray's default
+        self._array = MacArray(rows, cols, cfg, use_dsp=use_dsp)
+        self.depth = self._array.depth  # cycles from a PE's input to its accumulator
         super().__init__(
             {
                 "a": In(data.ArrayLayout(32, rows)),
@@ -91,7 +94,7 @@ class MacSystem(CheckedComponent):
         m = Module()
         R, C, cfg = self.rows, self.cols, self.cfg
         fin = cfg.mul.in_format
-        m.submodules.array = arr = MacArray(R, C, cfg, use_dsp=self.use_dsp)
+        m.submodules.array = arr = self._array
 
         # Input side: converters and registers; valid/clear/last registered alongside.
         valid_q, clear_q, last_q = Signal(R), Signal(R), Signal(R)
@@ -102,10 +105,11 @@ class MacSystem(CheckedComponent):
         for j in range(C):
             m.d.comb += arr.b[j].eq(self._feed(m, f"b{j}", self.b[j], fin))
 
-        # Row i is final in every column C cycles after its last element entered column 0.
+        # Row i is final in every column C + depth - 1 cycles after its last element entered
+        # column 0 (the PE in column C - 1 sees it C - 1 cycles later).
         done = Signal(R)
         line = last_q & valid_q
-        for stage in range(C):
+        for stage in range(C + arr.depth - 1):
             nxt = Signal(R, name=f"done_line{stage}")
             m.d.sync += nxt.eq(line)
             line = nxt

@@ -32,7 +32,7 @@ def run_system(dut: MacSystem, products, seed: int, ready_prob: float = 0.8):
         s = start + np.cumsum(1 + (rng.random(K) > 0.7) * rng.integers(1, 3, K)) - 1
         schedule.append(s)
         start = int(s[-1]) + C
-    horizon = start + R + C + 4 * R + 20
+    horizon = start + R + C + dut.depth + 4 * R + 20
     beats = []
 
     async def bench(ctx):
@@ -71,7 +71,13 @@ def run_system(dut: MacSystem, products, seed: int, ready_prob: float = 0.8):
     return np.array(beats, dtype=U64).reshape(-1, C), overflow
 
 
-CONFIGS = ["E5M2:cfg5+E6M5", "E5M2:cfg5+Q8.13", "E4M3:cfg1+Q11.13", "fp16:cfg1+fp32"]
+CONFIGS = [
+    "E5M2:cfg5+E6M5",
+    "E5M2:cfg5+Q8.13",
+    "E4M3:cfg1+Q11.13",
+    "fp16:cfg1+fp32",
+    "E5M2:cfg5+E6M5:long",
+]
 
 
 def test_sr_system_seeds_every_pe_as_golden_matmul():
@@ -136,7 +142,13 @@ def test_bad_shape_is_refused():
 
 
 @pytest.mark.parametrize(
-    "spec,R,C", [("E5M2:cfg5+E6M5", 4, 4), ("E5M2:cfg5+Q8.13", 2, 2), ("fp16:cfg1+fp32", 2, 3)]
+    "spec,R,C",
+    [
+        ("E5M2:cfg5+E6M5", 4, 4),
+        ("E5M2:cfg5+Q8.13", 2, 2),
+        ("fp16:cfg1+fp32", 2, 3),
+        ("E5M2:cfg5+E6M5:long", 2, 2),
+    ],
 )
 def test_system_verilog_under_cocotb(spec, R, C):
     """The generated Verilog (not Amaranth's model of it) under cocotb: 0 mismatches."""
