@@ -65,6 +65,15 @@ def test_dynamic_sat_sees_fixed_accumulator_saturation(small):
     assert train_run(replace(spec, loss_scaling="dynamic-sat:4096"), small)["skipped_steps"] > 0
 
 
+def test_long_accumulator_trains(small):
+    """A long accumulator (exact sums, one rounding; golden.matmul's long kernels) runs a
+    study epoch: every GEMM emulated, finite outputs, and it learns."""
+    res = train_run(RunSpec("E5M2:cfg5+E6M5:long", epochs=1, batch=50), small)
+    fwd = res["stats"]["fwd"]
+    assert fwd["inputs"] > 0 and fwd["outputs"] > 0 and fwd["nonfinite"] == 0
+    assert np.isfinite(res["train_loss"]).all() and res["test_acc"] > 0.2
+
+
 @pytest.mark.parametrize("config", ["E5M2:cfg5+Q8.13", "float32"])
 def test_same_seed_same_numbers(small, config):
     spec = RunSpec(config, epochs=2, batch=50, model="cnn", width=16, edge_rounding="sr")
