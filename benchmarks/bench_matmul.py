@@ -3,6 +3,7 @@
     python benchmarks/bench_matmul.py                 # default shapes, Markdown table
     python benchmarks/bench_matmul.py --cold          # first call with an empty numba cache
     python benchmarks/bench_matmul.py --shape 512 1024 512 --repeat 5
+    python benchmarks/bench_matmul.py --long          # the long-accumulator rows only
 
 For each configuration: the first call (numba compile or cache load + the tables), then the
 best of --repeat calls of an M x K x N GEMM in M MAC/s (M*K*N / seconds), golden `mac` on a
@@ -24,6 +25,10 @@ CONFIGS = [
     ("E4M3:cfg1+E6M5", "fast"),
     ("fp32:cfg1+fp32", "fast"),
     ("E5M2:cfg5+E6M5:sr", "wide"),
+    ("E5M2:cfg5+E6M5:long", "fast"),  # 85-bit register: 32-bit limbs, product table
+    ("E4M3:cfg1+E7M7:long", "fast"),  # 34-bit register: one int64, product table
+    ("fp16:cfg1+fp32:long", "wide"),  # 57-bit register, computed products
+    ("bf16:cfg1+fp32:long", "wide"),  # 278-bit register: limbs, computed products
 ]
 
 
@@ -36,6 +41,7 @@ def parse_args(argv):
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--cold", action="store_true", help="empty numba cache: first call compiles")
     p.add_argument("--config", action="append", help="a MAC config (repeatable)")
+    p.add_argument("--long", action="store_true", help="only the long-accumulator configs")
     return p.parse_args(argv)
 
 
@@ -57,6 +63,8 @@ def main(argv=None) -> None:
     from lpmac.config import MacConfig
 
     configs = [(c, "wide") for c in args.config] if args.config else CONFIGS
+    if args.long:
+        configs = [(c, kind) for c, kind in configs if c.endswith(":long")]
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
           f"{os.cpu_count()} CPUs, numba threads: {_threads()}")  # fmt: skip
     print()
