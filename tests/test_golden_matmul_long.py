@@ -20,6 +20,7 @@ from test_golden_matmul import check, operands, shape
 
 from lpmac import golden
 from lpmac.config import MacConfig
+from lpmac.errors import ConfigError
 from lpmac.golden.raw import unpack
 from lpmac.long_acc import LongPlan
 from lpmac.specials import special_encoding
@@ -181,3 +182,15 @@ def test_register_overflow(spec):
     assert values[1, 0] == 0 and values[2, 0] >= edge and values[2, 1] <= -edge
     assert values[0, 2] == -np.inf and np.isinf(values[:, 2]).all()  # inf beats overflow
     assert np.isnan(values[:4, 3]).all()
+
+
+def test_empty_dimensions_and_too_wide_registers():
+    for spec in ["E5M2:cfg5+E6M5:long", "E4M3:cfg1+E7M7:long"]:
+        cfg = MacConfig.parse(spec)
+        out = golden.matmul(np.zeros((3, 0), U64), np.zeros((0, 2), U64), cfg)
+        assert out.acc.tolist() == [[0, 0]] * 3 and not out.invalid.any()  # +0: nothing added
+        assert golden.matmul(np.zeros((0, 4), U64), np.zeros((4, 2), U64), cfg).acc.shape == (0, 2)
+    cfg = MacConfig.parse("fp32:cfg4+fp32:long")  # E9M47 products: a 575-bit register
+    with pytest.raises(ConfigError, match="575-bit register") as info:
+        golden.matmul(np.zeros((1, 1), U64), np.zeros((1, 1), U64), cfg)
+    assert "\n" not in str(info.value)
