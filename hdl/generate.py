@@ -186,13 +186,10 @@ def gemm_unit(rows: int, cols: int, cfg: GemmConfig) -> Unit:
 def array_unit(rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True) -> Unit:
     from .mac_array import MacArray
 
-    return Unit(
-        "array",
-        MacArray(rows, cols, cfg, use_dsp),
-        module_name(f"array_{rows}x{cols}_{cfg}") + _suffix(0, use_dsp),
-        f"{rows}x{cols}:{cfg}",
-        1,
-    )
+    array = MacArray(rows, cols, cfg, use_dsp)
+    name = module_name(f"array_{rows}x{cols}_{cfg}") + _suffix(0, use_dsp)
+    # latency: the PEs' MAC depth (1, or a long accumulator's pipeline)
+    return Unit("array", array, name, f"{rows}x{cols}:{cfg}", array.depth)
 
 
 def build(kind: str, **kwargs) -> Unit:

@@ -157,11 +157,12 @@ def system_unit(rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True):
     """The `system` unit: MacSystem as module system_RxC_<cfg>[_nodsp]."""
     from .generate import Unit, module_name
 
+    system = MacSystem(rows, cols, cfg, use_dsp)
     return Unit(
         "system",
-        MacSystem(rows, cols, cfg, use_dsp),
+        system,
         module_name(f"system_{rows}x{cols}_{cfg}") + ("" if use_dsp else "_nodsp"),
         f"{rows}x{cols}:{cfg}",
-        1,
+        system.depth,  # the PEs' MAC depth, as for `array`
         {"in_format": "fp32", "out_format": "fp32", "rows": rows, "cols": cols},
     )

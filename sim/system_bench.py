@@ -47,7 +47,7 @@ def expected_rows(A, B, cfg: MacConfig) -> np.ndarray:
     return golden.convert(acc_bits, acc, FP32, "rne")
 
 
-def schedule(products, R: int, C: int, seed: int, ready_prob: float = 0.8) -> dict:
+def schedule(products, R: int, C: int, seed: int, ready_prob: float = 0.8, depth: int = 1) -> dict:
     """Per-cycle inputs for `products` = [(A (R x K), B (K x C)), ...]: each row starts its
     next product C cycles after its last element (the earliest hdl/system.py allows), random
     gaps inside a product. Returns arrays a, valid, clear, last (cycles x R), b (cycles x C),
@@ -59,7 +59,7 @@ def schedule(products, R: int, C: int, seed: int, ready_prob: float = 0.8) -> di
         s = start + np.cumsum(1 + (rng.random(K) > 0.7) * rng.integers(1, 3, K)) - 1
         issue.append(s)
         start = int(s[-1]) + C
-    cycles = start + 5 * R + C + 20
+    cycles = start + 5 * R + C + 20 + depth  # depth: the PEs' (MacArray.depth)
     out = {
         "a": np.zeros((cycles, R), U64),
         "valid": np.zeros((cycles, R), np.int64),
@@ -116,7 +116,7 @@ def run_system_bench(
     for _ in range(products):
         K = int(rng.integers(1, 4 * max(rows, cols) + 1))
         jobs.append((fp32_operands(rng, (rows, K)), fp32_operands(rng, (K, cols))))
-    inputs = schedule(jobs, rows, cols, seed)
+    inputs = schedule(jobs, rows, cols, seed, depth=unit.component.depth)
     with tempfile.TemporaryDirectory(prefix="lpmac-system-") as tmp:
         run_dir = Path(tmp)
         np.savez(run_dir / "inputs.npz", **inputs)

@@ -190,7 +190,7 @@ def test_register_width_limit(monkeypatch):
     assert "\n" not in str(err.value)
 
 
-def test_matmul_falls_back_to_golden_mac():
+def test_matmul_long_equals_exact_sums():
     cfg = MacConfig.parse("E5M2:cfg5+E6M5:long")
     rng = np.random.default_rng(9)
     a = rng.integers(0, 256, size=(3, 20), dtype=np.uint64)
