@@ -31,6 +31,7 @@ from .accum_long import LongAcc
 from .checked import CheckedComponent
 from .convert import FloatToFixed
 from .fpmul import FpMul
+from .normalize_capped import normalize_capped, normalize_capped_dsp
 from .pipeline import check_latency, delay
 from .raw import Unpack, raw_exp_range
 from .rounding import RoundPack, normalize, shift_right_sticky
@@ -42,7 +43,6 @@ __all__ = ["AddPlan", "FpAdd", "FpAcc", "FixedAcc", "Mac", "NORM_DSP_MIN_SIG"]
 # significand width on (fp32: 24); narrower formats keep the LUT shifter (the reference's
 # E6M5..E7M7 accumulators use no DSP, and there the shifter is small).
 NORM_DSP_MIN_SIG = 16
-DSP_B_BITS = 17  # unsigned bits of a DSP48E2 multiplier's narrow (18-bit signed) input
 
 
 @dataclass(frozen=True)
@@ -229,27 +229,6 @@ class FpAdd(CheckedComponent):
             m.d.comb += rp.u.eq(self.u)
         return m
 
-    def _normalize_dsp(self, m: Module, mag, cap):
-        """(mag << L, L) for L = min(leading zeros of mag, cap) as a DSP product.
-
-        Bit-reversed, mag's leading one is the lowest set bit, which r & -r isolates on a
-        carry chain; a one at `cap` stops it there. That one-hot is 2^L: the product with
-        mag's low W - 1 bits (mag's top bit is set only when L = 0) in DSP48 pieces."""
-        W = len(mag)
-        rev = Signal(W, name="norm_rev")
-        m.d.comb += rev.eq(Cat(*reversed(list(mag))) | (Const(1, W) << cap))
-        onehot = Signal(W, name="norm_onehot")
-        m.d.comb += onehot.eq(rev & -rev)
-        shift = Signal(cap.shape(), name="norm_shift")
-        m.d.comb += shift.eq(
-            Cat(*(Cat(*(onehot[j] for j in range(W) if j >> b & 1)).any() for b in range(len(cap))))
-        )
-        low = mag[: W - 1]
-        product = _dsp_product(m, low, onehot, "norm")
-        out = Signal(W, name="norm_out")
-        m.d.comb += out.eq(product[:W] | (mag[W - 1] << (W - 1)))
-        return out, shift
-
     def _normalize(self, m: Module, mag, big_e):
         """(sig, exp, exp_range, max_lz) for RoundPack from the sum `mag` * 2^(big_e - G).
 
@@ -270,44 +249,14 @@ class FpAdd(CheckedComponent):
         cap = Signal(K, name="norm_cap")  # shifts beyond W - 1 never happen for a nonzero sum
         m.d.comb += cap.eq(Mux(budget > W - 1, W - 1, budget))
         if self.use_dsp and self.plan.sig >= NORM_DSP_MIN_SIG:
-            cur, shift = self._normalize_dsp(m, mag, cap)
+            cur, shift = normalize_capped_dsp(m, mag, cap)
         else:
-            cur, shift = _normalize_limited(m, mag, cap)
+            cur, shift = normalize_capped(m, mag, cap)
         exp = Signal(_exp_shape(self.fmt.emin - (W - 1), plan.exp_hi - G), name="norm_exp")
         m.d.comb += exp.eq(big_e - G - shift)
         # A result below 2^emin keeps leading zeros with exp at its lowest: RoundPack's
         # one-bit normalise + one-bit denormalise reads it as the subnormal it is.
         return cur, exp, (self.fmt.emin - (W - 1), plan.exp_hi - G), 1
-
-
-def _dsp_product(m: Module, value, onehot, name: str):
-    """value * onehot for a one-hot (or zero) `onehot`: one DSP48 product (26 x 17 unsigned)
-    per 17 bits of the one-hot; only one of them is nonzero, so they combine with an OR."""
-    product = Const(0, len(value) + len(onehot))
-    for c, lo in enumerate(range(0, len(onehot), DSP_B_BITS)):
-        chunk = onehot[lo : lo + DSP_B_BITS]
-        part = Signal(len(value) + len(chunk), name=f"{name}_p{c}")
-        m.d.comb += part.eq(value * chunk)
-        product = product | (part << lo)
-    return product
-
-
-def _normalize_limited(m: Module, mag, cap):
-    """(mag << L, L) for L = min(leading zeros of mag, cap), in LUTs: bit k of L is set when
-    the top 2^k bits are zero and the shift so far plus 2^k stays within `cap` (greedy from
-    the widest stage)."""
-    W = len(mag)
-    cur, bits = mag, []
-    for k in reversed(range(len(cap))):
-        s = 1 << k
-        above = Cat(Const(0, 1), *reversed(bits))  # (shift so far) >> k
-        step = Signal(name=f"norm_b{k}")
-        m.d.comb += step.eq((cur[W - s :] == 0) & (above + 1 <= cap[k:]))
-        nxt = Signal(W, name=f"norm_s{k}")
-        m.d.comb += nxt.eq(Mux(step, cur << s, cur))
-        bits.append(step)
-        cur = nxt
-    return cur, Cat(*reversed(bits))
 
 
 class FpAcc(CheckedComponent):

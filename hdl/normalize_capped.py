@@ -1,0 +1,64 @@
+"""Left shifts that normalise a sum no further than a run-time cap (FpAdd, hdl/accum.py):
+(mag << L, L) for L = min(leading zeros of mag, cap), as a LUT multiplexer tree
+(`normalize_capped`) or as a product with a one-hot 2^L in DSP blocks
+(`normalize_capped_dsp`)."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+
+__all__ = ["normalize_capped", "normalize_capped_dsp", "dsp_product"]
+
+DSP_B_BITS = 17  # unsigned bits of a DSP48E2 multiplier's narrow (18-bit signed) input
+
+
+def dsp_product(m: Module, value, onehot, name: str):
+    """value * onehot for a one-hot (or zero) `onehot`: one DSP48 product (26 x 17 unsigned)
+    per 17 bits of the one-hot; only one of them is nonzero, so they combine with an OR."""
+    product = Const(0, len(value) + len(onehot))
+    for c, lo in enumerate(range(0, len(onehot), DSP_B_BITS)):
+        chunk = onehot[lo : lo + DSP_B_BITS]
+        part = Signal(len(value) + len(chunk), name=f"{name}_p{c}")
+        m.d.comb += part.eq(value * chunk)
+        product = product | (part << lo)
+    return product
+
+
+def normalize_capped(m: Module, mag, cap):
+    """(mag << L, L) for L = min(leading zeros of mag, cap), in LUTs: bit k of L is set when
+    the top 2^k bits are zero and the shift so far plus 2^k stays within `cap` (greedy from
+    the widest stage)."""
+    W = len(mag)
+    cur, bits = mag, []
+    for k in reversed(range(len(cap))):
+        s = 1 << k
+        above = Cat(Const(0, 1), *reversed(bits))  # (shift so far) >> k
+        step = Signal(name=f"norm_b{k}")
+        m.d.comb += step.eq((cur[W - s :] == 0) & (above + 1 <= cap[k:]))
+        nxt = Signal(W, name=f"norm_s{k}")
+        m.d.comb += nxt.eq(Mux(step, cur << s, cur))
+        bits.append(step)
+        cur = nxt
+    return cur, Cat(*reversed(bits))
+
+
+def normalize_capped_dsp(m: Module, mag, cap):
+    """(mag << L, L) for L = min(leading zeros of mag, cap) as a DSP product.
+
+    Bit-reversed, mag's leading one is the lowest set bit, which r & -r isolates on a
+    carry chain; a one at `cap` stops it there. That one-hot is 2^L: the product with
+    mag's low W - 1 bits (mag's top bit is set only when L = 0) in DSP48 pieces."""
+    W = len(mag)
+    rev = Signal(W, name="norm_rev")
+    m.d.comb += rev.eq(Cat(*reversed(list(mag))) | (Const(1, W) << cap))
+    onehot = Signal(W, name="norm_onehot")
+    m.d.comb += onehot.eq(rev & -rev)
+    shift = Signal(cap.shape(), name="norm_shift")
+    m.d.comb += shift.eq(
+        Cat(*(Cat(*(onehot[j] for j in range(W) if j >> b & 1)).any() for b in range(len(cap))))
+    )
+    low = mag[: W - 1]
+    product = dsp_product(m, low, onehot, "norm")
+    out = Signal(W, name="norm_out")
+    m.d.comb += out.eq(product[:W] | (mag[W - 1] << (W - 1)))
+    return out, shift
