@@ -1,4 +1,5 @@
-"""`lpmac synth system|array`: synthesized block by block (synth/hierarchy.py) unless --flat."""
+"""`lpmac synth system|array|gemm`: synthesized block by block (synth/hierarchy.py) unless
+--flat."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 __all__ = ["HIERARCHICAL_UNITS", "synth_hierarchical", "format_hierarchical"]
 
 # Units made of many copies of a few blocks; flat synthesis of 16x4 takes 10-45 minutes.
-HIERARCHICAL_UNITS = ("system", "array")
+HIERARCHICAL_UNITS = ("system", "array", "gemm")
 
 
 def synth_hierarchical(built, target: str, use_dsp: bool, as_json: bool) -> None:
