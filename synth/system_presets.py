@@ -41,9 +41,9 @@ SEED_SYSTEM_NOTES = (
     "Why our ratios are far below the reference's 0.73-0.77: the reference's systems carry "
     "about 22,000-27,000 LUTs beyond their MAC units (58,420 - 64 x (374 + 189) = 22,388 "
     "for FP32, whose units it tabulates), the same for every format, which pulls every "
-    "ratio toward 1. Ours carry 1,600-2,900 LUTs of surroundings (converters, readout, "
+    "ratio toward 1. Ours carry 1,600-3,300 LUTs of surroundings (converters, readout, "
     "FIFOs, glue), so the ratio is nearly the MAC units' ratio: an E5M2 CFG-5 MAC is "
-    "190-225 LUTs and no DSP, the fp32 MAC 1,019 LUTs + 2 DSPs (the reference's fp32 "
+    "189-232 LUTs and no DSP, the fp32 MAC 956 LUTs + 4 DSPs (the reference's fp32 "
     "parts: 563 LUTs + 4 DSPs, see qor.md). The LP rows use 0 DSPs as the reference's do.\n"
 )
 
