@@ -13,6 +13,8 @@ import click
 
 from . import limits, units
 from .cli_common import (
+    SIMULATOR_OPTION,
+    TARGET_OPTION,
     UserError,
     build_unit,
     parse_vectors,
@@ -27,7 +29,6 @@ from .cli_run import golden, run
 from .cli_sweep import sweep
 from .config import ConfigError
 from .formats import FormatError
-from .modes import Target, names
 from .study.command import study
 
 
@@ -136,13 +137,7 @@ def _synth_options(unit: str):
         )
     ]
     return (flat if unit in HIERARCHICAL_UNITS else []) + [
-        click.Option(
-            ["--target"],
-            type=click.Choice(names(Target)),
-            default="xcup",
-            show_default=True,
-            help="FPGA family (xcup = UltraScale+, as the reference ZCU104).",
-        ),
+        click.Option(["--target"], **TARGET_OPTION),
         click.Option(
             ["--fmax/--no-fmax"],
             default=None,
@@ -237,13 +232,7 @@ def _sim_options(unit: str):
             show_default=True,
             help="Seed of the random vectors.",
         ),
-        click.Option(
-            ["--simulator"],
-            type=click.Choice(["icarus", "verilator"]),
-            default=None,
-            help="Default: $LPMAC_SIMULATOR, else Verilator when usable (the fastest), "
-            "else Icarus.",
-        ),
+        click.Option(["--simulator"], **SIMULATOR_OPTION),
         click.Option(
             ["--matrices"],
             type=click.IntRange(1, 1000),

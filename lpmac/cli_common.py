@@ -13,12 +13,28 @@ from . import limits, units
 from .config import ConfigError
 from .errors import LimitError
 from .formats import FormatError
+from .modes import Target, names
 
 
 class UserError(click.ClickException):
     """A problem with the user's input: one line, exit code 2."""
 
     exit_code = 2
+
+
+# Option settings shared by `lpmac sim|synth <unit>` (click.Option) and `lpmac run`
+# (click.option): one text each.
+SIMULATOR_OPTION = dict(
+    type=click.Choice(["icarus", "verilator"]),
+    default=None,
+    help="Default: $LPMAC_SIMULATOR, else Verilator when usable (the fastest), else Icarus.",
+)
+TARGET_OPTION = dict(
+    type=click.Choice(names(Target)),
+    default="xcup",
+    show_default=True,
+    help="FPGA family of the synthesis (xcup = UltraScale+, as the reference ZCU104).",
+)
 
 
 def resolve(unit: str, values: dict, command: str = "generate") -> dict:

@@ -8,11 +8,19 @@ import sys
 
 import click
 
-from .cli_common import UserError, parse_vectors, pick_simulator, run_unit_bench, writable_dir
+from .cli_common import (
+    SIMULATOR_OPTION,
+    TARGET_OPTION,
+    UserError,
+    parse_vectors,
+    pick_simulator,
+    run_unit_bench,
+    writable_dir,
+)
 from .config import ConfigError, MulConfig
 from .formats import FormatError, parse_float_format
 from .limits import MAX_TABLE_ROWS
-from .modes import SubIn, Target, names
+from .modes import SubIn, names
 
 # --- run: the main job ------------------------------------------------------------------
 
@@ -25,19 +33,8 @@ from .modes import SubIn, Target, names
     metavar="N",
     help="Accumulation steps to check, at most 16,777,216 (default 64 lanes x 2,000 steps).",
 )
-@click.option(
-    "--simulator",
-    type=click.Choice(["icarus", "verilator"]),
-    default=None,
-    help="Default: $LPMAC_SIMULATOR, else Verilator when usable (the fastest), else Icarus.",
-)
-@click.option(
-    "--target",
-    type=click.Choice(names(Target)),
-    default="xcup",
-    show_default=True,
-    help="FPGA family of the synthesis (xcup = UltraScale+, as the reference ZCU104).",
-)
+@click.option("--simulator", **SIMULATOR_OPTION)
+@click.option("--target", **TARGET_OPTION)
 @click.option(
     "-o",
     "--output",
