@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import leading_zeros
 
+from lpmac import adder
 from lpmac.formats import FloatFormat
 from lpmac.specials import SPECIAL_KINDS, special_encoding
 
@@ -147,7 +148,7 @@ def fp_mul(a, b, in_fmt, out_fmt, flush):
     return round_pack(sa ^ sb, ga * gb, ea + eb, out_fmt, 0, flush, False, zero, inf, nan, 0, 0)
 
 
-add_window = njit(cache=True)(accum.add_window)  # (S, G) of the adder, the golden function
+add_window = njit(cache=True)(adder.add_window)  # (S, G) of the adder, lpmac/adder.py
 
 
 @njit(cache=True)

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lpmac.adder import add_window
 from lpmac.config import AccConfig, MacConfig
 from lpmac.errors import ConfigError
 from lpmac.formats import FixedFormat, FloatFormat
@@ -54,13 +55,6 @@ def _fp_add_sr(acc_bits, x_bits, u, cfg, x_fmt):
 
 
 ZERO_EXP = int(np.iinfo(np.int64).min) // 2  # LSB weight of a zero operand: below all others
-
-
-def add_window(acc_m: int, x_m: int, r_bits: int) -> tuple[int, int]:
-    """(S, G): the common significand width and the guard bits below the bigger operand's LSB
-    (plain ints, so golden/_matmul_scalar.py compiles this same function with numba)."""
-    S = max(acc_m, x_m) + 1
-    return S, max(1, acc_m + 2 + max(1, r_bits) - S)
 
 
 def _fp_add(acc_bits, x_bits, cfg: AccConfig, x_fmt: FloatFormat, u=None) -> np.ndarray:

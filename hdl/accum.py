@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal, signed
 from amaranth.lib.wiring import In, Out
 
+from lpmac.adder import add_window
 from lpmac.config import AccConfig, MacConfig
 from lpmac.formats import FixedFormat, FloatFormat
 
@@ -69,8 +70,7 @@ class AddPlan:
 
     @classmethod
     def of(cls, fmt: FloatFormat, x_fmt: FloatFormat, r_bits: int) -> AddPlan:
-        S = max(fmt.m, x_fmt.m) + 1
-        guard = max(1, fmt.m + 2 + max(1, r_bits) - S)
+        S, guard = add_window(fmt.m, x_fmt.m, r_bits)
         # Magnitudes order as (E, sig) when both formats' subnormals share one E (same emin).
         # Otherwise the format with the higher emin has its subnormals normalised, and both
         # are when that would reach below the other format's emin.
