@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import statistics
 from concurrent.futures import as_completed
 from dataclasses import replace
@@ -15,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from tqdm import tqdm
+
+from lpmac.atomic_io import write_json_atomic
 
 from .arith import FLOAT32, PASSES
 from .data import load_dataset
@@ -31,12 +32,6 @@ def _dataset(source: str):
 def run_key(spec: RunSpec, fingerprint: str) -> str:
     text = json.dumps([CACHE_VERSION, fingerprint, spec.to_json()], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def _write_atomic(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)  # a crash never leaves a half-written result
 
 
 def run_cached(spec: RunSpec, source: str, runs_dir: str, show_progress: bool = False) -> dict:
@@ -69,7 +64,8 @@ def _load_cached(spec: RunSpec, source: str, runs_dir: str) -> dict | None:
 
 def _store(spec: RunSpec, source: str, runs_dir: str, result: dict) -> None:
     stored = {k: v for k, v in result.items() if k != "cached"}
-    _write_atomic(_run_path(spec, source, runs_dir), stored)
+    # a crash never leaves a half-written result
+    write_json_atomic(_run_path(spec, source, runs_dir), stored)
 
 
 def train_uncached(spec: RunSpec, source: str, show_progress: bool = False) -> dict:

@@ -10,15 +10,14 @@ Writes go through a temporary file and a rename, so a crash never leaves half an
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import sys
-import threading
 from pathlib import Path
 
 from tqdm import tqdm
+
+from lpmac.atomic_io import write_json_atomic
 
 SCHEMA = 1
 # Fields every stored synthesis result has (SynthResult.to_json()), with their JSON types.
@@ -97,14 +96,10 @@ def write(cache_dir: Path, key: str, result: dict) -> bool:
     cannot be written, as the result itself is still good."""
     path = entry_path(cache_dir, key)
     entry = {"schema": SCHEMA, "key": key, "sha256": _digest(key, result), "result": result}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(entry, indent=1))
-        tmp.replace(path)  # a crash never leaves a half-written cache entry
+        write_json_atomic(path, entry)  # a crash never leaves a half-written cache entry
     except OSError as err:
         warn(f"cannot write cache file {path} ({err.strerror or err}); result not cached")
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         return False
     return True
