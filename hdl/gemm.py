@@ -121,6 +121,7 @@ from .gemm_timing import (
     launch_schedule,
     tail_length,
 )
+from .pipeline import delay
 
 __all__ = [
     "ProcessingElement",
@@ -129,7 +130,6 @@ __all__ = [
     "ColumnAccumulator",
     "LaunchController",
     "BfpGemmArray",
-    "gemm_unit",
     "gemm_acc_width",
     "gemm_performance",
     "GemmTiming",
@@ -144,7 +144,10 @@ class BfpGemmArray(wiring.Component):
     """The R x C systolic HBFP GEMM unit (see the module docstring for ports and timing).
 
     `out_depth` rows of output FIFO (default 2R, at least R); `ktile_bits` the width of
-    `k_tiles`."""
+    `k_tiles`. `pipelined`: register stages inside the PEs (product), the feeds' converters
+    and the columns (BFP->FP and the float adder) for a high clock, same results; the cycle
+    model is `GemmTiming(..., pipelined=True)` (a longer drain, launch slots of at least
+    COLUMN_ADD_LATENCY + 2 cycles)."""
 
     def __init__(
         self,
@@ -155,6 +158,7 @@ class BfpGemmArray(wiring.Component):
         out_depth: int | None = None,
         ktile_bits: int = 16,
         use_dsp: bool = True,
+        pipelined: bool = False,
     ):
         if rows < 1 or cols < 1:
             raise ValueError(f"the array needs rows, cols >= 1, got {rows} x {cols}")
@@ -163,8 +167,9 @@ class BfpGemmArray(wiring.Component):
             raise ValueError(f"out_depth must be >= rows ({rows}), got {out_depth}")
         self.rows, self.cols, self.cfg = rows, cols, cfg
         self.out_depth, self.ktile_bits, self.use_dsp = out_depth, ktile_bits, use_dsp
+        self.pipelined = pipelined
         self.acc_width = gemm_acc_width(cfg.m, cfg.T)
-        self.timing = GemmTiming(rows, cols, cfg.T, out_depth)
+        self.timing = GemmTiming(rows, cols, cfg.T, out_depth, pipelined)
         super().__init__(
             {
                 "a": In(stream.Signature(data.ArrayLayout(cfg.in_fmt.width, cfg.T))),
@@ -192,7 +197,9 @@ class BfpGemmArray(wiring.Component):
         m.submodules.feed_b = fb = OperandFeed(
             cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, **sr
         )
-        m.submodules.array = arr = SystolicArray(R, C, cfg.m, self.acc_width, self.use_dsp)
+        m.submodules.array = arr = SystolicArray(
+            R, C, cfg.m, self.acc_width, self.use_dsp, self.pipelined
+        )
 
         wiring.connect(m, wiring.flipped(self.a), fa.blocks)
         wiring.connect(m, wiring.flipped(self.b), fb.blocks)
@@ -218,8 +225,11 @@ class BfpGemmArray(wiring.Component):
         # entry of every column FIFO (column C-1 pushes row i last, at L+n+C+4+i). Column j
         # reads row i out j+1 cycles after the A feed's serial side register shows it (the
         # PEs register their readout): it gets that register j+1 cycles late, and the B
-        # side one cycle late.
+        # side one cycle late. Pipelined PEs read out one cycle later still: one more
+        # register on both sides keeps the pairs as they were.
         row_side = [Cat(fa.side_exp[0], fa.side_special[0], fa.side_tags[0])]
+        if self.pipelined:
+            row_side = [delay(m, row_side[0], 1, "row_side")]
         for j in range(C):
             late = Signal(len(row_side[0]), name=f"row_side{j}")
             m.d.sync += late.eq(row_side[-1])
@@ -228,11 +238,14 @@ class BfpGemmArray(wiring.Component):
         col_side = []
         for j in range(C):
             late = Signal(exp_w + 1, name=f"col_side{j}")
-            m.d.sync += late.eq(Cat(fb.side_exp[j], fb.side_special[j]))
+            side = Cat(fb.side_exp[j], fb.side_special[j])
+            m.d.sync += late.eq(delay(m, side, 1, f"col_side{j}") if self.pipelined else side)
             col_side.append(late)
         fifos = []
         for j in range(C):
-            m.submodules[f"col{j}"] = col = ColumnAccumulator(cfg, R, self.acc_width)
+            m.submodules[f"col{j}"] = col = ColumnAccumulator(
+                cfg, R, self.acc_width, self.pipelined
+            )
             # SyncFIFOBuffered refuses a write while its output register is refilling (level
             # may then be depth - 1): one spare entry keeps `out_depth` credits writable.
             m.submodules[f"out_fifo{j}"] = q = fifo.SyncFIFOBuffered(
@@ -254,8 +267,3 @@ class BfpGemmArray(wiring.Component):
             fifos.append(q)
         m.d.comb += self.c.valid.eq(Cat(q.r_rdy for q in fifos).all())
         return m
-
-
-def gemm_unit(rows: int, cols: int, cfg: GemmConfig) -> BfpGemmArray:
-    """The CLI's builder: an R x C BfpGemmArray for `cfg` (module name gemm_RxC_<cfg>)."""
-    return BfpGemmArray(rows, cols, cfg)

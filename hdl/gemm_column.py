@@ -3,7 +3,7 @@ exact tile products and float accumulation across K-tiles."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Shape, Signal, signed
+from amaranth.hdl import Cat, Module, Mux, Shape, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -12,7 +12,9 @@ from lpmac.specials import special_encoding
 
 from .accum import FpAdd
 from .convert import bfp_exp_range, bfp_exp_shape
-from .rounding import round_signed
+from .gemm_timing import COLUMN_ADD_LATENCY, COLUMN_ROUND_LATENCY
+from .pipeline import delay
+from .rounding import ROUND_PACK_CUTS, round_signed
 
 __all__ = ["ColumnAccumulator"]
 
@@ -30,10 +32,18 @@ class ColumnAccumulator(wiring.Component):
     of R entries rotates; a sticky special bit rides along. For the final K-tile of an output
     tile, `push` is set the next cycle with the row's finished value in `value` (the output
     format's NaN for a special entry) and the entry restarts at +0 (entries start at +0 after
-    reset), so the next output tile's first K-tile computes FpAdd(+0, x) as golden does."""
+    reset), so the next output tile's first K-tile computes FpAdd(+0, x) as golden does.
 
-    def __init__(self, cfg: GemmConfig, rows: int, acc_width: int):
-        self.cfg, self.rows, self.acc_width = cfg, rows, acc_width
+    `pipelined` (for a high clock): stage 1 is a RoundPack with COLUMN_ROUND_LATENCY register
+    stages and the adder has COLUMN_ADD_LATENCY, so the loop through the adder cannot close
+    in one cycle. The R entries are then an addressed store instead of a ring: a row counter
+    (readouts come in row order) selects the entry, which is read into a register beside x
+    and written back when the sum leaves the adder; the array's launch slots keep readouts
+    of one row COLUMN_ADD_LATENCY + 2 cycles apart (GemmTiming.q). `push`/`value` come
+    1 + COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY - 1 cycles later than unpipelined."""
+
+    def __init__(self, cfg: GemmConfig, rows: int, acc_width: int, pipelined: bool = False):
+        self.cfg, self.rows, self.acc_width, self.pipelined = cfg, rows, acc_width, pipelined
         self.exp_shape = bfp_exp_shape(cfg.in_fmt)
         super().__init__(
             {
@@ -75,9 +85,23 @@ class ColumnAccumulator(wiring.Component):
 
         # Stage 1: BFP -> float (rne), the HBFP paper's BFP-to-FP unit.
         mag_w = self.acc_width - 1
+        cuts = ROUND_PACK_CUTS if self.pipelined else frozenset()
+        assert len(cuts) == (COLUMN_ROUND_LATENCY if self.pipelined else 0)
         x1_bits = round_signed(
-            m, p0, mag_w, e0, fmt, scale_range, mode="rne", sub_out="ieee", module="to_float"
+            m,
+            p0,
+            mag_w,
+            e0,
+            fmt,
+            scale_range,
+            mode="rne",
+            sub_out="ieee",
+            module="to_float",
+            cuts=cuts,
         )
+        if self.pipelined:  # the flags wait for RoundPack's register stages
+            late = delay(m, Cat(v0, sp0, final0), len(cuts), "flags")
+            v0, sp0, final0 = late[0], late[1], late[2]
         v1, x1, sp1, final1 = (
             Signal(name="v1"),
             Signal(fmt.width, name="x1"),
@@ -85,6 +109,9 @@ class ColumnAccumulator(wiring.Component):
             Signal(name="final1"),
         )
         m.d.sync += [v1.eq(v0), x1.eq(x1_bits), sp1.eq(sp0), final1.eq(final0)]
+        if self.pipelined:
+            self._store(m, v1, x1, sp1, final1, v0)
+            return m
 
         # Stage 2: float accumulation in a ring of R entries (head = entry 0 = this row's).
         # An entry restarts at +0 (not special) after its final K-tile, so a first K-tile
@@ -108,3 +135,35 @@ class ColumnAccumulator(wiring.Component):
         nan = special_encoding(fmt, "nan")
         m.d.sync += [self.push.eq(v1 & final1), self.value.eq(Mux(special, nan, add.s))]
         return m
+
+    def _store(self, m: Module, v1, x1, sp1, final1, v_in):
+        """Stage 2 of the pipelined column: entries in an addressed store, a pipelined adder.
+
+        `v_in` is the valid bit entering the x1 register: the entry of the row it belongs to
+        is read in the same cycle into `acc1`, so the adder sees (acc1, x1) together."""
+        R, fmt = self.rows, self.cfg.out_fmt
+        entry = data.StructLayout({"bits": fmt.width, "special": 1})
+        store = [Signal(entry, name=f"entry{i}") for i in range(R)]
+        row_in = Signal(range(R), name="row_in")  # readouts arrive in row order 0..R-1
+        with m.If(v_in):
+            m.d.sync += row_in.eq(Mux(row_in == R - 1, 0, row_in + 1))
+        acc1, row1 = Signal(entry, name="acc1"), Signal(range(R), name="row1")
+        read = store[0]
+        for i in range(1, R):
+            read = Mux(row_in == i, store[i], read)
+        m.d.sync += [acc1.eq(read), row1.eq(row_in)]
+
+        m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt)
+        m.d.comb += [add.acc.eq(acc1.bits), add.x.eq(x1)]
+        s = delay(m, add.s, COLUMN_ADD_LATENCY, "s")  # FIXME until FpAdd has latency
+        late = delay(m, Cat(v1, final1, acc1.special | sp1, row1), COLUMN_ADD_LATENCY, "sum")
+        v2, final2, special2, row2 = late[0], late[1], late[2], late[3:]
+        with m.If(v2):
+            for i in range(R):
+                with m.If(row2 == i):
+                    with m.If(final2):
+                        m.d.sync += store[i].eq(0)
+                    with m.Else():
+                        m.d.sync += [store[i].bits.eq(s), store[i].special.eq(special2)]
+        nan = special_encoding(fmt, "nan")
+        m.d.sync += [self.push.eq(v2 & final2), self.value.eq(Mux(special2, nan, s))]

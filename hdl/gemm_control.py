@@ -45,7 +45,7 @@ class LaunchController(wiring.Component):
         m = Module()
         timing = self.timing
         T, R, P = timing.T, timing.rows, timing.period
-        Q = max(timing.rows, timing.cols)
+        Q = timing.q
 
         kidx = Signal(self.ktile_bits)  # K-tile being loaded in its output tile
         k_total = Signal(self.ktile_bits)

@@ -3,7 +3,7 @@ per output, R x C of them in a systolic grid with a one-hot column readout."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -17,10 +17,16 @@ class ProcessingElement(wiring.Component):
 
     `a_in`, `last_in` move on to `a_out`, `last_out` and `b_in` to `b_out` through registers.
     In the cycle with `last_out` set, `acc` holds the dot product of the K-tile that ended
-    with the `last_in` element; `result` holds it in the next cycle and is +0 otherwise."""
+    with the `last_in` element; `result` holds it in the next cycle and is +0 otherwise.
 
-    def __init__(self, m: int, acc_width: int, use_dsp: bool = True):
-        self.m, self.acc_width, self.use_dsp = m, acc_width, use_dsp
+    `pipelined`: the product is registered (the DSP's output register) before the addition,
+    so everything on the accumulator side happens one cycle later: `acc` holds the dot
+    product in the cycle with `finished` set (one cycle after `last_out`), `result` in the
+    cycle after that. `a_out`, `b_out`, `last_out` keep their timing (the systolic flow)."""
+
+    def __init__(self, m: int, acc_width: int, use_dsp: bool = True, pipelined: bool = False):
+        self.m, self.acc_width, self.use_dsp, self.pipelined = m, acc_width, use_dsp, pipelined
+        extra = {"finished": Out(1)} if pipelined else {}
         super().__init__(
             {
                 "a_in": In(signed(m)),
@@ -31,6 +37,7 @@ class ProcessingElement(wiring.Component):
                 "last_out": Out(1),
                 "acc": Out(signed(acc_width)),
                 "result": Out(signed(acc_width)),
+                **extra,
             }
         )
 
@@ -41,14 +48,19 @@ class ProcessingElement(wiring.Component):
             m, self.a_in, self.b_in, signed_ops=True, use_dsp=self.use_dsp, name="prod"
         )
         product = product[: 2 * self.m - 1].as_signed()
+        finished = self.last_out
+        if self.pipelined:
+            registered = Signal(signed(2 * self.m - 1), name="prod_r")
+            m.d.sync += [registered.eq(product), self.finished.eq(self.last_out)]
+            product, finished = registered, self.finished
         m.d.sync += [
-            self.acc.eq(Mux(self.last_out, 0, self.acc) + product),
+            self.acc.eq(Mux(finished, 0, self.acc) + product),
             self.a_out.eq(self.a_in),
             self.b_out.eq(self.b_in),
             self.last_out.eq(self.last_in),
             # the finished product one cycle later, +0 otherwise: a register with a
             # synchronous reset (no LUT), so the column readout is a plain OR
-            self.result.eq(Mux(self.last_out, self.acc, 0)),
+            self.result.eq(Mux(finished, self.acc, 0)),
         ]
         return m
 
@@ -58,16 +70,20 @@ class SystolicArray(wiring.Component):
     flag), B lanes at the top of each column. Column j's readout in each cycle is the
     `result` of the PE whose `last_out` was set the cycle before (at most one per column,
     given launches >= R cycles apart; the others' are +0, so it is an OR): `done[j]` (one-hot
-    over rows, 0 when idle) and `result[j]`."""
+    over rows, 0 when idle) and `result[j]`. `pipelined` PEs (product registered) give both
+    one cycle later."""
 
-    def __init__(self, rows: int, cols: int, m: int, acc_width: int, use_dsp: bool = True):
-        self.rows, self.cols, self.m, self.acc_width, self.use_dsp = (
-            rows,
-            cols,
-            m,
-            acc_width,
-            use_dsp,
-        )
+    def __init__(
+        self,
+        rows: int,
+        cols: int,
+        m: int,
+        acc_width: int,
+        use_dsp: bool = True,
+        pipelined: bool = False,
+    ):
+        self.rows, self.cols, self.m, self.acc_width = rows, cols, m, acc_width
+        self.use_dsp, self.pipelined = use_dsp, pipelined
         super().__init__(
             {
                 "a": In(data.ArrayLayout(signed(m), rows)),
@@ -82,7 +98,10 @@ class SystolicArray(wiring.Component):
         m = Module()
         R, C = self.rows, self.cols
         pe = [
-            [ProcessingElement(self.m, self.acc_width, self.use_dsp) for _ in range(C)]
+            [
+                ProcessingElement(self.m, self.acc_width, self.use_dsp, self.pipelined)
+                for _ in range(C)
+            ]
             for _ in range(R)
         ]
         for i in range(R):
@@ -98,6 +117,7 @@ class SystolicArray(wiring.Component):
             result = 0
             for i in range(R):
                 result = result | pe[i][j].result
-            m.d.sync += self.done[j].eq(Cat(pe[i][j].last_out for i in range(R)))
+            flags = [pe[i][j].finished if self.pipelined else pe[i][j].last_out for i in range(R)]
+            m.d.sync += self.done[j].eq(Cat(*flags))
             m.d.comb += self.result[j].eq(result)
         return m

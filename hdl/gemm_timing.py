@@ -9,6 +9,8 @@ from dataclasses import dataclass
 __all__ = [
     "PUSH_DELAY",
     "OUT_DELAY",
+    "COLUMN_ROUND_LATENCY",
+    "COLUMN_ADD_LATENCY",
     "gemm_acc_width",
     "tail_length",
     "GemmTiming",
@@ -21,6 +23,14 @@ __all__ = [
 # 3 register stages in ColumnAccumulator, 2 more through SyncFIFOBuffered.
 PUSH_DELAY = 4
 OUT_DELAY = 6
+
+# The pipelined array (`BfpGemmArray(pipelined=True)`, for a high clock): the PE registers its
+# product (+1 cycle), the column's BFP->FP RoundPack has this many register stages and its
+# float adder this many; the column reads a row's accumulator entry one cycle before the
+# adder and writes the sum back COLUMN_ADD_LATENCY cycles after, so consecutive readouts of
+# one row must be at least COLUMN_ADD_LATENCY + 2 cycles apart (`GemmTiming.q`).
+COLUMN_ROUND_LATENCY = 4
+COLUMN_ADD_LATENCY = 5
 
 
 def gemm_acc_width(m: int, T: int) -> int:
@@ -43,11 +53,32 @@ class GemmTiming:
     cols: int
     T: int
     out_depth: int
+    pipelined: bool = False
+
+    @property
+    def q(self) -> int:
+        """The shortest launch slot: max(R, C) (R readouts per column, C columns reading a row
+        side register), and for the pipelined array at least the column's read-to-reuse
+        distance of an accumulator entry (COLUMN_ADD_LATENCY + 2)."""
+        reuse = COLUMN_ADD_LATENCY + 2 if self.pipelined else 0
+        return max(self.rows, self.cols, reuse)
+
+    @property
+    def push_delay(self) -> int:
+        """Cycles from a final launch L (length n) to the FIFO push of row 0, minus n + C."""
+        if not self.pipelined:
+            return PUSH_DELAY
+        return PUSH_DELAY + 1 + COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY
+
+    @property
+    def out_delay(self) -> int:
+        """As `push_delay`, to row 0's `c` beat (2 more cycles through the output FIFO)."""
+        return self.push_delay + OUT_DELAY - PUSH_DELAY
 
     @property
     def period(self) -> int:
         """Cycles between the launches of a full K-tile and the next K-tile."""
-        return max(self.T, self.rows, self.cols)
+        return max(self.T, self.q)
 
     @property
     def first_launch(self) -> int:
@@ -57,17 +88,17 @@ class GemmTiming:
         """(length, slot) of a final K-tile with `k_tail` useful elements: it shifts `length` =
         min(T, max(t, R, C)) elements into the array (t = tail_length(T, k_tail)) and the next
         launch may follow `slot` = max(length, R, C) cycles later. (T, period) for a full tile."""
-        q = max(self.rows, self.cols)
+        q = self.q
         length = min(self.T, max(tail_length(self.T, k_tail), q))
         return length, max(length, q)
 
     def drain_after(self, length: int) -> int:
         """Cycles from a final launch of `length` to the end of its output tile's last `c` beat."""
-        return length + self.cols + self.rows + OUT_DELAY
+        return length + self.cols + self.rows + self.out_delay
 
     @property
     def drain(self) -> int:
-        """`drain_after` a full K-tile: T + C + R + 6."""
+        """`drain_after` a full K-tile: T + C + R + 6 (+ the pipelined column's stages)."""
         return self.drain_after(self.T)
 
     def cycles(self, k_tiles: list[int], k_tails: list[int] | None = None) -> int:
@@ -115,7 +146,7 @@ def launch_schedule(
                 if need > 0:
                     t = max(t, sorted(pops)[need - 1] + 1)
                 reserved += 1
-                pops += [t + length + C + OUT_DELAY + i for i in range(R)]
+                pops += [t + length + C + timing.out_delay + i for i in range(R)]
             launches.append(t)
     return launches
 
@@ -130,12 +161,14 @@ def gemm_performance(
     out_depth: int | None = None,
     *,
     use_tail: bool = True,
+    pipelined: bool = False,
 ) -> dict:
     """Cycle model of one M x N x K product (host protocol, streams always valid/ready,
     `k_tail` = K mod T unless `use_tail` is False): cycles, useful MACs M·N·K, utilization
     = MACs / (R·C·cycles), K-tile launches, `busy` (the sum of launch slots) and the cycles
     outside the steady state (fill + drain + credit stalls = cycles - busy)."""
-    timing = GemmTiming(rows, cols, T, 2 * rows if out_depth is None else out_depth)
+    depth = 2 * rows if out_depth is None else out_depth
+    timing = GemmTiming(rows, cols, T, depth, pipelined)
     tiles = -(-M // rows) * -(-N // cols)
     k_tiles = max(1, -(-K // T))
     tail = K % T if use_tail else 0

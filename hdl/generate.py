@@ -176,11 +176,12 @@ def frombfp_unit(bfp: BfpFormat, dst: FloatFormat, *, latency: int = 0) -> Unit:
     )
 
 
-def gemm_unit(rows: int, cols: int, cfg: GemmConfig) -> Unit:
+def gemm_unit(rows: int, cols: int, cfg: GemmConfig, pipelined: bool = False) -> Unit:
     from .gemm import BfpGemmArray
 
-    comp = BfpGemmArray(rows, cols, cfg)
-    return Unit("gemm", comp, module_name(f"gemm_{rows}x{cols}_{cfg}"), f"{rows}x{cols}:{cfg}", 1)
+    comp = BfpGemmArray(rows, cols, cfg, pipelined=pipelined)
+    name = module_name(f"gemm_{rows}x{cols}_{cfg}") + ("_pipe" if pipelined else "")
+    return Unit("gemm", comp, name, f"{rows}x{cols}:{cfg}", 1)
 
 
 def array_unit(rows: int, cols: int, cfg: MacConfig, use_dsp: bool = True) -> Unit:

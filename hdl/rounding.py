@@ -382,13 +382,15 @@ def round_signed(
     module: str,
     mag_name: str = "mag",
     nan=0,
+    cuts: frozenset[str] = frozenset(),
 ):
     """The float in `fmt` of a signed integer `value` times 2^`exp`: |value| on `mag_width`
-    bits into one RoundPack (submodule `module`); zero is +0; `nan` forces NaN."""
+    bits into one RoundPack (submodule `module`, register stages `cuts`); zero is +0; `nan`
+    forces NaN."""
     mag = Signal(mag_width, name=mag_name)
     m.d.comb += mag.eq(Mux(value < 0, -value, value))
     m.submodules[module] = rp = RoundPack(
-        fmt, mag_width, exp_range, max_lz=mag_width - 1, mode=mode, sub_out=sub_out
+        fmt, mag_width, exp_range, max_lz=mag_width - 1, mode=mode, sub_out=sub_out, cuts=cuts
     )
     m.d.comb += [
         rp.sign.eq(value < 0),

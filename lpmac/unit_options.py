@@ -282,12 +282,18 @@ def gemm_options():
             default="rne",
             show_default=True,
         ),
+        click.Option(
+            ["--pipelined"],
+            is_flag=True,
+            help="Register stages in the PEs, feeds and columns for a high clock (same "
+            "results, more cycles of latency; docs/results/timing.md).",
+        ),
     ]
 
 
-def gemm_resolve(rows, cols, mant, tile, in_fmt, out_fmt, rnd):
+def gemm_resolve(rows, cols, mant, tile, in_fmt, out_fmt, rnd, pipelined=False):
     cfg = GemmConfig(BfpFormat(mant, tile), _float(in_fmt), _float(out_fmt), rnd)
-    return {"rows": rows, "cols": cols, "cfg": cfg}
+    return {"rows": rows, "cols": cols, "cfg": cfg, "pipelined": pipelined}
 
 
 # --- configuration strings --------------------------------------------------------------

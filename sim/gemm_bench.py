@@ -105,7 +105,7 @@ class GemmRun:
     cycles: int  # first input beat .. last `c` beat, inclusive
 
 
-def _build(rows: int, cols: int, cfg: GemmConfig, simulator: str | None):
+def _build(rows: int, cols: int, cfg: GemmConfig, simulator: str | None, pipelined: bool = False):
     from amaranth.back import verilog
 
     from lpmac.hdl.gemm import BfpGemmArray
@@ -114,9 +114,8 @@ def _build(rows: int, cols: int, cfg: GemmConfig, simulator: str | None):
 
     simulator = runner.pick_simulator(simulator)
     name = f"gemm_{rows}x{cols}_bench"
-    text = verilog.convert(
-        BfpGemmArray(rows, cols, cfg), name=name, emit_src=False, strip_internal_attrs=True
-    )
+    array = BfpGemmArray(rows, cols, cfg, pipelined=pipelined)
+    text = verilog.convert(array, name=name, emit_src=False, strip_internal_attrs=True)
     return runner.build(text, name, simulator)
 
 
@@ -226,6 +225,7 @@ def run_gemm_bench(
     seed: int = 2026,
     simulator: str | None = None,
     jobs=None,
+    pipelined: bool = False,
 ) -> GemmBenchResult:
     """Check `matrices` random products (default 3), or the given `jobs` [(A bits, B bits)]."""
     from lpmac.hdl.gemm import GemmTiming
@@ -234,7 +234,7 @@ def run_gemm_bench(
     rng = np.random.default_rng(seed)
     if jobs is None:
         jobs = random_products(rows, cols, cfg, matrices or 3, rng)
-    built = _build(rows, cols, cfg, simulator)
+    built = _build(rows, cols, cfg, simulator, pipelined)
     expected = [golden.bfp_gemm(a, b, cfg, array=(rows, cols)) for a, b in jobs]
     mismatches, elements, failures = 0, 0, []
     timed = None
@@ -251,7 +251,7 @@ def run_gemm_bench(
                 ]
         if gaps[0] == 1.0:
             timed = run
-    timing = GemmTiming(rows, cols, cfg.T, 2 * rows)
+    timing = GemmTiming(rows, cols, cfg.T, 2 * rows, pipelined)
     counts, tails = [], []
     for a, b in jobs:
         (M, K), N = a.shape, b.shape[1]
@@ -291,4 +291,5 @@ def run_gemm_command(
         matrices=matrices,
         seed=seed,
         simulator=simulator,
+        pipelined=kwargs.get("pipelined", False),
     )
