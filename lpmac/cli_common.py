@@ -126,7 +126,10 @@ def simulator_note(unit: str, simulator: str, asked) -> str:
     return f"{unit}: simulating on {simulator}{why}{first} ..."
 
 
-def run_unit_bench(unit: str, kwargs: dict, *, vectors=None, seed=2026, lanes=None, simulator=None):
+def run_unit_bench(
+    unit: str, kwargs: dict, *, vectors=None, seed=2026, lanes=None, simulator=None, built=None
+):
+    """`built`: the unit already built from `kwargs`, simulated instead of a second build."""
     from lpmac.sim import benches
 
     asked, simulator = simulator, pick_simulator(simulator)
@@ -135,7 +138,13 @@ def run_unit_bench(unit: str, kwargs: dict, *, vectors=None, seed=2026, lanes=No
     click.echo(simulator_note(unit, simulator, asked), err=True)
     try:
         return benches.run_bench(
-            unit, vectors=vectors, seed=seed, lanes=lanes, simulator=simulator, **kwargs
+            unit,
+            vectors=vectors,
+            seed=seed,
+            lanes=lanes,
+            simulator=simulator,
+            built=built,
+            **kwargs,
         )
     except (FormatError, ConfigError, ValueError) as err:
         raise UserError(str(err)) from None

@@ -100,9 +100,11 @@ def run_bench(
     seed: int = 2026,
     lanes: int = 64,
     simulator: str | None = None,
+    built: Unit | None = None,
     **unit_kwargs,
 ) -> BenchResult:
-    """Generate unit `kind` from `unit_kwargs` (see lpmac.units), simulate, compare."""
+    """Generate unit `kind` from `unit_kwargs` (see lpmac.units), simulate, compare. `built`:
+    the unit already built from `unit_kwargs` (`lpmac sim` counts its input bits first)."""
     spec = units.get(kind)
     if spec.bench is None:
         raise ValueError(
@@ -114,7 +116,7 @@ def run_bench(
         bench = functools.partial(bench_generic, golden=units.load(spec.golden))
     else:
         bench = units.load(spec.bench)
-    unit = build(kind, **unit_kwargs)
+    unit = built if built is not None else build(kind, **unit_kwargs)
     split = getattr(bench, "split_ports", None)
     if split:
         T = unit_kwargs["bfp"].T
