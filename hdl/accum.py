@@ -33,17 +33,28 @@ from .checked import CheckedComponent
 from .convert import FloatToFixed
 from .fpmul import FpMul
 from .normalize_capped import normalize_capped, normalize_capped_dsp
-from .pipeline import check_latency, delay
+from .pipeline import check_latency, cut, cuts_for, delay
 from .raw import Unpack, raw_exp_range
-from .rounding import RoundPack, normalize, shift_right_sticky
+from .rounding import ROUND_PACK_CUTS, RoundPack, normalize, shift_right_sticky
 from .xorshift import XorShift32
 
-__all__ = ["AddPlan", "FpAdd", "FpAcc", "FixedAcc", "Mac", "NORM_DSP_MIN_SIG"]
+__all__ = ["AddPlan", "FP_ADD_CUTS", "FpAdd", "FpAcc", "FixedAcc", "Mac", "NORM_DSP_MIN_SIG"]
 
 # With DSPs allowed, the adder's normalising shift is a DSP product from this common
 # significand width on (fp32: 24); narrower formats keep the LUT shifter (the reference's
 # E6M5..E7M7 accumulators use no DSP, and there the shifter is small).
 NORM_DSP_MIN_SIG = 16
+
+# FpAdd's pipeline cut points in the order `latency` enables them (see FpAdd).
+FP_ADD_CUTS = (
+    "added",
+    "normalized",
+    "aligned",
+    "normalizing",
+    "rounded",
+    "swapped",
+    "denormalizing",
+)
 
 
 @dataclass(frozen=True)
@@ -93,28 +104,52 @@ def _exp_shape(lo: int, hi: int) -> Shape:
     return Shape.cast(range(min(lo, -1), max(hi, 1) + 1))
 
 
+def _pick(values: dict, names) -> dict:
+    return {name: values[name] for name in names}
+
+
 class FpAdd(CheckedComponent):
     """s = round(acc + x) into cfg.fmt (mode cfg.rounding, cfg.sub_out), golden `fp_add`.
 
     Ports: `acc` (cfg.fmt), `x` (x_fmt, default cfg.fmt), `u` (cfg.sr_bits random bits,
-    only when cfg.rounding == "sr") -> `s` (cfg.fmt). Purely combinational.
+    only when cfg.rounding == "sr") -> `s` (cfg.fmt). Combinational with `latency=0`.
 
     The classic datapath: order the operands by magnitude, shift the smaller one right by
     the exponent difference (the bits it loses fold into sticky), add or subtract (the
     difference is never negative), normalise no further than to 2^emin (`_normalize`), one
     RoundPack (round, pack). `use_dsp`: the normalising shift of a wide significand
-    (>= NORM_DSP_MIN_SIG bits) is a product with a one-hot in DSP blocks."""
+    (>= NORM_DSP_MIN_SIG bits) is a product with a one-hot in DSP blocks.
+
+    Pipeline: `latency=N` enables the first N cut points of FP_ADD_CUTS (hdl/pipeline.py);
+    `s` then reflects the operands (and `u`) applied N cycles earlier, one result per cycle.
+    The cut points, in datapath order: `swapped` (operands unpacked, ordered by magnitude,
+    exponent difference), `aligned` (small operand shifted, sticky), `added` (the sum),
+    `normalizing` (inside the normaliser: after its wider half) and `normalized` (after it),
+    then RoundPack's `denormalizing` and `rounded`. When RoundPack normalises itself (no
+    capped normaliser, see `_normalize`) the two normaliser cuts are RoundPack's own. Every
+    value crossing a cut is registered (specials flags, signs, sticky, exponent, `u`);
+    stages beyond the plan are output registers."""
 
     @staticmethod
-    def check(cfg: AccConfig, x_fmt: FloatFormat | None = None, use_dsp: bool = False):
+    def check(
+        cfg: AccConfig, x_fmt: FloatFormat | None = None, use_dsp: bool = False, latency: int = 0
+    ):
+        check_latency(latency)
         if cfg.is_fixed:
             raise ValueError(f"FpAdd needs a float accumulator format, got {cfg.fmt}")
         if x_fmt is not None and not isinstance(x_fmt, FloatFormat):
             raise ValueError(f"FpAdd input format must be a FloatFormat, got {x_fmt!r}")
 
-    def __init__(self, cfg: AccConfig, x_fmt: FloatFormat | None = None, use_dsp: bool = False):
+    def __init__(
+        self,
+        cfg: AccConfig,
+        x_fmt: FloatFormat | None = None,
+        use_dsp: bool = False,
+        latency: int = 0,
+    ):
         x_fmt = cfg.fmt if x_fmt is None else x_fmt
         self.cfg, self.fmt, self.x_fmt, self.use_dsp = cfg, cfg.fmt, x_fmt, use_dsp
+        self.latency = latency
         self.r_bits = cfg.sr_bits if cfg.rounding == "sr" else 0
         self.plan = AddPlan.of(cfg.fmt, x_fmt, self.r_bits)
         ports = {"acc": In(cfg.fmt.width), "x": In(x_fmt.width), "s": Out(cfg.fmt.width)}
@@ -126,6 +161,7 @@ class FpAdd(CheckedComponent):
         m = Module()
         fmt, xf, plan = self.fmt, self.x_fmt, self.plan
         S, G = plan.sig, plan.guard
+        cuts, extra = cuts_for(FP_ADD_CUTS, self.latency)
         m.submodules.unpack_acc = ua = Unpack(fmt, "ieee")
         m.submodules.unpack_x = ux = Unpack(xf, "ieee")
         m.d.comb += [ua.bits.eq(self.acc), ux.bits.eq(self.x)]
@@ -178,33 +214,58 @@ class FpAdd(CheckedComponent):
             big_sign.eq(Mux(a_big, a.sign, x.sign)),
             small_sign.eq(Mux(a_big, x.sign, a.sign)),
         ]
+        # What the later stages need besides the magnitudes, each registered at every cut.
+        side = {
+            "big_e": big_e,
+            "big_sign": big_sign,
+            "nan": a.nan | x.nan | (a.inf & x.inf & (a.sign != x.sign)),
+            "inf_any": a.inf | x.inf,
+            "inf_sign": Mux(a.inf, a.sign, x.sign),
+            "zero_sign": a.zero & x.zero & a.sign & x.sign,  # -0 + -0 = -0, other zeros +0
+        }
+        if self.r_bits:
+            side["u"] = self.u
+        side_names = list(side)
+        ops = {"big_sig": big_sig, "small_sig": small_sig, "d": d, "sub": big_sign ^ small_sign}
+        stage = cut(m, "swapped" in cuts, "swapped", {**ops, **side})
 
         # Align the smaller operand to the bigger one's LSB, G bits further down.
-        small_al, sticky = shift_right_sticky(m, Cat(Const(0, G), small_sig), d, "align")
-        big_al = Cat(Const(0, G), big_sig)
-        sub = big_sign ^ small_sign
+        small_al, sticky = shift_right_sticky(
+            m, Cat(Const(0, G), stage["small_sig"]), stage["d"], "align"
+        )
+        ops = {"big_sig": stage["big_sig"], "small_al": small_al, "sub": stage["sub"]}
+        side = {"sticky": sticky, **_pick(stage, side_names)}
+        stage = cut(m, "aligned" in cuts, "aligned", {**ops, **side})
+        big_al = Cat(Const(0, G), stage["big_sig"])
+        small_al, sub = stage["small_al"], stage["sub"]
         mag = Signal(plan.width)
         # One adder: big - small - sticky = big + ~small + ~sticky (mod 2^width).
         flip = Signal(len(small_al))
         m.d.comb += flip.eq(small_al ^ sub.replicate(len(small_al)))
-        m.d.comb += mag.eq(big_al + Cat(flip, sub) + (sub & ~sticky))
+        m.d.comb += mag.eq(big_al + Cat(flip, sub) + (sub & ~stage["sticky"]))
+        side = _pick(stage, side)
+        stage = cut(m, "added" in cuts, "added", {"mag": mag, **side})
+        mag, sticky, nan = stage["mag"], stage["sticky"], stage["nan"]
 
-        nan = a.nan | x.nan | (a.inf & x.inf & (a.sign != x.sign))
-        inf = ~nan & (a.inf | x.inf)
-        inf_sign = Mux(a.inf, a.sign, x.sign)
+        inf = ~nan & stage["inf_any"]
         exact_zero = (mag == 0) & ~sticky
-        zero_sign = a.zero & x.zero & a.sign & x.sign  # -0 + -0 = -0, any other exact zero +0
         sign = Signal()
         with m.If(nan):
             m.d.comb += sign.eq(0)
         with m.Elif(inf):
-            m.d.comb += sign.eq(inf_sign)
+            m.d.comb += sign.eq(stage["inf_sign"])
         with m.Elif(exact_zero):
-            m.d.comb += sign.eq(zero_sign)
+            m.d.comb += sign.eq(stage["zero_sign"])
         with m.Else():
-            m.d.comb += sign.eq(big_sign)
+            m.d.comb += sign.eq(stage["big_sign"])
 
-        sig, exp, exp_range, max_lz = self._normalize(m, mag, big_e)
+        late = {"sign": sign, "sticky": sticky, "zero": exact_zero, "inf": inf, "nan": nan}
+        if self.r_bits:
+            late["u"] = stage["u"]
+        sig, exp, exp_range, max_lz, late = self._normalize(m, mag, stage["big_e"], cuts, late)
+        rp_cuts = cuts & ROUND_PACK_CUTS
+        if max_lz is not None:  # the normaliser was ours: RoundPack's cuts come after it
+            rp_cuts -= {"normalizing", "normalized"}
         m.submodules.round_pack = rp = RoundPack(
             fmt,
             plan.width,
@@ -214,23 +275,25 @@ class FpAdd(CheckedComponent):
             sub_out=self.cfg.sub_out,
             has_sticky=True,
             sr_bits=self.r_bits,
+            cuts=rp_cuts,
         )
         m.d.comb += [
-            rp.sign.eq(sign),
+            rp.sign.eq(late["sign"]),
             rp.sig.eq(sig),
             rp.exp.eq(exp),
-            rp.sticky.eq(sticky),
-            rp.zero.eq(exact_zero),
-            rp.inf.eq(inf),
-            rp.nan.eq(nan),
-            self.s.eq(rp.bits),
+            rp.sticky.eq(late["sticky"]),
+            rp.zero.eq(late["zero"]),
+            rp.inf.eq(late["inf"]),
+            rp.nan.eq(late["nan"]),
+            self.s.eq(delay(m, rp.bits, extra, "s")),
         ]
         if self.r_bits:
-            m.d.comb += rp.u.eq(self.u)
+            m.d.comb += rp.u.eq(late["u"])
         return m
 
-    def _normalize(self, m: Module, mag, big_e):
-        """(sig, exp, exp_range, max_lz) for RoundPack from the sum `mag` * 2^(big_e - G).
+    def _normalize(self, m: Module, mag, big_e, cuts: frozenset, late: dict):
+        """(sig, exp, exp_range, max_lz, late) for RoundPack from the sum `mag` *
+        2^(big_e - G); `late` (RoundPack's other inputs) comes back through the same cuts.
 
         A subtraction within one binade can cancel completely, so the sum may need a left
         shift by up to width - 1. When no result can lie below the accumulator format's
@@ -242,21 +305,27 @@ class FpAdd(CheckedComponent):
         # Shifting left by `budget` puts weight 2^emin on the top bit: budget = big_e - base.
         base = self.fmt.emin - (W - 1) + G
         if plan.exp_lo < base:
-            return mag, big_e - G, (plan.exp_lo - G, plan.exp_hi - G), None
+            return mag, big_e - G, (plan.exp_lo - G, plan.exp_hi - G), None, late
         K = (W - 1).bit_length()
         budget = Signal(range(plan.exp_hi - base + 1), name="norm_budget")
         m.d.comb += budget.eq(big_e - base)
         cap = Signal(K, name="norm_cap")  # shifts beyond W - 1 never happen for a nonzero sum
         m.d.comb += cap.eq(Mux(budget > W - 1, W - 1, budget))
+        carry = {"big_e": big_e, **late}
+        split = "normalizing" in cuts
         if self.use_dsp and self.plan.sig >= NORM_DSP_MIN_SIG:
-            cur, shift = normalize_capped_dsp(m, mag, cap)
-        else:
-            cur, shift = normalize_capped(m, mag, cap)
+            name = "normalizing" if split else None
+            cur, shift, carry = normalize_capped_dsp(m, mag, cap, name, carry)
+        else:  # the cut in front of the stage halfway down (as RoundPack splits its own)
+            at = {K // 2: "normalizing"} if split else None
+            cur, shift, carry = normalize_capped(m, mag, cap, at, carry)
         exp = Signal(_exp_shape(self.fmt.emin - (W - 1), plan.exp_hi - G), name="norm_exp")
-        m.d.comb += exp.eq(big_e - G - shift)
+        m.d.comb += exp.eq(carry.pop("big_e") - G - shift)
+        staged = cut(m, "normalized" in cuts, "normalized", {"cur": cur, "exp": exp, **carry})
         # A result below 2^emin keeps leading zeros with exp at its lowest: RoundPack's
         # one-bit normalise + one-bit denormalise reads it as the subnormal it is.
-        return cur, exp, (self.fmt.emin - (W - 1), plan.exp_hi - G), 1
+        exp_range = (self.fmt.emin - (W - 1), plan.exp_hi - G)
+        return staged["cur"], staged["exp"], exp_range, 1, {k: staged[k] for k in carry}
 
 
 class FpAcc(CheckedComponent):

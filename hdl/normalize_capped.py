@@ -1,11 +1,14 @@
 """Left shifts that normalise a sum no further than a run-time cap (FpAdd, hdl/accum.py):
 (mag << L, L) for L = min(leading zeros of mag, cap), as a LUT multiplexer tree
 (`normalize_capped`) or as a product with a one-hot 2^L in DSP blocks
-(`normalize_capped_dsp`)."""
+(`normalize_capped_dsp`). Both take optional pipeline cuts (hdl/pipeline.py `cut`) that
+register their partial state together with the caller's `carry` values."""
 
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
+
+from .pipeline import cut
 
 __all__ = ["normalize_capped", "normalize_capped_dsp", "dsp_product"]
 
@@ -24,13 +27,21 @@ def dsp_product(m: Module, value, onehot, name: str):
     return product
 
 
-def normalize_capped(m: Module, mag, cap):
-    """(mag << L, L) for L = min(leading zeros of mag, cap), in LUTs: bit k of L is set when
-    the top 2^k bits are zero and the shift so far plus 2^k stays within `cap` (greedy from
-    the widest stage)."""
+def normalize_capped(m: Module, mag, cap, cuts: dict | None = None, carry: dict | None = None):
+    """(mag << L, L, carry) for L = min(leading zeros of mag, cap), in LUTs: bit k of L is set
+    when the top 2^k bits are zero and the shift so far plus 2^k stays within `cap` (greedy
+    from the widest stage). `cuts` {k: stage name}: a register stage in front of stage k,
+    holding the partial shift, the shift bits so far, `cap` and the `carry` values (returned
+    as they come out of the last cut)."""
     W = len(mag)
-    cur, bits = mag, []
+    cur, bits, carry = mag, [], dict(carry or {})
     for k in reversed(range(len(cap))):
+        if cuts and k in cuts:
+            held = {"cur": cur, "cap": cap, **{f"b{j}": b for j, b in enumerate(bits)}}
+            staged = cut(m, True, cuts[k], {**held, **carry})
+            cur, cap = staged["cur"], staged["cap"]
+            bits = [staged[f"b{j}"] for j in range(len(bits))]
+            carry = {name: staged[name] for name in carry}
         s = 1 << k
         above = Cat(Const(0, 1), *reversed(bits))  # (shift so far) >> k
         step = Signal(name=f"norm_b{k}")
@@ -39,16 +50,20 @@ def normalize_capped(m: Module, mag, cap):
         m.d.comb += nxt.eq(Mux(step, cur << s, cur))
         bits.append(step)
         cur = nxt
-    return cur, Cat(*reversed(bits))
+    return cur, Cat(*reversed(bits)), carry
 
 
-def normalize_capped_dsp(m: Module, mag, cap):
-    """(mag << L, L) for L = min(leading zeros of mag, cap) as a DSP product.
+def normalize_capped_dsp(
+    m: Module, mag, cap, cut_name: str | None = None, carry: dict | None = None
+):
+    """(mag << L, L, carry) for L = min(leading zeros of mag, cap) as a DSP product.
 
     Bit-reversed, mag's leading one is the lowest set bit, which r & -r isolates on a
     carry chain; a one at `cap` stops it there. That one-hot is 2^L: the product with
-    mag's low W - 1 bits (mag's top bit is set only when L = 0) in DSP48 pieces."""
+    mag's low W - 1 bits (mag's top bit is set only when L = 0) in DSP48 pieces.
+    `cut_name`: a register stage between the one-hot and the product (with `carry`)."""
     W = len(mag)
+    carry = dict(carry or {})
     rev = Signal(W, name="norm_rev")
     m.d.comb += rev.eq(Cat(*reversed(list(mag))) | (Const(1, W) << cap))
     onehot = Signal(W, name="norm_onehot")
@@ -57,8 +72,12 @@ def normalize_capped_dsp(m: Module, mag, cap):
     m.d.comb += shift.eq(
         Cat(*(Cat(*(onehot[j] for j in range(W) if j >> b & 1)).any() for b in range(len(cap))))
     )
+    if cut_name is not None:
+        staged = cut(m, True, cut_name, {"mag": mag, "onehot": onehot, "shift": shift, **carry})
+        mag, onehot, shift = staged["mag"], staged["onehot"], staged["shift"]
+        carry = {name: staged[name] for name in carry}
     low = mag[: W - 1]
     product = dsp_product(m, low, onehot, "norm")
     out = Signal(W, name="norm_out")
     m.d.comb += out.eq(product[:W] | (mag[W - 1] << (W - 1)))
-    return out, shift
+    return out, shift, carry
