@@ -154,7 +154,7 @@ class _Splitter:
         self.blocks: dict[str, _Block] = {}
         self.active = True
 
-    def fragment(self, obj) -> Instance:
+    def fragment(self, obj, platform) -> Instance:
         key = block_key(obj)
         block = self.blocks.get(key)
         if block is None or self.verify:
@@ -173,9 +173,16 @@ class _Splitter:
                     f"two instances of {block.description} share black box {module} but "
                     "convert to different Verilog: a parameter is missing from block_key"
                 )
-        # A black-boxed instance is never elaborated, so mark it used as Fragment.get would
-        # (Amaranth 0.5 has no public way; else UnusedElaboratable fires when it is freed).
-        obj._MustUse__used = True
+        else:
+            # A repeated instance is not converted, but Amaranth warns "created but never used"
+            # about an elaboratable that is never elaborated, whenever it is freed (often with
+            # the caller's design, so no warnings scope here can cover it). Elaborating it is
+            # the public way to use it; the fragment is dropped.
+            self.active = False
+            try:
+                Fragment.get(obj, platform)
+            finally:
+                self.active = True
         block.count += 1
         signals = _ports(obj)
         args = []
@@ -196,7 +203,7 @@ def _blackboxing(splitter: _Splitter):
 
     def get(obj, platform):
         if splitter.active and isinstance(obj, splitter.classes):
-            return splitter.fragment(obj)
+            return splitter.fragment(obj, platform)
         return original(obj, platform)
 
     Fragment.get = staticmethod(get)

@@ -3,8 +3,12 @@ blocks' synthesis results, checked against flat synthesis of the same design."""
 
 from __future__ import annotations
 
+import gc
+import warnings
+
 import pytest
 from amaranth import Module, Signal
+from amaranth.hdl import Fragment, UnusedElaboratable
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -76,10 +80,47 @@ def test_split_shares_equal_blocks_and_leaves_stubs():
         assert "assign" not in b.stub()
 
 
+class OwnedAdders(wiring.Component):
+    """Three equal adders made in the constructor, as MacArray makes its PEs: they live as
+    long as the design, after split() has returned."""
+
+    def __init__(self):
+        self.adders = [Adder(8) for _ in range(3)]
+        super().__init__({"x": In(8), "z": Out(9)})
+
+    def elaborate(self, platform):
+        m = Module()
+        for n, add in enumerate(self.adders):
+            m.submodules[f"add{n}"] = add
+            m.d.comb += [add.a.eq(self.x), add.b.eq(n)]
+        m.d.comb += self.z.eq(self.adders[0].s ^ self.adders[1].s ^ self.adders[2].s)
+        return m
+
+
+def test_repeated_blocks_leave_no_unused_elaboratable():
+    """A repeated block is black-boxed, not converted; split() still uses it (by public
+    means), so freeing the design later says nothing about elaboratables never used."""
+    gc.collect()  # garbage of earlier tests is not this design's
+    gc.disable()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnusedElaboratable)
+            Fragment.get(Adder(1), None)  # Amaranth reports unused ones once one is elaborated
+            design = OwnedAdders()
+            _, blocks = split(design, "top", classes=(Adder,))
+            del design
+            gc.collect()
+    finally:
+        gc.enable()
+    assert [(b.count, b.description) for b in blocks.values()] == [(3, "Adder(width=8)")]
+    assert [str(w.message) for w in caught if w.category is UnusedElaboratable] == []
+
+
 @pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 def test_verify_refuses_blocks_that_differ_in_a_hidden_parameter():
     with pytest.raises(HierarchyError, match="missing from block_key"):
         split(Top(lambda w, n: HiddenAdder(w, n)), "top", classes=(HiddenAdder,), verify=True)
+    gc.collect()  # the refused design's last adder was never elaborated: freed under the filter
 
 
 def test_totals_are_glue_plus_blocks_and_equal_flat():
