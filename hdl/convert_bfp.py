@@ -3,6 +3,13 @@ stochastic rounding):
 
 * `FloatToBfp`    a block of T floats -> shared exponent + T elements (`golden.to_bfp`)
 * `BfpToFloat`    shared exponent + T elements -> T floats (`golden.from_bfp`)
+
+`FloatToBfp(cuts=...)` places registers inside the datapath (TOBFP_CUTS, in dataflow order):
+`unpack` after the per-element unpack (before the exponent maximum tree), `tree` halfway
+through the tree (after ceil(levels/2) of its ceil(log2 T) levels), `max` after it, `align`
+after each element's shift amount E - e, `shift` after the alignment shift itself, `round`
+after the rounding decision (before the one adder of rounding, sign and clamp). TOBFP_PLAN
+orders them by what they buy on ECP5 for fp32 blocks of 8 (`tobfp_cuts(n)`: the first n).
 """
 
 from __future__ import annotations
@@ -16,12 +23,31 @@ from lpmac.modes import NEAREST_ROUND
 from lpmac.xorshift import lane_seed
 
 from .convert_checks import SUB_OUT, _check, _check_sr, _signed_range, _stages
-from .pipeline import check_latency, delay
+from .pipeline import check_latency, cut, cuts_for, delay
 from .raw import Unpack
-from .rounding import MODES, RoundShift, round_signed
+from .rounding import MODES, RoundShift, round_signed, shift_right_sticky
 from .xorshift import XorShift32
 
-__all__ = ["FloatToBfp", "BfpToFloat", "bfp_exp_range", "bfp_exp_shape"]
+__all__ = [
+    "FloatToBfp",
+    "BfpToFloat",
+    "TOBFP_CUTS",
+    "TOBFP_PLAN",
+    "bfp_exp_range",
+    "bfp_exp_shape",
+    "tobfp_cuts",
+]
+
+TOBFP_CUTS = ("unpack", "tree", "max", "align", "shift", "round")  # dataflow order
+TOBFP_PLAN = ("align", "unpack", "tree", "shift", "round", "max")  # `tobfp_cuts(n)`: first n
+
+
+def tobfp_cuts(n: int) -> frozenset[str]:
+    """The first `n` cut points of TOBFP_PLAN (n in 0..6)."""
+    cuts, extra = cuts_for(TOBFP_PLAN, n)
+    if extra:
+        raise ValueError(f"FloatToBfp has {len(TOBFP_PLAN)} cut points, got {n}")
+    return cuts
 
 
 def bfp_exp_range(fmt: FloatFormat) -> tuple[int, int]:
@@ -37,8 +63,12 @@ def bfp_exp_shape(fmt: FloatFormat) -> Shape:
 
 def _max_tree(m: Module, values: list, name: str):
     """Largest of `values` (unsigned, equal widths), a balanced tree of comparisons."""
-    level = 0
-    while len(values) > 1:
+    return _max_levels(m, values, name, 0, len(values))[0]
+
+
+def _max_levels(m: Module, values: list, name: str, level: int, levels: int) -> list:
+    """`levels` levels (from level `level` on) of `_max_tree`: the partial maxima."""
+    while len(values) > 1 and levels > 0:
         nxt = []
         for i in range(0, len(values) - 1, 2):
             s = Signal(len(values[i]), name=f"{name}_{level}_{i // 2}")
@@ -46,8 +76,8 @@ def _max_tree(m: Module, values: list, name: str):
             nxt.append(s)
         if len(values) % 2:
             nxt.append(values[-1])
-        values, level = nxt, level + 1
-    return values[0]
+        values, level, levels = nxt, level + 1, levels - 1
+    return values
 
 
 class FloatToBfp(wiring.Component):
@@ -62,7 +92,13 @@ class FloatToBfp(wiring.Component):
     xorshift32 seeded `lane_seed(sr_seed, lane_offset + t)`; all step once per block with
     `valid` (`golden.convert.bfp_random_bits(..., lane_offset)`). `zero_special=False`
     leaves the elements of a special block unspecified (a consumer that turns every result
-    of such a block into NaN, like the GEMM array, needs no zeros there)."""
+    of such a block into NaN, like the GEMM array, needs no zeros there).
+
+    `latency` adds input / output registers (hdl/convert.py's rule); `cuts` (names from
+    TOBFP_CUTS, e.g. `tobfp_cuts(n)`) adds registers inside the datapath, one cycle each:
+    results appear `depth` = latency + len(cuts) cycles after their block. The generators
+    step with `valid` at the rounding stage, so with sr every block still meets the random
+    values of its own position among the valid blocks."""
 
     def __init__(
         self,
@@ -74,11 +110,16 @@ class FloatToBfp(wiring.Component):
         latency: int = 0,
         lane_offset: int = 0,
         zero_special: bool = True,
+        cuts=frozenset(),
     ):
         _check("mode", mode, MODES)
         _check_sr(mode, sr_bits, sr_seed)
         check_latency(latency)
+        if isinstance(cuts, str) or not frozenset(cuts) <= frozenset(TOBFP_CUTS):
+            raise ValueError(f"FloatToBfp cuts must be among {', '.join(TOBFP_CUTS)}, got {cuts!r}")
         self.fmt, self.bfp, self.mode, self.latency = fmt, bfp, mode, latency
+        self.cuts = frozenset(cuts)
+        self.depth = latency + len(self.cuts)
         if not isinstance(lane_offset, int) or lane_offset < 0:
             raise ValueError(f"lane_offset must be an integer >= 0, got {lane_offset!r}")
         self.sr_bits, self.sr_seed, self.lane_offset = sr_bits, sr_seed, lane_offset
@@ -121,6 +162,9 @@ class FloatToBfp(wiring.Component):
             eff.append(e_t)
             eff_max.append(e_m)
             special.append(sp)
+        if self.cuts:
+            self._pipelined(m, lanes, eff, eff_max, special, step if sr else None, out_st)
+            return m
         e_max = _max_tree(m, eff_max, "emax")
 
         # k = round(sig * 2^(exp - (E - (m_b - 2)))); exp = eff - m, so the right shift is
@@ -167,6 +211,99 @@ class FloatToBfp(wiring.Component):
             self.special.eq(delay(m, Cat(*special).any(), out_st, "special")),
         ]
         return m
+
+    def _pipelined(self, m, lanes, eff, eff_max, special, step, out_st):
+        """The datapath of `elaborate` with the registers of `self.cuts`: the same function,
+        with the alignment shift and the rounding decision of each lane's RoundShift split
+        apart (the decision is a RoundShift with no run-time shift) so a cut fits between."""
+        fmt, bfp, sr, cuts = self.fmt, self.bfp, self.mode == "sr", self.cuts
+        T, mb, kmax = bfp.T, bfp.m, bfp.kmax
+        c = fmt.m - (mb - 2)
+        left, base = max(-c, 0), max(c, 0)
+        G = self.sr_bits if sr else 1  # RoundShift's window
+        # Values crossing each cut, by name; a special block only needs its per-lane flags
+        # when its elements are zeroed.
+        vals = {} if step is None else {"valid": step}
+        if self.zero_special:
+            vals.update({f"special{t}": special[t] for t in range(T)})
+        else:
+            vals["special"] = Cat(*special).any()
+        for t, x in enumerate(lanes):
+            # RoundShift's constant part of the shift: bits below the window only feed sticky.
+            mag = Cat(Const(0, left), x.sig) if left else x.sig
+            ext = Cat(Const(0, G), mag)
+            vals[f"lo{t}"] = mag[: base - G] != 0 if base > G else Const(0, 1)
+            vals[f"hi{t}"] = ext[base:] if base else ext
+            vals[f"sign{t}"] = x.sign
+            vals[f"eff{t}"] = eff[t]
+            vals[f"effmax{t}"] = eff_max[t]
+        vals = cut(m, "unpack" in cuts, "unpack", vals)
+
+        half = -(-(T - 1).bit_length() // 2)  # ceil(levels / 2)
+        part = _max_levels(m, [vals.pop(f"effmax{t}") for t in range(T)], "emax", 0, half)
+        vals.update({f"part{i}": p for i, p in enumerate(part)})
+        vals = cut(m, "tree" in cuts, "tree", vals)
+        part = [vals.pop(f"part{i}") for i in range(len(part))]
+        vals["emax"] = _max_levels(m, part, "emax", half, T)[0]
+        vals = cut(m, "max" in cuts, "max", vals)
+
+        for t in range(T):
+            amount = Signal(fmt.e, name=f"amount{t}")
+            m.d.comb += amount.eq(vals["emax"] - vals.pop(f"eff{t}"))
+            vals[f"amount{t}"] = amount
+        vals = cut(m, "align" in cuts, "align", vals)
+
+        for t in range(T):
+            shifted, sticky = shift_right_sticky(
+                m, vals.pop(f"hi{t}"), vals.pop(f"amount{t}"), f"align{t}"
+            )
+            vals[f"shifted{t}"] = shifted
+            vals[f"sticky{t}"] = vals.pop(f"lo{t}") | sticky
+        vals = cut(m, "shift" in cuts, "shift", vals)
+
+        for t in range(T):
+            shifted = vals.pop(f"shifted{t}")
+            m.submodules[f"round{t}"] = rnd = RoundShift(
+                len(shifted), 0, self.mode, sr_bits=G if sr else 0, has_sticky=True, fixed_shift=G
+            )
+            m.d.comb += [
+                rnd.mag.eq(shifted),
+                rnd.shift.eq(0),
+                rnd.sticky.eq(vals.pop(f"sticky{t}")),
+            ]
+            if sr:
+                m.submodules[f"rng{t}"] = rng = XorShift32(
+                    lane_seed(self.sr_seed, self.lane_offset + t), self.sr_bits
+                )
+                m.d.comb += [rng.step.eq(vals["valid"]), rnd.u.eq(rng.u)]
+            vals[f"trunc{t}"] = rnd.trunc
+            vals[f"up{t}"] = rnd.up & (rnd.trunc != kmax)  # see elaborate: the clamp
+        vals.pop("valid", None)
+        vals = cut(m, "round" in cuts, "round", vals)
+
+        mans = []
+        for t in range(T):
+            sign = vals[f"sign{t}"]
+            man = Signal(mb, name=f"man{t}")
+            m.d.comb += man.eq((vals[f"trunc{t}"] ^ sign.replicate(mb)) + (vals[f"up{t}"] ^ sign))
+            if self.zero_special:
+                man = Mux(vals[f"special{t}"], 0, man)
+            mans.append(man)
+        any_special = Cat(*(vals[f"special{t}"] for t in range(T))) if self.zero_special else None
+        exp = Signal(self.exp.shape())
+        m.d.comb += exp.eq(vals["emax"] - fmt.bias)
+        m.d.comb += [
+            self.exp.eq(delay(m, exp, out_st, "exp")),
+            self.man.eq(delay(m, Cat(*mans), out_st, "man")),
+            self.special.eq(
+                delay(
+                    m,
+                    any_special.any() if self.zero_special else vals["special"],
+                    out_st,
+                    "special",
+                )
+            ),
+        ]
 
 
 class BfpToFloat(wiring.Component):
