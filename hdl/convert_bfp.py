@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 TOBFP_CUTS = ("unpack", "tree", "max", "align", "shift", "round")  # dataflow order
-TOBFP_PLAN = ("align", "unpack", "tree", "shift", "round", "max")  # `tobfp_cuts(n)`: first n
+TOBFP_PLAN = ("align", "tree", "unpack", "shift", "round", "max")  # `tobfp_cuts(n)`: first n
 
 
 def tobfp_cuts(n: int) -> frozenset[str]:

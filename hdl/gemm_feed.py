@@ -10,8 +10,13 @@ from amaranth.lib.wiring import In, Out
 from lpmac.formats import BfpFormat, FloatFormat
 
 from .convert import FloatToBfp, bfp_exp_shape
+from .convert_bfp import TOBFP_CUTS, tobfp_cuts
 
-__all__ = ["OperandFeed"]
+__all__ = ["OperandFeed", "FEED_CUTS"]
+
+# The converter cuts of a pipelined feed: fp32 blocks of 8 -> BFP8 reach ~146 MHz alone on
+# ECP5 with these 4 (benchmarks/timing_feed.py), 136 with the first 3 of TOBFP_PLAN.
+FEED_CUTS = tobfp_cuts(4)
 
 
 def _mux_tree(m: Module, values: list, index, name: str):
@@ -43,7 +48,17 @@ class OperandFeed(wiring.Component):
     next launch's. The buffers accept new blocks from the launch cycle on. The elements of a
     special block are unspecified (every result they touch is NaN). `serial_side`: one
     `side_*[0]` for all lanes, holding lane l's side in cycle L+l+n+1 only (when the array's
-    column 0 reads row l out)."""
+    column 0 reads row l out).
+
+    `pipelined=True` registers the converter inside (`cuts`, default FEED_CUTS: k =
+    len(cuts) cycles): a block accepted in cycle c reaches its load buffer at the end of
+    cycle c+k. Lane l's buffer is read at the end of cycle S+l (launch S) and its block was
+    accepted by cycle S-lanes+l, so k <= lanes-1 costs no cycle: `full` and every other
+    port keep their timing. A larger k raises `full` d = k-(lanes-1) cycles later (in cycle
+    a+1+d for a last block accepted in cycle a), so with an always-valid stream it rises at
+    max(lanes, k+1) instead of lanes, and launch S+P needs P >= max(lanes, k+1). The double
+    buffering holds for any k: the next K-tile's block for lane l is accepted at S+l at the
+    earliest and written at the end of S+l+k, never before lane l's copy (end of S+l)."""
 
     def __init__(
         self,
@@ -58,7 +73,17 @@ class OperandFeed(wiring.Component):
         tag_bits: int = 0,
         zero_idle: bool = True,
         serial_side: bool = False,
+        pipelined: bool = False,
+        cuts=None,
     ):
+        if cuts is not None and not pipelined:
+            raise ValueError("OperandFeed cuts need pipelined=True")
+        cuts = frozenset((FEED_CUTS if cuts is None else cuts) if pipelined else ())
+        if not cuts <= frozenset(TOBFP_CUTS):
+            raise ValueError(f"OperandFeed cuts must be among {', '.join(TOBFP_CUTS)}, got {cuts}")
+        self.pipelined, self.cuts = pipelined, cuts
+        self.conv_latency = len(cuts)  # k
+        self.full_delay = max(0, self.conv_latency - (lanes - 1))  # d: the skew hides the rest
         self.fmt, self.bfp, self.lanes, self.mode = fmt, bfp, lanes, mode
         self.sr_bits, self.sr_seed, self.lane_offset, self.tag_bits = (
             sr_bits,
@@ -97,16 +122,22 @@ class OperandFeed(wiring.Component):
             latency=0,
             lane_offset=self.lane_offset,
             zero_special=False,  # the array makes every result of a special block NaN
+            **({"cuts": self.cuts} if self.cuts else {}),
         )
 
         count = Signal(range(L + 1))
         accept = Signal()
         slot = Signal(range(L))
+        if self.conv_latency:
+            loaded = Signal()  # every buffer taken (or on its way through the converter)
+            m.d.comb += loaded.eq(count == L)
+        else:
+            loaded = self.full
+            m.d.comb += self.full.eq(count == L)
         m.d.comb += [
-            self.full.eq(count == L),
-            self.blocks.ready.eq(~self.full | self.launch),
+            self.blocks.ready.eq(~loaded | self.launch),
             accept.eq(self.blocks.valid & self.blocks.ready),
-            slot.eq(Mux(self.full, 0, count)),
+            slot.eq(Mux(loaded, 0, count)),
             self.first_block.eq(slot == 0),
             conv.x.eq(self.blocks.payload.as_value()),
         ]
@@ -119,8 +150,11 @@ class OperandFeed(wiring.Component):
 
         buf_layout = data.StructLayout({"man": T * mb, "exp": self.exp_shape, "special": 1})
         bufs = [Signal(buf_layout, name=f"load{lane}") for lane in range(L)]
+        write, write_slot = accept, slot
+        if self.conv_latency:
+            write, write_slot = self._write_pipe(m, accept, slot, loaded)
         for lane, buf in enumerate(bufs):
-            with m.If(accept & (slot == lane)):
+            with m.If(write & (write_slot == lane)):
                 m.d.sync += [
                     buf.man.eq(conv.man),
                     buf.exp.eq(conv.exp),
@@ -202,3 +236,19 @@ class OperandFeed(wiring.Component):
             if self.tag_bits:
                 m.d.sync += self.side_tags[0].eq(tag)
         return m
+
+    def _write_pipe(self, m, accept, slot, loaded):
+        """(accept, slot) k cycles late, when the block leaves the converter; `full` once
+        every block is loaded in time for its lane's copy (no last block among the newest d
+        stages of the pipe)."""
+        L = self.lanes
+        stages = []
+        prev_accept, prev_slot = accept, slot
+        for i in range(self.conv_latency):
+            a, s = Signal(name=f"wr_accept{i + 1}"), Signal(range(L), name=f"wr_slot{i + 1}")
+            m.d.sync += [a.eq(prev_accept), s.eq(prev_slot)]
+            stages.append((a, s))
+            prev_accept, prev_slot = a, s
+        late = [a & (s == L - 1) for a, s in stages[: self.full_delay]]
+        m.d.comb += self.full.eq(loaded & ~Cat(*late).any() if late else loaded)
+        return stages[-1]

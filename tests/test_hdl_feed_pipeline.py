@@ -24,12 +24,14 @@ import zlib
 import numpy as np
 import pytest
 from amaranth.hdl import UnusedElaboratable
+from amaranth.sim import Simulator
 from test_hdl_convert import bfp_blocks, check_bfp, pack, simulate
 
 from lpmac import golden as G
 from lpmac.formats import parse_format
 from lpmac.golden.convert import bfp_random_bits
 from lpmac.hdl.convert_bfp import TOBFP_CUTS, TOBFP_PLAN, FloatToBfp, tobfp_cuts
+from lpmac.hdl.gemm_feed import FEED_CUTS, OperandFeed
 
 F = parse_format
 
@@ -146,3 +148,172 @@ def test_bad_cuts():
         gc.collect()
     with pytest.raises(ValueError, match="6 cut points"):
         tobfp_cuts(7)
+
+
+# --------------------------------------------------------------------------- OperandFeed
+def play_feed(feed: OperandFeed, blocks, rng, *, p_valid=1.0, p_wait=0.0, lengths=None):
+    """Offer `blocks` (in order) on `feed.blocks` (valid with probability p_valid), launch
+    whenever `full` and the previous launch is max(length, lanes) cycles old (held one more
+    cycle with probability p_wait), lengths from `lengths` (default T). Returns (records of
+    every cycle, launches as (cycle, first block, length, tag), acceptance cycles)."""
+    L, T = feed.lanes, feed.bfp.T
+    tiles = len(blocks) // L
+    lengths = [T] * tiles if lengths is None else lengths
+    packed = [pack(b, feed.fmt.width) for b in blocks]
+    cycles = []
+    launches, accepted = [], []
+
+    async def bench(ctx):
+        cycle, prev, nxt = 0, None, 0  # prev: (launch cycle, length) of the last launch
+        while len(launches) < tiles or cycle < launches[-1][0] + L + T + 3:
+            full = ctx.get(feed.full)
+            gap_ok = prev is None or cycle - prev[0] >= max(prev[1], L)
+            go = full and gap_ok and len(launches) < tiles and rng.random() >= p_wait
+            n = lengths[len(launches)] if go else T
+            tag = int(rng.integers(0, 2)) if feed.tag_bits else 0
+            ctx.set(feed.launch, int(go))
+            ctx.set(feed.length, n)
+            if feed.tag_bits:
+                ctx.set(feed.tags, tag)
+            valid = nxt < len(blocks) and rng.random() < p_valid
+            ctx.set(feed.blocks.valid, int(valid))
+            ctx.set(feed.blocks.payload.as_value(), packed[min(nxt, len(blocks) - 1)])
+            if valid and ctx.get(feed.blocks.ready):
+                accepted.append(cycle)
+                nxt += 1
+            if go:
+                launches.append((cycle, len(launches) * L, n, tag))
+                prev = (cycle, n)
+            side = len(feed.side_special)
+            cycles.append(
+                {
+                    "full": full,
+                    "elem": [ctx.get(feed.elem[lane]) for lane in range(L)],
+                    "last": ctx.get(feed.last),
+                    "exp": [ctx.get(feed.side_exp[i]) for i in range(side)],
+                    "special": [ctx.get(feed.side_special[i]) for i in range(side)],
+                    "tags": [ctx.get(feed.side_tags[i]) for i in range(side)]
+                    if feed.tag_bits
+                    else None,
+                }
+            )
+            cycle += 1
+            assert cycle < 40 * len(blocks) + 100, "the feed stopped launching"
+            await ctx.tick()
+
+    sim = Simulator(feed)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    assert len(accepted) == len(blocks) and len(launches) == tiles
+    return cycles, launches, accepted
+
+
+def check_feed(feed: OperandFeed, blocks, cycles, launches, ref):
+    """Every emitted element, `last` and side value against golden (`ref`: to_bfp of the
+    blocks in acceptance order); idle elements zero when `zero_idle`."""
+    L = feed.lanes
+    emitting = {}  # (cycle, lane) -> (block, element, is last)
+    for S, first, n, _ in launches:
+        for lane in range(L):
+            for e in range(n):
+                emitting[S + lane + 1 + e, lane] = (first + lane, e, e == n - 1)
+    for c, rec in enumerate(cycles):
+        for lane in range(L):
+            job = emitting.get((c, lane))
+            last = (rec["last"] >> lane) & 1
+            assert last == (job is not None and job[2]), f"cycle {c} lane {lane}: last={last}"
+            if job is None:
+                if feed.zero_idle:
+                    assert rec["elem"][lane] == 0, f"cycle {c} lane {lane}: idle element"
+                continue
+            j, e, _ = job
+            if not ref.special[j, 0]:
+                want = int(ref.man[j, 0, e])
+                assert rec["elem"][lane] == want, (
+                    f"cycle {c} lane {lane}: block {j} element {e}: {rec['elem'][lane]} != {want}"
+                )
+    for i, (S, first, n, tag) in enumerate(launches):
+        for lane in range(L):
+            j, c0 = first + lane, S + lane + n + 1
+            if feed.serial_side:  # lane l's side in cycle S+l+n+1 only
+                span, slot = [c0], 0
+            else:  # from S+l+n+1 until the next launch's side arrives
+                end = len(cycles)
+                if i + 1 < len(launches):
+                    end = launches[i + 1][0] + lane + launches[i + 1][2] + 1
+                span, slot = range(c0, end), lane
+            for c in span:
+                rec = cycles[c]
+                got = (rec["exp"][slot], rec["special"][slot])
+                want = (int(ref.exp[j, 0]), int(ref.special[j, 0]))
+                assert got == want, f"cycle {c} lane {lane}: block {j} side {got} != {want}"
+                if feed.tag_bits:
+                    assert rec["tags"][slot] == tag, f"cycle {c} lane {lane}: tag"
+
+
+def golden_blocks(feed: OperandFeed, blocks):
+    """golden.to_bfp of the blocks in acceptance order (sr: block j takes generator step j)."""
+    fmt, bfp = feed.fmt, feed.bfp
+    u = None
+    if feed.mode == "sr":
+        u = bfp_random_bits((len(blocks),), bfp.T, feed.sr_seed, feed.sr_bits, feed.lane_offset)
+        u = u[:, None, :]
+    return G.to_bfp(blocks, fmt, bfp, mode=feed.mode, u=u, sr_bits=feed.sr_bits, seed=feed.sr_seed)
+
+
+def feed_case(spec, lanes, side, cuts, mode, *, tiles, p_valid, p_wait, seed):
+    fmt, bfp = (F(x) for x in spec.split(">"))
+    sides = {
+        "a": dict(tag_bits=1, zero_idle=False, serial_side=True),
+        "b": dict(lane_offset=bfp.T),
+    }
+    pipe = {} if cuts is None else dict(pipelined=True, cuts=cuts)
+    feed = OperandFeed(fmt, bfp, lanes, mode, sr_bits=6, sr_seed=0x1234, **sides[side], **pipe)
+    rng = rng_for("feed", spec, lanes, side, sorted(cuts or ()), mode, seed)
+    blocks = bfp_blocks(fmt, bfp, 4 * tiles * lanes, rng)
+    blocks = blocks[rng.permutation(len(blocks))[: tiles * lanes]]
+    # The serial side register needs lengths >= min(T, lanes), as the array's lengths are
+    # (GemmTiming.shape), or lanes' last elements of consecutive launches could meet.
+    shortest = min(bfp.T, lanes) if side == "a" else 1
+    lengths = [int(n) for n in rng.integers(shortest, bfp.T + 1, tiles)]
+    cycles, launches, accepted = play_feed(
+        feed, blocks, rng, p_valid=p_valid, p_wait=p_wait, lengths=lengths
+    )
+    check_feed(feed, blocks, cycles, launches, golden_blocks(feed, blocks))
+    return feed, cycles, launches
+
+
+FEED_CASES = [  # spec, lanes, side, cuts (None: the combinational converter), mode
+    ("fp32>BFP8/8", 2, "b", FEED_CUTS, "rne"),  # k = 4 > lanes - 1: `full` waits
+    ("fp32>BFP8/8", 4, "a", FEED_CUTS, "rne"),
+    ("fp32>BFP8/8", 5, "b", FEED_CUTS, "rne"),  # k = lanes - 1: hidden by the skew
+    ("fp32>BFP8/8", 3, "a", None, "rne"),  # the testbench on the unpipelined feed
+    ("E5M2>BFP6/4", 3, "b", TOBFP_CUTS, "sr"),  # k = 6, sr in acceptance order
+    ("E4M3>BFP5/3", 1, "a", ("tree", "round"), "sr"),
+    ("bf16>BFP4/2", 2, "b", ("align",), "rna"),  # k = 1 = lanes - 1
+]
+
+
+@pytest.mark.parametrize("spec,lanes,side,cuts,mode", FEED_CASES)
+def test_feed_matches_golden(spec, lanes, side, cuts, mode):
+    feed_case(spec, lanes, side, cuts, mode, tiles=6, p_valid=0.8, p_wait=0.3, seed=0)
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 3, 5])
+@pytest.mark.parametrize("k", [0, 1, 2, 4, 6])
+def test_feed_full_timing(lanes, k):
+    """Always-valid stream, launch as soon as allowed: `full` first rises at max(lanes, k+1)
+    and launches follow every max(T, lanes, k+1) cycles (the cycle model's change), with the
+    right elements."""
+    cuts = TOBFP_PLAN[:k] if k else None
+    feed, cycles, launches = feed_case(
+        "E5M2>BFP6/2", lanes, "b", cuts, "rne", tiles=4, p_valid=1.0, p_wait=0.0, seed=1
+    )
+    T = feed.bfp.T
+    first = next(c for c, rec in enumerate(cycles) if rec["full"])
+    assert first == max(lanes, k + 1) == launches[0][0]
+    starts = [S for S, *_ in launches]
+    for S, nxt, (_, _, n, _) in zip(starts, starts[1:], launches):
+        assert nxt - S == max(n, lanes, k + 1), (starts, [x[2] for x in launches])
+    assert T == 2
