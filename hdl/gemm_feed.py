@@ -14,8 +14,8 @@ from .convert_bfp import TOBFP_CUTS, tobfp_cuts
 
 __all__ = ["OperandFeed", "FEED_CUTS"]
 
-# The converter cuts of a pipelined feed: fp32 blocks of 8 -> BFP8 reach ~146 MHz alone on
-# ECP5 with these 4 (benchmarks/timing_feed.py), 136 with the first 3 of TOBFP_PLAN.
+# The converter cuts of a pipelined feed (k = 4): fp32 blocks of 8 -> BFP8 feeds of 2 and 4
+# lanes reach 141-146 MHz on ECP5, 114-127 with the first 3 (benchmarks/timing_feed.py).
 FEED_CUTS = tobfp_cuts(4)
 
 

@@ -16,6 +16,7 @@ test_golden_bfp.py / test_golden_convert.py):
 
 from __future__ import annotations
 
+import functools
 import gc
 import itertools
 import warnings
@@ -32,6 +33,7 @@ from lpmac.formats import parse_format
 from lpmac.golden.convert import bfp_random_bits
 from lpmac.hdl.convert_bfp import TOBFP_CUTS, TOBFP_PLAN, FloatToBfp, tobfp_cuts
 from lpmac.hdl.gemm_feed import FEED_CUTS, OperandFeed
+from lpmac.hdl.gemm_timing import GemmTiming, launch_schedule
 
 F = parse_format
 
@@ -310,10 +312,84 @@ def test_feed_full_timing(lanes, k):
     feed, cycles, launches = feed_case(
         "E5M2>BFP6/2", lanes, "b", cuts, "rne", tiles=4, p_valid=1.0, p_wait=0.0, seed=1
     )
-    T = feed.bfp.T
     first = next(c for c, rec in enumerate(cycles) if rec["full"])
     assert first == max(lanes, k + 1) == launches[0][0]
     starts = [S for S, *_ in launches]
     for S, nxt, (_, _, n, _) in zip(starts, starts[1:], launches):
         assert nxt - S == max(n, lanes, k + 1), (starts, [x[2] for x in launches])
-    assert T == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lanes,side", [(2, "a"), (4, "b"), (8, "a"), (16, "b")])
+@pytest.mark.parametrize("mode", ["rne", "sr"])
+def test_feed_matches_golden_long(lanes, side, mode):
+    """Many K-tiles of the array's blocks through the pipelined feed, stream gaps and late
+    launches."""
+    feed_case(
+        "fp32>BFP8/8", lanes, side, FEED_CUTS, mode, tiles=40, p_valid=0.9, p_wait=0.2, seed=2
+    )
+
+
+# --------------------------------------------------------------------------- in the array
+class PipelinedFeedTiming(GemmTiming):
+    """The cycle model with both feeds pipelined by k cycles (the change proposed to
+    hdl/gemm_timing.py): max(R, C) becomes max(R, C, k+1) in the first launch, the period
+    and a final K-tile's slot; lengths and the drain stay."""
+
+    def __init__(self, rows, cols, T, out_depth, k):
+        super().__init__(rows, cols, T, out_depth)
+        object.__setattr__(self, "k", k)
+
+    @property
+    def period(self) -> int:
+        return max(self.T, self.rows, self.cols, self.k + 1)
+
+    @property
+    def first_launch(self) -> int:
+        return max(self.rows, self.cols, self.k + 1)
+
+    def shape(self, k_tail: int = 0) -> tuple[int, int]:
+        length, slot = super().shape(k_tail)
+        return length, max(slot, self.k + 1)
+
+
+ARRAY_CASES = [  # spec, R, C, shapes, out_depth, cuts
+    ("BFP4/4:in=E5M2,out=E5M2", 2, 2, [(4, 12, 4)], None, FEED_CUTS),  # k+1 > T: period 5
+    ("BFP4/8:in=E5M2,out=E5M2", 2, 3, [(4, 13, 5), (2, 9, 3)], None, FEED_CUTS),  # tails
+    ("BFP4/6:in=E5M2,out=E5M2", 3, 2, [(5, 14, 4), (3, 4, 2)], 3, TOBFP_CUTS),  # credits
+    ("BFP4/2:in=E5M2,out=E5M2", 4, 3, [(8, 6, 6)], None, ("tree", "align")),  # k=2: hidden in A
+    ("BFP8/8:round=sr,bits=6,seed=7", 2, 2, [(3, 17, 3)], None, FEED_CUTS),  # fp32, sr
+    ("BFP8/8", 5, 5, [(5, 16, 5)], None, FEED_CUTS),  # k = lanes - 1: the model unchanged
+]
+
+
+@pytest.mark.parametrize("spec,R,C,shapes,depth,cuts", ARRAY_CASES)
+def test_array_with_pipelined_feeds(monkeypatch, spec, R, C, shapes, depth, cuts):
+    """BfpGemmArray with both feeds pipelined (the coordinator's wiring, patched in here):
+    golden.bfp_gemm bit for bit, and every `c` beat in the cycle PipelinedFeedTiming gives."""
+    import test_hdl_gemm as tg
+
+    from lpmac.config import GemmConfig
+    from lpmac.hdl import gemm as gemm_module
+    from lpmac.sim.gemm_bench import operands
+
+    monkeypatch.setattr(
+        gemm_module, "OperandFeed", functools.partial(OperandFeed, pipelined=True, cuts=cuts)
+    )
+    cfg = GemmConfig.parse(spec)
+    rng = np.random.default_rng(zlib.crc32(spec.encode()))
+    jobs = [operands(rng, (M, K), (K, N), cfg) for M, K, N in shapes]
+    dut = gemm_module.BfpGemmArray(R, C, cfg, out_depth=depth)
+    got, hs = tg.run_amaranth(dut, jobs)
+    for out, (a, b) in zip(got, jobs):
+        tg.assert_bits_equal(out, G.bfp_gemm(a, b, cfg, array=(R, C)), cfg)
+    timing = PipelinedFeedTiming(R, C, cfg.T, dut.out_depth, len(cuts))
+    counts, tails = tg.k_tile_plan(shapes, R, C, cfg.T)
+    launches = launch_schedule(timing, counts, tails)
+    finals = np.cumsum(counts) - 1
+    expect = [
+        launches[f] + timing.drain_after(timing.shape(t)[0]) - R + i
+        for f, t in zip(finals, tails)
+        for i in range(R)
+    ]
+    assert hs.first_in == 0 and hs.c_cycles == expect
