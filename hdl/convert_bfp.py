@@ -120,7 +120,7 @@ class FloatToBfp(wiring.Component):
         if isinstance(cuts, str) or not frozenset(cuts) <= frozenset(TOBFP_CUTS):
             raise ValueError(f"FloatToBfp cuts must be among {', '.join(TOBFP_CUTS)}, got {cuts!r}")
         self.fmt, self.bfp, self.mode, self.latency = fmt, bfp, mode, latency
-        self.cuts = frozenset(cuts)
+        self.cuts = tuple(c for c in TOBFP_CUTS if c in frozenset(cuts))  # a stable repr
         self.depth = latency + len(self.cuts)
         if not isinstance(lane_offset, int) or lane_offset < 0:
             raise ValueError(f"lane_offset must be an integer >= 0, got {lane_offset!r}")

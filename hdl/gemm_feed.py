@@ -81,7 +81,7 @@ class OperandFeed(wiring.Component):
         cuts = frozenset((FEED_CUTS if cuts is None else cuts) if pipelined else ())
         if not cuts <= frozenset(TOBFP_CUTS):
             raise ValueError(f"OperandFeed cuts must be among {', '.join(TOBFP_CUTS)}, got {cuts}")
-        self.pipelined, self.cuts = pipelined, cuts
+        self.pipelined, self.cuts = pipelined, tuple(c for c in TOBFP_CUTS if c in cuts)
         self.conv_latency = len(cuts)  # k
         self.full_delay = max(0, self.conv_latency - (lanes - 1))  # d: the skew hides the rest
         self.fmt, self.bfp, self.lanes, self.mode = fmt, bfp, lanes, mode
