@@ -53,7 +53,10 @@ FP_ADD_CUTS = (
     "normalizing",
     "rounded",
     "swapped",
+    "exponent",
     "denormalizing",
+    "aligning",
+    "normalizing_late",
 )
 
 
@@ -152,6 +155,15 @@ class FpAdd(CheckedComponent):
         self.latency = latency
         self.r_bits = cfg.sr_bits if cfg.rounding == "sr" else 0
         self.plan = AddPlan.of(cfg.fmt, x_fmt, self.r_bits)
+        # The sum is normalised here, no further than to 2^emin, when no result can lie
+        # below the format's normal range by more than the sum's width (see `_normalize`).
+        W = self.plan.width
+        self.norm_base = cfg.fmt.emin - (W - 1) + self.plan.guard
+        self.capped = self.plan.exp_lo >= self.norm_base
+        # RoundPack's exponent and a third part of the normaliser are cuts of their own only
+        # after a capped normaliser.
+        only_capped = {"exponent", "normalizing_late"}
+        self.cut_plan = tuple(c for c in FP_ADD_CUTS if self.capped or c not in only_capped)
         ports = {"acc": In(cfg.fmt.width), "x": In(x_fmt.width), "s": Out(cfg.fmt.width)}
         if self.r_bits:
             ports["u"] = In(self.r_bits)
@@ -161,7 +173,7 @@ class FpAdd(CheckedComponent):
         m = Module()
         fmt, xf, plan = self.fmt, self.x_fmt, self.plan
         S, G = plan.sig, plan.guard
-        cuts, extra = cuts_for(FP_ADD_CUTS, self.latency)
+        cuts, extra = cuts_for(self.cut_plan, self.latency)
         m.submodules.unpack_acc = ua = Unpack(fmt, "ieee")
         m.submodules.unpack_x = ux = Unpack(xf, "ieee")
         m.d.comb += [ua.bits.eq(self.acc), ux.bits.eq(self.x)]
@@ -210,7 +222,8 @@ class FpAdd(CheckedComponent):
             small_sig.eq(Mux(a_big, x_sig, a_sig)),
             big_e.eq(Mux(a_big, a_e, x_e)),
             small_e.eq(Mux(a_big, x_e, a_e)),
-            d.eq(big_e - small_e),
+            # Pipelined: both differences beside the comparison instead of after the swap.
+            d.eq(Mux(a_big, a_e - x_e, x_e - a_e) if cuts else big_e - small_e),
             big_sign.eq(Mux(a_big, a.sign, x.sign)),
             small_sign.eq(Mux(a_big, x.sign, a.sign)),
         ]
@@ -225,16 +238,35 @@ class FpAdd(CheckedComponent):
         }
         if self.r_bits:
             side["u"] = self.u
-        side_names = list(side)
         ops = {"big_sig": big_sig, "small_sig": small_sig, "d": d, "sub": big_sign ^ small_sign}
         stage = cut(m, "swapped" in cuts, "swapped", {**ops, **side})
+        # With cuts, the normaliser's cap is computed here, beside the alignment and off the
+        # normaliser's path; at latency 0 where it always was, after the sum (this keeps the
+        # combinational adder's Verilog byte-identical).
+        cap = self._norm_cap(m, stage["big_e"]) if cuts else None
+        side = _pick(stage, side)
+        if cap is not None:
+            side["cap"] = cap
 
         # Align the smaller operand to the bigger one's LSB, G bits further down.
-        small_al, sticky = shift_right_sticky(
-            m, Cat(Const(0, G), stage["small_sig"]), stage["d"], "align"
-        )
-        ops = {"big_sig": stage["big_sig"], "small_al": small_al, "sub": stage["sub"]}
-        side = {"sticky": sticky, **_pick(stage, side_names)}
+        ops = {"big_sig": stage["big_sig"], "sub": stage["sub"]}
+        small = Cat(Const(0, G), stage["small_sig"])
+        if "aligning" in cuts:  # the shifter's wide stages, the cut, then its narrow ones
+            small_al, sticky = shift_right_sticky(
+                m, small, Cat(Const(0, 3), stage["d"][3:]), "align"
+            )
+            ops = {**ops, "small_al": small_al, "d_low": stage["d"][:3]}
+            stage = cut(m, True, "aligning", {**ops, "sticky_hi": sticky, **side})
+            side = _pick(stage, side)
+            small_al, sticky_lo = shift_right_sticky(
+                m, stage["small_al"], stage["d_low"], "align_lo"
+            )
+            sticky = stage["sticky_hi"] | sticky_lo
+            ops = _pick(stage, ["big_sig", "sub"])
+        else:
+            small_al, sticky = shift_right_sticky(m, small, stage["d"], "align")
+        ops["small_al"] = small_al
+        side = {"sticky": sticky, **side}
         stage = cut(m, "aligned" in cuts, "aligned", {**ops, **side})
         big_al = Cat(Const(0, G), stage["big_sig"])
         small_al, sub = stage["small_al"], stage["sub"]
@@ -262,10 +294,12 @@ class FpAdd(CheckedComponent):
         late = {"sign": sign, "sticky": sticky, "zero": exact_zero, "inf": inf, "nan": nan}
         if self.r_bits:
             late["u"] = stage["u"]
-        sig, exp, exp_range, max_lz, late = self._normalize(m, mag, stage["big_e"], cuts, late)
+        cap = stage.get("cap") if cuts else self._norm_cap(m, stage["big_e"])
+        sig, exp, exp_range, max_lz, late = self._normalize(m, mag, stage["big_e"], cap, cuts, late)
         rp_cuts = cuts & ROUND_PACK_CUTS
-        if max_lz is not None:  # the normaliser was ours: RoundPack's cuts come after it
+        if self.capped:  # the normaliser was ours; RoundPack's `normalized` cut: `exponent`
             rp_cuts -= {"normalizing", "normalized"}
+            rp_cuts |= {"normalized"} if "exponent" in cuts else set()
         m.submodules.round_pack = rp = RoundPack(
             fmt,
             plan.width,
@@ -276,6 +310,7 @@ class FpAdd(CheckedComponent):
             has_sticky=True,
             sr_bits=self.r_bits,
             cuts=rp_cuts,
+            early_overflow=bool(cuts),
         )
         m.d.comb += [
             rp.sign.eq(late["sign"]),
@@ -291,41 +326,53 @@ class FpAdd(CheckedComponent):
             m.d.comb += rp.u.eq(late["u"])
         return m
 
-    def _normalize(self, m: Module, mag, big_e, cuts: frozenset, late: dict):
+    def _norm_cap(self, m: Module, big_e):
+        """The normaliser's cap from the bigger operand's exponent (computed right after the
+        swap, off the normaliser's path), or None when RoundPack normalises (`_normalize`)."""
+        plan, W, base = self.plan, self.plan.width, self.norm_base
+        if not self.capped:
+            return None
+        # Shifting left by `budget` puts weight 2^emin on the top bit: budget = big_e - base.
+        budget = Signal(range(plan.exp_hi - base + 1), name="norm_budget")
+        m.d.comb += budget.eq(big_e - base)
+        cap = Signal((W - 1).bit_length(), name="norm_cap")
+        # shifts beyond W - 1 never happen for a nonzero sum
+        m.d.comb += cap.eq(Mux(budget > W - 1, W - 1, budget))
+        return cap
+
+    def _normalize(self, m: Module, mag, big_e, cap, cuts: frozenset, late: dict):
         """(sig, exp, exp_range, max_lz, late) for RoundPack from the sum `mag` *
         2^(big_e - G); `late` (RoundPack's other inputs) comes back through the same cuts.
 
         A subtraction within one binade can cancel completely, so the sum may need a left
         shift by up to width - 1. When no result can lie below the accumulator format's
-        normal range by more than that (the budget below is >= 0), the shift is done here and
-        stops where the leading bit's weight reaches 2^emin: a subnormal result then already
-        sits at its place and RoundPack needs a one-bit normaliser and a one-bit
+        normal range by more than that (`_norm_cap`'s budget is >= 0), the shift is done here
+        and stops where the leading bit's weight reaches 2^emin (`cap`): a subnormal result
+        then already sits at its place and RoundPack needs a one-bit normaliser and a one-bit
         denormalising shift instead of a full one each. Otherwise RoundPack does it all."""
         plan, G, W = self.plan, self.plan.guard, self.plan.width
-        # Shifting left by `budget` puts weight 2^emin on the top bit: budget = big_e - base.
-        base = self.fmt.emin - (W - 1) + G
-        if plan.exp_lo < base:
+        if not self.capped:
             return mag, big_e - G, (plan.exp_lo - G, plan.exp_hi - G), None, late
-        K = (W - 1).bit_length()
-        budget = Signal(range(plan.exp_hi - base + 1), name="norm_budget")
-        m.d.comb += budget.eq(big_e - base)
-        cap = Signal(K, name="norm_cap")  # shifts beyond W - 1 never happen for a nonzero sum
-        m.d.comb += cap.eq(Mux(budget > W - 1, W - 1, budget))
         carry = {"big_e": big_e, **late}
-        split = "normalizing" in cuts
+        split, late_split = "normalizing" in cuts, "normalizing_late" in cuts
         if self.use_dsp and self.plan.sig >= NORM_DSP_MIN_SIG:
-            name = "normalizing" if split else None
-            cur, shift, carry = normalize_capped_dsp(m, mag, cap, name, carry)
-        else:  # the cut in front of the stage halfway down (as RoundPack splits its own)
-            at = {K // 2: "normalizing"} if split else None
-            cur, shift, carry = normalize_capped(m, mag, cap, at, carry)
+            names = ("normalizing" if split else None, "normalizing_late" if late_split else None)
+            cur, shift, carry = normalize_capped_dsp(m, mag, cap, *names, carry=carry)
+        else:  # cuts in front of the stage halfway down, or a third and two thirds down
+            K = len(cap)
+            at = {K // 2: "normalizing"} if split else {}
+            if late_split:
+                at = {2 * K // 3: "normalizing", K // 3: "normalizing_late"}
+            fast = bool(cuts)  # the combinational adder keeps its comparator (same netlist)
+            cur, shift, carry = normalize_capped(m, mag, cap, at, carry, cap_by_equality=fast)
+        # The exponent's carry chain comes after the `normalized` cut, off the normaliser's.
+        staged = cut(m, "normalized" in cuts, "normalized", {"cur": cur, "shift": shift, **carry})
         exp = Signal(_exp_shape(self.fmt.emin - (W - 1), plan.exp_hi - G), name="norm_exp")
-        m.d.comb += exp.eq(carry.pop("big_e") - G - shift)
-        staged = cut(m, "normalized" in cuts, "normalized", {"cur": cur, "exp": exp, **carry})
+        m.d.comb += exp.eq(staged["big_e"] - G - staged["shift"])
         # A result below 2^emin keeps leading zeros with exp at its lowest: RoundPack's
         # one-bit normalise + one-bit denormalise reads it as the subnormal it is.
         exp_range = (self.fmt.emin - (W - 1), plan.exp_hi - G)
-        return staged["cur"], staged["exp"], exp_range, 1, {k: staged[k] for k in carry}
+        return staged["cur"], exp, exp_range, 1, _pick(staged, late)
 
 
 class FpAcc(CheckedComponent):

@@ -27,12 +27,24 @@ def dsp_product(m: Module, value, onehot, name: str):
     return product
 
 
-def normalize_capped(m: Module, mag, cap, cuts: dict | None = None, carry: dict | None = None):
+def normalize_capped(
+    m: Module,
+    mag,
+    cap,
+    cuts: dict | None = None,
+    carry: dict | None = None,
+    *,
+    cap_by_equality: bool = False,
+):
     """(mag << L, L, carry) for L = min(leading zeros of mag, cap), in LUTs: bit k of L is set
     when the top 2^k bits are zero and the shift so far plus 2^k stays within `cap` (greedy
     from the widest stage). `cuts` {k: stage name}: a register stage in front of stage k,
     holding the partial shift, the shift bits so far, `cap` and the `carry` values (returned
-    as they come out of the last cut)."""
+    as they come out of the last cut).
+
+    The shift so far (sf, a multiple of 2^(k+1)) never exceeds cap, so sf + 2^k <= cap iff
+    cap[k] is set or sf's bits differ from cap[k+1:]: `cap_by_equality` tests that (no carry
+    chain, for a pipelined adder) instead of the comparison (the combinational adder's)."""
     W = len(mag)
     cur, bits, carry = mag, [], dict(carry or {})
     for k in reversed(range(len(cap))):
@@ -43,9 +55,13 @@ def normalize_capped(m: Module, mag, cap, cuts: dict | None = None, carry: dict 
             bits = [staged[f"b{j}"] for j in range(len(bits))]
             carry = {name: staged[name] for name in carry}
         s = 1 << k
-        above = Cat(Const(0, 1), *reversed(bits))  # (shift so far) >> k
+        if cap_by_equality:
+            room = cap[k] | (Cat(*reversed(bits)) != cap[k + 1 :]) if bits else cap[k:].any()
+        else:
+            above = Cat(Const(0, 1), *reversed(bits))  # (shift so far) >> k
+            room = above + 1 <= cap[k:]
         step = Signal(name=f"norm_b{k}")
-        m.d.comb += step.eq((cur[W - s :] == 0) & (above + 1 <= cap[k:]))
+        m.d.comb += step.eq((cur[W - s :] == 0) & room)
         nxt = Signal(W, name=f"norm_s{k}")
         m.d.comb += nxt.eq(Mux(step, cur << s, cur))
         bits.append(step)
@@ -54,14 +70,20 @@ def normalize_capped(m: Module, mag, cap, cuts: dict | None = None, carry: dict 
 
 
 def normalize_capped_dsp(
-    m: Module, mag, cap, cut_name: str | None = None, carry: dict | None = None
+    m: Module,
+    mag,
+    cap,
+    cut_name: str | None = None,
+    product_cut: str | None = None,
+    carry: dict | None = None,
 ):
     """(mag << L, L, carry) for L = min(leading zeros of mag, cap) as a DSP product.
 
     Bit-reversed, mag's leading one is the lowest set bit, which r & -r isolates on a
     carry chain; a one at `cap` stops it there. That one-hot is 2^L: the product with
     mag's low W - 1 bits (mag's top bit is set only when L = 0) in DSP48 pieces.
-    `cut_name`: a register stage between the one-hot and the product (with `carry`)."""
+    `cut_name`: a register stage between the one-hot and the product; `product_cut`: one
+    after the product (each with the `carry` values)."""
     W = len(mag)
     carry = dict(carry or {})
     rev = Signal(W, name="norm_rev")
@@ -78,6 +100,12 @@ def normalize_capped_dsp(
         carry = {name: staged[name] for name in carry}
     low = mag[: W - 1]
     product = dsp_product(m, low, onehot, "norm")
+    top = mag[W - 1]
+    if product_cut is not None:
+        values = {"product": product[:W], "top": top, "shift": shift, **carry}
+        staged = cut(m, True, product_cut, values)
+        product, top, shift = staged["product"], staged["top"], staged["shift"]
+        carry = {name: staged[name] for name in carry}
     out = Signal(W, name="norm_out")
-    m.d.comb += out.eq(product[:W] | (mag[W - 1] << (W - 1)))
+    m.d.comb += out.eq(product[:W] | (top << (W - 1)))
     return out, shift, carry

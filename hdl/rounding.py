@@ -173,7 +173,9 @@ class RoundPack(CheckedComponent):
     `exp_range` bounds the `exp` input and `max_lz` the leading zeros of a nonzero `sig`; a
     zero value (sig = 0 and no sticky) must be flagged by `zero`. `cuts` (ROUND_PACK_CUTS)
     adds a register stage after normalisation (`normalized`) and/or between the rounding
-    shift and the increment (`rounded`); each adds one cycle of latency."""
+    shift and the increment (`rounded`); each adds one cycle of latency. `early_overflow`
+    decides overflow from the value before the increment (in parallel with it, for a
+    `rounded` stage that ends in the increment's carry chain); same function."""
 
     @staticmethod
     def check(fmt, sig_width, exp_range, *, sub_out="ieee", cuts=frozenset(), **_) -> None:
@@ -195,8 +197,9 @@ class RoundPack(CheckedComponent):
         sr_bits: int = 0,
         saturate: bool = False,
         cuts: frozenset[str] = frozenset(),
+        early_overflow: bool = False,
     ):
-        self.cuts = cuts
+        self.cuts, self.early_overflow = cuts, early_overflow
         self.fmt, self.mode, self.sub_out, self.saturate = fmt, mode, sub_out, saturate
         self.sig_width, self.exp_range = sig_width, exp_range
         self.max_lz = sig_width - 1 if max_lz is None else min(max_lz, sig_width - 1)
@@ -226,6 +229,23 @@ class RoundPack(CheckedComponent):
         else:
             mag = f.max_field << f.m | f.max_frac
         return Cat(Const(mag, f.width - 1), sign)
+
+    def _overflow_parts(self, unrounded, eb, eb_hi: int) -> dict:
+        """`early_overflow`: packed = unrounded + up exceeds the largest finite magnitude T iff
+        unrounded > T (`beyond`, also when eb is past the all-ones field) or unrounded == T
+        and up (`at_max`), both known before the increment."""
+        f = self.fmt
+        top = (1 << (f.e + f.m)) - 1
+        largest = top - (1 << f.m) if f.specials == "ieee" else top - (f.specials == "inf_only")
+        if f.specials == "ieee":
+            beyond = unrounded[f.m :].all()
+        elif f.specials == "inf_only":
+            beyond = unrounded.all()
+        else:
+            beyond = Const(0, 1)
+        if eb_hi > f.exp_all_ones:
+            beyond = beyond | (eb > f.exp_all_ones)
+        return {"beyond": beyond, "at_max": unrounded == largest}
 
     def _flags(self) -> dict:
         flags = {"sign": self.sign, "zero": self.zero, "inf": self.inf, "nan": self.nan}
@@ -332,6 +352,8 @@ class RoundPack(CheckedComponent):
         m.d.comb += field.eq(Mux(tiny, 0, eb))
         late = {"trunc": rnd.trunc, "up": rnd.up, "field": field, "eb": eb}
         late.update({k: stage[k] for k in ("sign", "zero", "inf", "nan")})
+        if self.early_overflow:
+            late.update(self._overflow_parts(Cat(rnd.trunc[:mb], field), eb, eb_hi))
         stage = cut(m, "rounded" in self.cuts, "rounded", late)
         eb = stage["eb"]
         packed = Signal(e + mb + 1)
@@ -345,13 +367,15 @@ class RoundPack(CheckedComponent):
         # ieee stops below the all-ones field, inf_only at its all-ones fraction, finite at
         # the carry.
         carry, field_ones, frac_ones = packed[e + mb], packed[mb : e + mb].all(), packed[:mb].all()
-        if f.specials == "ieee":
+        if self.early_overflow:
+            overflow = stage["beyond"] | (stage["at_max"] & stage["up"])
+        elif f.specials == "ieee":
             overflow = carry | field_ones
         elif f.specials == "inf_only":
             overflow = carry | (field_ones & frac_ones)
         else:
             overflow = carry
-        if eb_hi > f.exp_all_ones:
+        if eb_hi > f.exp_all_ones and not self.early_overflow:
             overflow = overflow | (eb > f.exp_all_ones)
         sign = stage["sign"]
         to_inf = f.has_inf and self.mode != "rz" and not self.saturate

@@ -10,13 +10,13 @@ from __future__ import annotations
 import fraction_ref as fr
 import numpy as np
 import pytest
-from amaranth.hdl import Cat
+from amaranth.hdl import Cat, Fragment
 from amaranth.sim import Simulator
 from test_hdl_accum import _pack, corner_bits, fpadd_vectors, x_format
 
 from lpmac import golden
 from lpmac.config import AccConfig
-from lpmac.hdl.accum import FP_ADD_CUTS, NORM_DSP_MIN_SIG, FpAdd
+from lpmac.hdl.accum import FP_ADD_CUTS, NORM_DSP_MIN_SIG, AddPlan, FpAdd
 
 U64 = np.uint64
 LATENCIES = range(len(FP_ADD_CUTS) + 2)
@@ -149,17 +149,21 @@ def test_plan_covers_both_normalisers():
     kinds = set()
     for acc_spec, x_spec in GOLDEN_CASES:
         cfg = AccConfig.parse(acc_spec)
-        dut = FpAdd(cfg, x_format(x_spec, cfg))
-        base = cfg.fmt.emin - (dut.plan.width - 1) + dut.plan.guard
-        kinds.add(dut.plan.exp_lo >= base)  # as FpAdd._normalize decides
+        plan = AddPlan.of(
+            cfg.fmt, x_format(x_spec, cfg), cfg.sr_bits if cfg.rounding == "sr" else 0
+        )
+        base = cfg.fmt.emin - (plan.width - 1) + plan.guard
+        kinds.add(plan.exp_lo >= base)  # capped normaliser, as FpAdd._norm_cap decides
     assert kinds == {True, False}
     assert AccConfig.parse("fp32").fmt.m + 1 >= NORM_DSP_MIN_SIG  # fp32 dsp builds the DSP path
 
 
 def test_latency_attribute_and_bad_latency():
     cfg = AccConfig.parse("fp32")
-    assert FpAdd(cfg, latency=3).latency == 3
-    assert FpAdd(cfg).latency == 0
+    for latency in (0, 3):
+        dut = FpAdd(cfg, latency=latency)
+        Fragment.get(dut, None)  # elaborates (no unused-elaboratable warning)
+        assert dut.latency == latency
     for bad in (-1, 1.5, "2"):
         with pytest.raises(ValueError, match="latency"):
             FpAdd(cfg, latency=bad)
