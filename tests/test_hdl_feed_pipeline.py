@@ -393,3 +393,41 @@ def test_array_with_pipelined_feeds(monkeypatch, spec, R, C, shapes, depth, cuts
         for i in range(R)
     ]
     assert hs.first_in == 0 and hs.c_cycles == expect
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec,R,C", [("BFP8/8:round=sr,bits=8,seed=3", 3, 2), ("BFP8/8", 4, 4)])
+def test_array_with_pipelined_feeds_gaps(monkeypatch, spec, R, C):
+    """Larger products with stream gaps and a slow consumer: golden.bfp_gemm bit for bit."""
+    import test_hdl_gemm as tg
+
+    from lpmac.config import GemmConfig
+    from lpmac.hdl import gemm as gemm_module
+    from lpmac.sim.gemm_bench import operands, with_specials
+
+    monkeypatch.setattr(gemm_module, "OperandFeed", functools.partial(OperandFeed, pipelined=True))
+    cfg = GemmConfig.parse(spec)
+    rng = np.random.default_rng(zlib.crc32(f"gaps {spec}".encode()))
+    a, b = with_specials(rng, *operands(rng, (9, 45), (45, 7), cfg), cfg.in_fmt)
+    (got,), _ = tg.run_amaranth(gemm_module.BfpGemmArray(R, C, cfg), [(a, b)], 0.7, 0.6, 0.5)
+    expected = G.bfp_gemm(a, b, cfg, array=(R, C))
+    assert tg.finite_fraction(expected, cfg) >= 0.25  # not a degenerate test
+    tg.assert_bits_equal(got, expected, cfg)
+
+
+def test_feed_bad_arguments():
+    fmt, bfp = F("fp32"), F("BFP8/8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnusedElaboratable)
+        with pytest.raises(ValueError, match="need pipelined=True"):
+            OperandFeed(fmt, bfp, 2, cuts=("align",))
+        with pytest.raises(ValueError, match="cuts must be among"):
+            OperandFeed(fmt, bfp, 2, pipelined=True, cuts=("align", "bogus"))
+        gc.collect()
+    feed = OperandFeed(fmt, bfp, 3, pipelined=True)
+    assert (feed.cuts, feed.conv_latency, feed.full_delay) == (
+        ("unpack", "tree", "align", "shift"),
+        4,
+        2,
+    )
+    Simulator(feed)  # elaborates
