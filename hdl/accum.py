@@ -45,18 +45,19 @@ __all__ = ["AddPlan", "FP_ADD_CUTS", "FpAdd", "FpAcc", "FixedAcc", "Mac", "NORM_
 # E6M5..E7M7 accumulators use no DSP, and there the shifter is small).
 NORM_DSP_MIN_SIG = 16
 
-# FpAdd's pipeline cut points in the order `latency` enables them (see FpAdd).
+# FpAdd's pipeline cut points in the order `latency` enables them (see FpAdd): each prefix
+# is the best set of that size found for fp32 on ECP5 (benchmarks/timing_fpadd.py).
 FP_ADD_CUTS = (
-    "added",
-    "normalized",
-    "aligned",
     "normalizing",
-    "rounded",
-    "swapped",
-    "exponent",
-    "denormalizing",
     "aligning",
+    "exponent",
+    "added",
+    "swapped",
+    "normalized",
+    "rounded",
     "normalizing_late",
+    "aligned",
+    "denormalizing",
 )
 
 
@@ -123,15 +124,27 @@ class FpAdd(CheckedComponent):
     RoundPack (round, pack). `use_dsp`: the normalising shift of a wide significand
     (>= NORM_DSP_MIN_SIG bits) is a product with a one-hot in DSP blocks.
 
-    Pipeline: `latency=N` enables the first N cut points of FP_ADD_CUTS (hdl/pipeline.py);
-    `s` then reflects the operands (and `u`) applied N cycles earlier, one result per cycle.
-    The cut points, in datapath order: `swapped` (operands unpacked, ordered by magnitude,
-    exponent difference), `aligned` (small operand shifted, sticky), `added` (the sum),
-    `normalizing` (inside the normaliser: after its wider half) and `normalized` (after it),
-    then RoundPack's `denormalizing` and `rounded`. When RoundPack normalises itself (no
-    capped normaliser, see `_normalize`) the two normaliser cuts are RoundPack's own. Every
-    value crossing a cut is registered (specials flags, signs, sticky, exponent, `u`);
-    stages beyond the plan are output registers."""
+    Pipeline: `latency=N` enables the first N cut points of `cut_plan` (FP_ADD_CUTS, see
+    hdl/pipeline.py); `s` then reflects the operands (and `u`) applied N cycles earlier, one
+    result per cycle. The cut points, in datapath order:
+      `swapped`   operands unpacked and ordered by magnitude, exponent difference d;
+      `aligning`  inside the alignment shifter (after its shifts by 8 and more);
+      `aligned`   the small operand aligned, its sticky bit;
+      `added`     the sum;
+      `normalizing`, `normalizing_late`  inside the normaliser: halfway with the first
+                  alone, at two thirds and one third with both (DSP normaliser: before and
+                  after the product);
+      `normalized`  after the normaliser (shift amount, before the exponent's subtraction);
+      `exponent`  RoundPack's `normalized` cut: after its biased exponent (and 1 - it);
+      `denormalizing`, `rounded`  RoundPack's own.
+    When RoundPack normalises (no capped normaliser, see `_normalize`), `normalizing` and
+    `normalized` are RoundPack's own and `exponent` and `normalizing_late` are left out of
+    `cut_plan`. Every value crossing a cut is registered (specials flags, signs, sticky,
+    exponent, normaliser cap, `u`); stages beyond the plan are output registers. With any
+    cut, a few paths are rearranged, same function: both exponent differences beside the
+    magnitude compare, the normaliser's cap computed beside the alignment and tested by
+    equality, RoundPack's `early_overflow`; latency 0 keeps the combinational netlist (and
+    FpAcc's and Mac's Verilog) unchanged."""
 
     @staticmethod
     def check(
@@ -358,11 +371,12 @@ class FpAdd(CheckedComponent):
         if self.use_dsp and self.plan.sig >= NORM_DSP_MIN_SIG:
             names = ("normalizing" if split else None, "normalizing_late" if late_split else None)
             cur, shift, carry = normalize_capped_dsp(m, mag, cap, *names, carry=carry)
-        else:  # cuts in front of the stage halfway down, or a third and two thirds down
+        else:  # a cut in front of the stage halfway down, or one third and two thirds down
             K = len(cap)
             at = {K // 2: "normalizing"} if split else {}
             if late_split:
-                at = {2 * K // 3: "normalizing", K // 3: "normalizing_late"}
+                at = {2 * K // 3: "normalizing"} if split else {}
+                at[K // 3] = "normalizing_late"
             fast = bool(cuts)  # the combinational adder keeps its comparator (same netlist)
             cur, shift, carry = normalize_capped(m, mag, cap, at, carry, cap_by_equality=fast)
         # The exponent's carry chain comes after the `normalized` cut, off the normaliser's.
