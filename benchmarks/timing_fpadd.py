@@ -1,9 +1,9 @@
-"""LUTs, FFs, DSPs and ECP5 Fmax of the fp32 rne float adder FpAdd (hdl/accum.py) at each
+"""LUTs, FFs, DSPs and ECP5 Fmax of the fp32 rne float adder FpAdd (hdl/fpadd.py) at each
 pipeline latency (FP_ADD_CUTS), with the normaliser in LUTs and in DSPs: synth/flow.py
 `synthesize` through the sweep's result cache, nextpnr-ecp5, LFE5U-25F speed 6, register to
 register (the Fmax wrapper registers the inputs and outputs of a latency-0 adder too).
 
-    .venv/bin/python benchmarks/timing_fpadd.py                       # fp32, latency 0..8
+    .venv/bin/python benchmarks/timing_fpadd.py        # fp32, latency 0..len(FP_ADD_CUTS)+1
     .venv/bin/python benchmarks/timing_fpadd.py --latencies 4 5 --dsp 1 -o /tmp/fpadd.jsonl
 
 Prints one Markdown row per point as it arrives (one synthesis at a time) and, with -o,
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lpmac.config import AccConfig
 from lpmac.formats import parse_float_format
-from lpmac.hdl.accum import FP_ADD_CUTS, FpAdd
+from lpmac.hdl.fpadd import FP_ADD_CUTS, FpAdd
 from lpmac.hdl.generate import Unit, module_name, to_verilog
 from lpmac.synth.sweep import cached_synthesize
 

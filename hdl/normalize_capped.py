@@ -1,4 +1,4 @@
-"""Left shifts that normalise a sum no further than a run-time cap (FpAdd, hdl/accum.py):
+"""Left shifts that normalise a sum no further than a run-time cap (FpAdd, hdl/fpadd.py):
 (mag << L, L) for L = min(leading zeros of mag, cap), as a LUT multiplexer tree
 (`normalize_capped`) or as a product with a one-hot 2^L in DSP blocks
 (`normalize_capped_dsp`). Both take optional pipeline cuts (hdl/pipeline.py `cut`) that
