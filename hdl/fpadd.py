@@ -238,13 +238,7 @@ class FpAdd(CheckedComponent):
             side["u"] = self.u
         ops = {"big_sig": big_sig, "small_sig": small_sig, "d": d, "sub": big_sign ^ small_sign}
         stage = cut(m, "swapped" in cuts, "swapped", {**ops, **side})
-        # With cuts, the normaliser's cap is computed here, beside the alignment and off the
-        # normaliser's path; at latency 0 where it always was, after the sum (this keeps the
-        # combinational adder's Verilog byte-identical).
-        cap = self._norm_cap(m, stage["big_e"]) if cuts else None
         side = _pick(stage, side)
-        if cap is not None:
-            side["cap"] = cap
 
         # Align the smaller operand to the bigger one's LSB, G bits further down.
         ops = {"big_sig": stage["big_sig"], "sub": stage["sub"]}
@@ -263,6 +257,12 @@ class FpAdd(CheckedComponent):
             ops = _pick(stage, ["big_sig", "sub"])
         else:
             small_al, sticky = shift_right_sticky(m, small, stage["d"], "align")
+        # With cuts, the normaliser's cap is computed here, beside the (second half of the)
+        # alignment and off the normaliser's path; at latency 0 where it always was, after the
+        # sum (this keeps the combinational adder's Verilog byte-identical).
+        cap = self._norm_cap(m, side["big_e"]) if cuts else None
+        if cap is not None:
+            side["cap"] = cap
         ops["small_al"] = small_al
         side = {"sticky": sticky, **side}
         stage = cut(m, "aligned" in cuts, "aligned", {**ops, **side})
@@ -325,8 +325,8 @@ class FpAdd(CheckedComponent):
         return m
 
     def _norm_cap(self, m: Module, big_e):
-        """The normaliser's cap from the bigger operand's exponent (computed right after the
-        swap, off the normaliser's path), or None when RoundPack normalises (`_normalize`)."""
+        """The normaliser's cap from the bigger operand's exponent, or None when RoundPack
+        normalises (`_normalize`)."""
         plan, W, base = self.plan, self.plan.width, self.norm_base
         if not self.capped:
             return None

@@ -1,9 +1,10 @@
 """FpAdd's pipeline (hdl/fpadd.py FP_ADD_CUTS) in Amaranth's simulator: a new operand pair
 (and sr random input `u`) enters every cycle and each result, read `latency` cycles later, is
 compared with an independent reference at every latency 0..len(FP_ADD_CUTS)+1 (latencies
-beyond a unit's `cut_plan` add output registers). fp32 rne against NumPy float32 addition (SPEC's canonical NaN checked
-bit for bit); mixed formats, flush and sr against golden `fp_add` (checked against the exact
-Fraction model in tests/test_hdl_accum.py). The `slow` tests use far more vectors."""
+beyond a unit's `cut_plan` add output registers). fp32 rne against NumPy float32 addition
+(SPEC's canonical NaN checked bit for bit); bf16, mixed formats, flush and sr against golden
+`fp_add` (checked against the exact Fraction model in tests/test_hdl_accum.py). The `slow`
+tests use far more vectors."""
 
 from __future__ import annotations
 
@@ -128,9 +129,10 @@ def test_fp32_vs_numpy(latency, use_dsp):
     check_fp32(latency, use_dsp, n=560, seed=latency)
 
 
-# E6M5 / E7M7 accumulators of multiplier outputs (with a capped normaliser), sr, flush, and
-# E4M3 fed fp16 (RoundPack normalises: the normaliser cuts are RoundPack's own).
+# bf16; E6M5 / E7M7 accumulators of multiplier outputs (with a capped normaliser), sr, flush,
+# and E4M3 fed fp16 (RoundPack normalises: the normaliser cuts are RoundPack's own).
 GOLDEN_CASES = [
+    ("bf16", None),  # a GEMM column's output format (the column adds in its own format)
     ("E6M5", "E5M2:cfg5"),
     ("E6M5:sr,bits=8,seed=5", None),
     ("E7M7:sr,bits=4,flush", "E5M2:cfg5"),
@@ -176,7 +178,12 @@ def test_fp32_vs_numpy_slow(latency, use_dsp):
     check_fp32(latency, use_dsp, n=5000, seed=100 + latency)
 
 
-SLOW_CASES = GOLDEN_CASES + [("fp32:sr,bits=8,seed=5", None), ("fp32:rz,flush", "E5M2:cfg5")]
+SLOW_CASES = GOLDEN_CASES + [
+    ("fp16", None),
+    ("fp32:sr,bits=8,seed=5", None),
+    ("fp32:rz,flush", "E5M2:cfg5"),
+    ("E8M15", "bf16"),
+]
 
 
 @pytest.mark.slow
