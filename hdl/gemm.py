@@ -113,6 +113,7 @@ from .gemm_control import LaunchController
 from .gemm_feed import OperandFeed
 from .gemm_pe import ProcessingElement, SystolicArray
 from .gemm_timing import (
+    FEED_LATENCY,
     OUT_DELAY,
     PUSH_DELAY,
     GemmTiming,
@@ -192,11 +193,13 @@ class BfpGemmArray(wiring.Component):
             tag_bits=1,
             zero_idle=False,
             serial_side=True,
+            pipelined=self.pipelined,
             **sr,
         )
         m.submodules.feed_b = fb = OperandFeed(
-            cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, **sr
+            cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, pipelined=self.pipelined, **sr
         )
+        assert fa.conv_latency == fb.conv_latency == (FEED_LATENCY if self.pipelined else 0)
         m.submodules.array = arr = SystolicArray(
             R, C, cfg.m, self.acc_width, self.use_dsp, self.pipelined
         )

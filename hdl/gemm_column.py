@@ -153,9 +153,9 @@ class ColumnAccumulator(wiring.Component):
             read = Mux(row_in == i, store[i], read)
         m.d.sync += [acc1.eq(read), row1.eq(row_in)]
 
-        m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt)
+        m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt, latency=COLUMN_ADD_LATENCY)
         m.d.comb += [add.acc.eq(acc1.bits), add.x.eq(x1)]
-        s = delay(m, add.s, COLUMN_ADD_LATENCY, "s")  # FIXME until FpAdd has latency
+        s = add.s
         late = delay(m, Cat(v1, final1, acc1.special | sp1, row1), COLUMN_ADD_LATENCY, "sum")
         v2, final2, special2, row2 = late[0], late[1], late[2], late[3:]
         with m.If(v2):

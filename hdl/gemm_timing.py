@@ -11,6 +11,7 @@ __all__ = [
     "OUT_DELAY",
     "COLUMN_ROUND_LATENCY",
     "COLUMN_ADD_LATENCY",
+    "FEED_LATENCY",
     "gemm_acc_width",
     "tail_length",
     "GemmTiming",
@@ -30,7 +31,11 @@ OUT_DELAY = 6
 # adder and writes the sum back COLUMN_ADD_LATENCY cycles after, so consecutive readouts of
 # one row must be at least COLUMN_ADD_LATENCY + 2 cycles apart (`GemmTiming.q`).
 COLUMN_ROUND_LATENCY = 4
-COLUMN_ADD_LATENCY = 5
+COLUMN_ADD_LATENCY = 7
+# ... and the feeds' FloatToBfp has FEED_LATENCY register stages (hdl/gemm_feed.py
+# FEED_CUTS): lane l's block is copied L+l, so up to lanes-1 of them hide behind the skew;
+# beyond that a feed is full later, so the first launch and every slot are >= FEED_LATENCY + 1.
+FEED_LATENCY = 4
 
 
 def gemm_acc_width(m: int, T: int) -> int:
@@ -59,9 +64,11 @@ class GemmTiming:
     def q(self) -> int:
         """The shortest launch slot: max(R, C) (R readouts per column, C columns reading a row
         side register), and for the pipelined array at least the column's read-to-reuse
-        distance of an accumulator entry (COLUMN_ADD_LATENCY + 2)."""
-        reuse = COLUMN_ADD_LATENCY + 2 if self.pipelined else 0
-        return max(self.rows, self.cols, reuse)
+        distance of an accumulator entry (COLUMN_ADD_LATENCY + 2) and the feeds' converter
+        latency + 1."""
+        if not self.pipelined:
+            return max(self.rows, self.cols)
+        return max(self.rows, self.cols, COLUMN_ADD_LATENCY + 2, FEED_LATENCY + 1)
 
     @property
     def push_delay(self) -> int:
@@ -82,7 +89,10 @@ class GemmTiming:
 
     @property
     def first_launch(self) -> int:
-        return max(self.rows, self.cols)
+        """R (C) blocks load one per cycle; a pipelined feed is full FEED_LATENCY + 1 cycles
+        after its first block at the earliest."""
+        feed = FEED_LATENCY + 1 if self.pipelined else 0
+        return max(self.rows, self.cols, feed)
 
     def shape(self, k_tail: int = 0) -> tuple[int, int]:
         """(length, slot) of a final K-tile with `k_tail` useful elements: it shifts `length` =

@@ -25,32 +25,38 @@ from test_hdl_gemm import (
 from lpmac import golden
 from lpmac.config import GemmConfig
 from lpmac.hdl.gemm import BfpGemmArray, GemmTiming, launch_schedule
-from lpmac.hdl.gemm_timing import COLUMN_ADD_LATENCY, COLUMN_ROUND_LATENCY
+from lpmac.hdl.gemm_timing import COLUMN_ADD_LATENCY, COLUMN_ROUND_LATENCY, FEED_LATENCY
 from lpmac.sim.gemm_bench import operands, with_specials
 
 
 def test_pipelined_timing_model_by_hand():
-    """2x2, T = 8: the column re-reads a row's entry COLUMN_ADD_LATENCY + 2 cycles later at
-    the earliest, so q = max(2, 2, 7) = 7 <= T and the period stays T = 8; the drain grows
-    by the PE product register and the column's stages: 8 + 2 + 2 + 6 + 1 + 4 + 5 = 28."""
-    assert (COLUMN_ROUND_LATENCY, COLUMN_ADD_LATENCY) == (4, 5)
+    """2x2, T = 8: the column re-reads a row's entry COLUMN_ADD_LATENCY + 2 = 9 cycles later
+    at the earliest, so q = max(2, 2, 9, FEED_LATENCY + 1) = 9 > T and the period is 9; the
+    drain grows by the PE product register and the column's stages: 8 + 2 + 2 + 6 + 1 + 4 +
+    7 = 30."""
+    assert (COLUMN_ROUND_LATENCY, COLUMN_ADD_LATENCY, FEED_LATENCY) == (4, 7, 4)
     plain, piped = GemmTiming(2, 2, 8, 4), GemmTiming(2, 2, 8, 4, pipelined=True)
     assert (plain.q, plain.period, plain.drain) == (2, 8, 18)
-    assert (piped.q, piped.period, piped.drain) == (7, 8, 28)
-    assert (piped.push_delay, piped.out_delay) == (14, 16)
-    # a final K-tile with a 3-element tail shifts max(3, q) = 7 elements, not 3
-    assert plain.shape(3) == (3, 3) and piped.shape(3) == (7, 7)
-    # T = 4 < q: every launch slot is 7 cycles; 3 K-tiles of one output tile
+    assert (piped.q, piped.period, piped.drain) == (9, 9, 30)
+    assert (piped.push_delay, piped.out_delay) == (16, 18)
+    # a final K-tile with a 3-element tail shifts min(T, max(3, q)) = 8 elements, slot 9
+    assert plain.shape(3) == (3, 3) and piped.shape(3) == (8, 9)
+    # T = 4: every launch slot is 9 cycles; 3 K-tiles of one output tile
     small = GemmTiming(2, 2, 4, 4, pipelined=True)
-    assert small.period == 7 and launch_schedule(small, [3]) == [2, 9, 16]
-    assert small.cycles([3]) == 16 + 4 + 2 + 2 + 16 == small.closed_form(3)
+    assert small.first_launch == 5  # the feeds' converters: FEED_LATENCY + 1
+    assert small.period == 9 and launch_schedule(small, [3]) == [5, 14, 23]
+    assert small.cycles([3]) == 23 + 4 + 2 + 2 + 18 == small.closed_form(3)
     # 16 x 4, T = 24 (the default BFP8/24): the pipeline costs no launch slot
     big = GemmTiming(16, 4, 24, 32, pipelined=True)
-    assert big.period == 24 and big.q == 16
+    assert big.period == 24 and big.q == 16 and big.first_launch == 16
 
 
-# Every third case of the unpipelined suite (all rounding modes, tails, T = 1, 1 x 1).
-PIPE_CASES = CASES[::3] + [CASES[7]]
+# Every third case of the unpipelined suite (all rounding modes, tails, T = 1, 1 x 1), and
+# T > q (period T, a 5-element tail shifted for q = 9 cycles).
+PIPE_CASES = CASES[::3] + [
+    CASES[7],
+    ("BFP6/12:in=bf16,out=fp32,round=rna", 2, 3, 5, 29, 4, True, True),
+]
 
 
 @pytest.mark.parametrize("spec,R,C,M,K,N,specials,gaps", PIPE_CASES)
@@ -66,7 +72,11 @@ def test_pipelined_array_matches_golden(spec, R, C, M, K, N, specials, gaps):
     assert_bits_equal(got, golden.bfp_gemm(a, b, cfg, array=(R, C)), cfg)
 
 
-@pytest.mark.parametrize("spec,R,C,shapes,depth", CYCLE_CASES[::2] + [CYCLE_CASES[7]])
+@pytest.mark.parametrize(
+    "spec,R,C,shapes,depth",
+    CYCLE_CASES[::2]
+    + [CYCLE_CASES[7], ("BFP4/12:in=E5M2,out=E5M2", 2, 2, [(4, 41, 4), (2, 24, 2)], None)],
+)
 def test_pipelined_cycle_counts(spec, R, C, shapes, depth):
     """Always-valid/ready streams: every `c` beat in the cycle the pipelined model says."""
     cfg = GemmConfig.parse(spec)
