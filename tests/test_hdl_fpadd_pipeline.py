@@ -130,13 +130,15 @@ def test_fp32_vs_numpy(latency, use_dsp):
 
 
 # bf16; E6M5 / E7M7 accumulators of multiplier outputs (with a capped normaliser), sr, flush,
-# and E4M3 fed fp16 (RoundPack normalises: the normaliser cuts are RoundPack's own).
+# E4M3 fed fp16 (RoundPack normalises: the normaliser cuts are RoundPack's own), -inf, -fin.
 GOLDEN_CASES = [
     ("bf16", None),  # a GEMM column's output format (the column adds in its own format)
     ("E6M5", "E5M2:cfg5"),
     ("E6M5:sr,bits=8,seed=5", None),
     ("E7M7:sr,bits=4,flush", "E5M2:cfg5"),
     ("E4M3:rz,flush", "fp16"),
+    ("E6M5-inf", "E5M2:cfg5"),  # the other two overflow rules (SPEC §1 specials)
+    ("E5M2-fin:sr,bits=4", None),
 ]
 
 
