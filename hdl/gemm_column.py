@@ -85,7 +85,7 @@ class ColumnAccumulator(wiring.Component):
 
         # Stage 1: BFP -> float (rne), the HBFP paper's BFP-to-FP unit.
         mag_w = self.acc_width - 1
-        cuts = ROUND_PACK_CUTS if self.pipelined else frozenset()
+        cuts = ROUND_PACK_CUTS | {"magnitude"} if self.pipelined else frozenset()
         assert len(cuts) == (COLUMN_ROUND_LATENCY if self.pipelined else 0)
         x1_bits = round_signed(
             m,
@@ -98,6 +98,7 @@ class ColumnAccumulator(wiring.Component):
             sub_out="ieee",
             module="to_float",
             cuts=cuts,
+            early_overflow=self.pipelined,
         )
         if self.pipelined:  # the flags wait for RoundPack's register stages
             late = delay(m, Cat(v0, sp0, final0), len(cuts), "flags")

@@ -30,7 +30,7 @@ OUT_DELAY = 6
 # float adder this many; the column reads a row's accumulator entry one cycle before the
 # adder and writes the sum back COLUMN_ADD_LATENCY cycles after, so consecutive readouts of
 # one row must be at least COLUMN_ADD_LATENCY + 2 cycles apart (`GemmTiming.q`).
-COLUMN_ROUND_LATENCY = 4
+COLUMN_ROUND_LATENCY = 5
 COLUMN_ADD_LATENCY = 7
 # ... and the feeds' FloatToBfp has FEED_LATENCY register stages (hdl/gemm_feed.py
 # FEED_CUTS): lane l's block is copied L+l, so up to lanes-1 of them hide behind the skew;

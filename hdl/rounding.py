@@ -407,21 +407,34 @@ def round_signed(
     mag_name: str = "mag",
     nan=0,
     cuts: frozenset[str] = frozenset(),
+    early_overflow: bool = False,
 ):
     """The float in `fmt` of a signed integer `value` times 2^`exp`: |value| on `mag_width`
-    bits into one RoundPack (submodule `module`, register stages `cuts`); zero is +0; `nan`
-    forces NaN."""
+    bits into one RoundPack (submodule `module`); zero is +0; `nan` forces NaN. `cuts`:
+    RoundPack's register stages (ROUND_PACK_CUTS), and `magnitude` registers |value|, its
+    sign and `exp` before RoundPack; each adds a cycle. `early_overflow`: RoundPack's."""
+    if not cuts <= ROUND_PACK_CUTS | {"magnitude"}:
+        raise ValueError(f"round_signed cuts must be among ROUND_PACK_CUTS or magnitude: {cuts}")
     mag = Signal(mag_width, name=mag_name)
     m.d.comb += mag.eq(Mux(value < 0, -value, value))
+    flags = {"sign": value < 0, "mag": mag, "exp": exp, "zero": value == 0, "nan": nan}
+    flags = cut(m, "magnitude" in cuts, f"{module}_magnitude", flags)
     m.submodules[module] = rp = RoundPack(
-        fmt, mag_width, exp_range, max_lz=mag_width - 1, mode=mode, sub_out=sub_out, cuts=cuts
+        fmt,
+        mag_width,
+        exp_range,
+        max_lz=mag_width - 1,
+        mode=mode,
+        sub_out=sub_out,
+        cuts=cuts - {"magnitude"},
+        early_overflow=early_overflow,
     )
     m.d.comb += [
-        rp.sign.eq(value < 0),
-        rp.sig.eq(mag),
-        rp.exp.eq(exp),
-        rp.zero.eq(value == 0),
+        rp.sign.eq(flags["sign"]),
+        rp.sig.eq(flags["mag"]),
+        rp.exp.eq(flags["exp"]),
+        rp.zero.eq(flags["zero"]),
         rp.inf.eq(0),
-        rp.nan.eq(nan),
+        rp.nan.eq(flags["nan"]),
     ]
     return rp.bits
