@@ -122,7 +122,7 @@ from .gemm_timing import (
     launch_schedule,
     tail_length,
 )
-from .pipeline import delay
+from .pipeline import cut, delay
 
 __all__ = [
     "ProcessingElement",
@@ -222,17 +222,21 @@ class BfpGemmArray(wiring.Component):
             fb.length.eq(ctl.length),
         ]
 
-        m.d.comb += [arr.a.eq(fa.elem), arr.last.eq(fa.last), arr.b.eq(fb.elem)]
+        elems = {"a": fa.elem, "last": fa.last, "b": fb.elem}
+        # Pipelined: the feeds' T:1 read multiplexers end in a register (not in PE (0, 0)'s
+        # multiplier input); both sides and `last` move together, one cycle later.
+        elems = cut(m, self.pipelined, "elem", elems)
+        m.d.comb += [arr.a.eq(elems["a"]), arr.last.eq(elems["last"]), arr.b.eq(elems["b"])]
 
         # Columns: BFP->FP and accumulation, each into its own FIFO; a `c` beat takes one
         # entry of every column FIFO (column C-1 pushes row i last, at L+n+C+4+i). Column j
         # reads row i out j+1 cycles after the A feed's serial side register shows it (the
         # PEs register their readout): it gets that register j+1 cycles late, and the B
-        # side one cycle late. Pipelined PEs read out one cycle later still: one more
-        # register on both sides keeps the pairs as they were.
+        # side one cycle late. Pipelined, the element register and the PEs' product register
+        # read out two cycles later still: two more registers on both sides keep the pairs.
+        late = 2 if self.pipelined else 0
         row_side = [Cat(fa.side_exp[0], fa.side_special[0], fa.side_tags[0])]
-        if self.pipelined:
-            row_side = [delay(m, row_side[0], 1, "row_side")]
+        row_side = [delay(m, row_side[0], late, "row_side")]
         for j in range(C):
             late = Signal(len(row_side[0]), name=f"row_side{j}")
             m.d.sync += late.eq(row_side[-1])
@@ -242,7 +246,7 @@ class BfpGemmArray(wiring.Component):
         for j in range(C):
             late = Signal(exp_w + 1, name=f"col_side{j}")
             side = Cat(fb.side_exp[j], fb.side_special[j])
-            m.d.sync += late.eq(delay(m, side, 1, f"col_side{j}") if self.pipelined else side)
+            m.d.sync += late.eq(delay(m, side, 2, f"col_side{j}") if self.pipelined else side)
             col_side.append(late)
         fifos = []
         for j in range(C):

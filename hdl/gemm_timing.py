@@ -25,11 +25,12 @@ __all__ = [
 PUSH_DELAY = 4
 OUT_DELAY = 6
 
-# The pipelined array (`BfpGemmArray(pipelined=True)`, for a high clock): the PE registers its
-# product (+1 cycle), the column's BFP->FP RoundPack has this many register stages and its
-# float adder this many; the column reads a row's accumulator entry one cycle before the
-# adder and writes the sum back COLUMN_ADD_LATENCY cycles after, so consecutive readouts of
-# one row must be at least COLUMN_ADD_LATENCY + 2 cycles apart (`GemmTiming.q`).
+# The pipelined array (`BfpGemmArray(pipelined=True)`, for a high clock): the feeds' elements
+# are registered and each PE registers its product (+2 cycles), the column's BFP->FP stage
+# has COLUMN_ROUND_LATENCY register stages and its float adder COLUMN_ADD_LATENCY; the column
+# reads a row's accumulator entry one cycle before the adder and writes the sum back
+# COLUMN_ADD_LATENCY cycles after, so consecutive readouts of one row must be at least
+# COLUMN_ADD_LATENCY + 2 cycles apart (`GemmTiming.q`).
 COLUMN_ROUND_LATENCY = 5
 COLUMN_ADD_LATENCY = 7
 # ... and the feeds' FloatToBfp has FEED_LATENCY register stages (hdl/gemm_feed.py
@@ -75,7 +76,8 @@ class GemmTiming:
         """Cycles from a final launch L (length n) to the FIFO push of row 0, minus n + C."""
         if not self.pipelined:
             return PUSH_DELAY
-        return PUSH_DELAY + 1 + COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY
+        # + the element register after the feeds and the PEs' product register
+        return PUSH_DELAY + 2 + COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY
 
     @property
     def out_delay(self) -> int:
