@@ -8,6 +8,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .gemm_timing import GemmTiming
+from .pipeline import cut
 
 __all__ = ["LaunchController"]
 
@@ -47,18 +48,24 @@ class LaunchController(wiring.Component):
         T, R, P = timing.T, timing.rows, timing.period
         Q = timing.q
 
+        # Pipelined: the first-block strobe and its k_tiles / k_tail are registered (it depends
+        # on the launch through the A stream's ready); a pipelined feed is full at least
+        # FEED_LATENCY + 1 cycles after its first block, so the tags are still in time.
+        inputs = {"first": self.a_first_block, "k_tiles": self.k_tiles, "k_tail": self.k_tail}
+        inputs = cut(m, timing.pipelined, "sampled", inputs)
+        k_tiles, k_tail, first_block = inputs["k_tiles"], inputs["k_tail"], inputs["first"]
         kidx = Signal(self.ktile_bits)  # K-tile being loaded in its output tile
         k_total = Signal(self.ktile_bits)
         tail_saved = Signal(range(T + 1))
-        kt = Mux(kidx == 0, self.k_tiles, k_total)
-        tail = Mux(kidx == 0, self.k_tail, tail_saved)
+        kt = Mux(kidx == 0, k_tiles, k_total)
+        tail = Mux(kidx == 0, k_tail, tail_saved)
         final = kidx + 1 >= kt
         # GemmTiming.shape: length = min(T, max(t, Q)) with t = T for k_tail 0 or >= T.
         if T > Q:
             tail_length = Mux((tail == 0) | (tail >= T), T, Mux(tail > Q, tail, Q))
         else:
             tail_length = T
-        with m.If(self.a_first_block):
+        with m.If(first_block):
             m.d.sync += [
                 self.first.eq(kidx == 0),
                 self.final.eq(final),
@@ -66,7 +73,7 @@ class LaunchController(wiring.Component):
                 self.length.eq(Mux(final, tail_length, T)),
             ]
             with m.If(kidx == 0):
-                m.d.sync += [k_total.eq(self.k_tiles), tail_saved.eq(self.k_tail)]
+                m.d.sync += [k_total.eq(k_tiles), tail_saved.eq(k_tail)]
 
         # slot = max(length, Q): `length` itself when T > Q (then length >= Q), else P = Q.
         gap = Signal(range(P))
