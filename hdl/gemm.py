@@ -113,7 +113,6 @@ from .gemm_control import LaunchController
 from .gemm_feed import OperandFeed
 from .gemm_pe import ProcessingElement, SystolicArray
 from .gemm_timing import (
-    FEED_LATENCY,
     OUT_DELAY,
     PUSH_DELAY,
     GemmTiming,
@@ -199,7 +198,6 @@ class BfpGemmArray(wiring.Component):
         m.submodules.feed_b = fb = OperandFeed(
             cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, pipelined=self.pipelined, **sr
         )
-        assert fa.conv_latency == fb.conv_latency == (FEED_LATENCY if self.pipelined else 0)
         m.submodules.array = arr = SystolicArray(
             R, C, cfg.m, self.acc_width, self.use_dsp, self.pipelined
         )

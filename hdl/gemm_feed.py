@@ -134,8 +134,12 @@ class OperandFeed(wiring.Component):
         else:
             loaded = self.full
             m.d.comb += self.full.eq(count == L)
+        # Unpipelined, a block is taken in the launch cycle too; pipelined, not (the launch
+        # decision stays off the stream's ready, for the clock), so a launch slot is one cycle
+        # longer than the loading (GemmTiming.q).
+        ready = ~loaded if self.conv_latency else ~loaded | self.launch
         m.d.comb += [
-            self.blocks.ready.eq(~loaded | self.launch),
+            self.blocks.ready.eq(ready),
             accept.eq(self.blocks.valid & self.blocks.ready),
             slot.eq(Mux(loaded, 0, count)),
             self.first_block.eq(slot == 0),

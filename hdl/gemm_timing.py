@@ -66,10 +66,11 @@ class GemmTiming:
         """The shortest launch slot: max(R, C) (R readouts per column, C columns reading a row
         side register), and for the pipelined array at least the column's read-to-reuse
         distance of an accumulator entry (COLUMN_ADD_LATENCY + 2) and the feeds' converter
-        latency + 1."""
+        latency + 1; a pipelined feed takes no block in a launch cycle, so there one more."""
         if not self.pipelined:
             return max(self.rows, self.cols)
-        return max(self.rows, self.cols, COLUMN_ADD_LATENCY + 2, FEED_LATENCY + 1)
+        feed = max(self.rows, self.cols, FEED_LATENCY + 1) + 1
+        return max(feed, COLUMN_ADD_LATENCY + 2)
 
     @property
     def push_delay(self) -> int:

@@ -16,7 +16,6 @@ test_golden_bfp.py / test_golden_convert.py):
 
 from __future__ import annotations
 
-import functools
 import gc
 import itertools
 import warnings
@@ -306,8 +305,8 @@ def test_feed_matches_golden(spec, lanes, side, cuts, mode):
 @pytest.mark.parametrize("k", [0, 1, 2, 4, 6])
 def test_feed_full_timing(lanes, k):
     """Always-valid stream, launch as soon as allowed: `full` first rises at max(lanes, k+1)
-    and launches follow every max(T, lanes, k+1) cycles (the cycle model's change), with the
-    right elements."""
+    and launches follow every max(n, lanes, k+1) cycles, one more when pipelined (k > 0: no
+    block is taken in a launch cycle), with the right elements."""
     cuts = TOBFP_PLAN[:k] if k else None
     feed, cycles, launches = feed_case(
         "E5M2>BFP6/2", lanes, "b", cuts, "rne", tiles=4, p_valid=1.0, p_wait=0.0, seed=1
@@ -316,7 +315,8 @@ def test_feed_full_timing(lanes, k):
     assert first == max(lanes, k + 1) == launches[0][0]
     starts = [S for S, *_ in launches]
     for S, nxt, (_, _, n, _) in zip(starts, starts[1:], launches):
-        assert nxt - S == max(n, lanes, k + 1), (starts, [x[2] for x in launches])
+        loading = max(lanes, k + 1) + (1 if k else 0)
+        assert nxt - S == max(n, loading), (starts, [x[2] for x in launches])
 
 
 @pytest.mark.slow
@@ -332,17 +332,23 @@ def test_feed_matches_golden_long(lanes, side, mode):
 
 # --------------------------------------------------------------------------- in the array
 class PipelinedFeedTiming(GemmTiming):
-    """The cycle model with both feeds pipelined by k cycles (the change proposed to
-    hdl/gemm_timing.py): max(R, C) becomes max(R, C, k+1) in the first launch, the period
-    and a final K-tile's slot; lengths and the drain stay."""
+    """The cycle model with both feeds pipelined by k cycles (and nothing else pipelined):
+    max(R, C) becomes max(R, C, k+1) in the first launch and max(R, C, k+1) + 1 in the
+    period and a final K-tile's slot (a pipelined feed takes no block in a launch cycle);
+    lengths and the drain stay. hdl/gemm_timing.py's `pipelined` model is this plus the
+    column's minimum slot."""
 
     def __init__(self, rows, cols, T, out_depth, k):
         super().__init__(rows, cols, T, out_depth)
         object.__setattr__(self, "k", k)
 
     @property
+    def loading(self) -> int:
+        return max(self.rows, self.cols, self.k + 1) + 1
+
+    @property
     def period(self) -> int:
-        return max(self.T, self.rows, self.cols, self.k + 1)
+        return max(self.T, self.loading)
 
     @property
     def first_launch(self) -> int:
@@ -350,7 +356,12 @@ class PipelinedFeedTiming(GemmTiming):
 
     def shape(self, k_tail: int = 0) -> tuple[int, int]:
         length, slot = super().shape(k_tail)
-        return length, max(slot, self.k + 1)
+        return length, max(slot, self.loading)
+
+
+def _forced_feed(cuts):
+    """OperandFeed pipelined with `cuts` whatever the (unpipelined) array asks for."""
+    return lambda *args, **kwargs: OperandFeed(*args, **{**kwargs, "pipelined": True, "cuts": cuts})
 
 
 ARRAY_CASES = [  # spec, R, C, shapes, out_depth, cuts
@@ -373,9 +384,7 @@ def test_array_with_pipelined_feeds(monkeypatch, spec, R, C, shapes, depth, cuts
     from lpmac.hdl import gemm as gemm_module
     from lpmac.sim.gemm_bench import operands
 
-    monkeypatch.setattr(
-        gemm_module, "OperandFeed", functools.partial(OperandFeed, pipelined=True, cuts=cuts)
-    )
+    monkeypatch.setattr(gemm_module, "OperandFeed", _forced_feed(cuts))
     cfg = GemmConfig.parse(spec)
     rng = np.random.default_rng(zlib.crc32(spec.encode()))
     jobs = [operands(rng, (M, K), (K, N), cfg) for M, K, N in shapes]
@@ -405,7 +414,7 @@ def test_array_with_pipelined_feeds_gaps(monkeypatch, spec, R, C):
     from lpmac.hdl import gemm as gemm_module
     from lpmac.sim.gemm_bench import operands, with_specials
 
-    monkeypatch.setattr(gemm_module, "OperandFeed", functools.partial(OperandFeed, pipelined=True))
+    monkeypatch.setattr(gemm_module, "OperandFeed", _forced_feed(None))
     cfg = GemmConfig.parse(spec)
     rng = np.random.default_rng(zlib.crc32(f"gaps {spec}".encode()))
     a, b = with_specials(rng, *operands(rng, (9, 45), (45, 7), cfg), cfg.in_fmt)
