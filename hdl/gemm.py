@@ -121,7 +121,7 @@ from .gemm_timing import (
     launch_schedule,
     tail_length,
 )
-from .pipeline import cut, delay
+from .pipeline import delay
 
 __all__ = [
     "ProcessingElement",
@@ -220,18 +220,14 @@ class BfpGemmArray(wiring.Component):
             fb.length.eq(ctl.length),
         ]
 
-        elems = {"a": fa.elem, "last": fa.last, "b": fb.elem}
-        # Pipelined: the feeds' T:1 read multiplexers end in a register (not in PE (0, 0)'s
-        # multiplier input); both sides and `last` move together, one cycle later.
-        elems = cut(m, self.pipelined, "elem", elems)
-        m.d.comb += [arr.a.eq(elems["a"]), arr.last.eq(elems["last"]), arr.b.eq(elems["b"])]
+        m.d.comb += [arr.a.eq(fa.elem), arr.last.eq(fa.last), arr.b.eq(fb.elem)]
 
         # Columns: BFP->FP and accumulation, each into its own FIFO; a `c` beat takes one
         # entry of every column FIFO (column C-1 pushes row i last, at L+n+C+4+i). Column j
         # reads row i out j+1 cycles after the A feed's serial side register shows it (the
         # PEs register their readout): it gets that register j+1 cycles late, and the B
-        # side one cycle late. Pipelined, the element register and the PEs' product register
-        # read out two cycles later still: two more registers on both sides keep the pairs.
+        # side one cycle late. Pipelined PEs (operand and product registers) read out two
+        # cycles later still: two more registers on both sides keep the pairs.
         late = 2 if self.pipelined else 0
         row_side = [Cat(fa.side_exp[0], fa.side_special[0], fa.side_tags[0])]
         row_side = [delay(m, row_side[0], late, "row_side")]

@@ -19,10 +19,12 @@ class ProcessingElement(wiring.Component):
     In the cycle with `last_out` set, `acc` holds the dot product of the K-tile that ended
     with the `last_in` element; `result` holds it in the next cycle and is +0 otherwise.
 
-    `pipelined`: the product is registered (the DSP's output register) before the addition,
-    so everything on the accumulator side happens one cycle later: `acc` holds the dot
-    product in the cycle with `finished` set (one cycle after `last_out`), `result` in the
-    cycle after that. `a_out`, `b_out`, `last_out` keep their timing (the systolic flow)."""
+    `pipelined`: the multiplier reads the PE's own `a_out`/`b_out` registers (placed beside
+    its DSP block, instead of a wire from the neighbour or the feed) and its product is
+    registered before the addition, so everything on the accumulator side happens two cycles
+    later: `acc` holds the dot product in the cycle with `finished` set (two cycles after
+    `last_out`), `result` in the cycle after that. `a_out`, `b_out`, `last_out` keep their
+    timing (the systolic flow)."""
 
     def __init__(self, m: int, acc_width: int, use_dsp: bool = True, pipelined: bool = False):
         self.m, self.acc_width, self.use_dsp, self.pipelined = m, acc_width, use_dsp, pipelined
@@ -44,14 +46,18 @@ class ProcessingElement(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         # |a|, |b| <= 2^(m-1) - 1, so the product fits 2m - 1 bits
-        product = multiply(
-            m, self.a_in, self.b_in, signed_ops=True, use_dsp=self.use_dsp, name="prod"
-        )
+        a, b = (self.a_out, self.b_out) if self.pipelined else (self.a_in, self.b_in)
+        product = multiply(m, a, b, signed_ops=True, use_dsp=self.use_dsp, name="prod")
         product = product[: 2 * self.m - 1].as_signed()
         finished = self.last_out
         if self.pipelined:
             registered = Signal(signed(2 * self.m - 1), name="prod_r")
-            m.d.sync += [registered.eq(product), self.finished.eq(self.last_out)]
+            late = Signal(name="last_late")
+            m.d.sync += [
+                registered.eq(product),
+                late.eq(self.last_out),
+                self.finished.eq(late),
+            ]
             product, finished = registered, self.finished
         m.d.sync += [
             self.acc.eq(Mux(finished, 0, self.acc) + product),
@@ -70,8 +76,7 @@ class SystolicArray(wiring.Component):
     flag), B lanes at the top of each column. Column j's readout in each cycle is the
     `result` of the PE whose `last_out` was set the cycle before (at most one per column,
     given launches >= R cycles apart; the others' are +0, so it is an OR): `done[j]` (one-hot
-    over rows, 0 when idle) and `result[j]`. `pipelined` PEs (product registered) give both
-    one cycle later."""
+    over rows, 0 when idle) and `result[j]`. `pipelined` PEs give both two cycles later."""
 
     def __init__(
         self,

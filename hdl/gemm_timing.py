@@ -25,8 +25,8 @@ __all__ = [
 PUSH_DELAY = 4
 OUT_DELAY = 6
 
-# The pipelined array (`BfpGemmArray(pipelined=True)`, for a high clock): the feeds' elements
-# are registered and each PE registers its product (+2 cycles), the column's BFP->FP stage
+# The pipelined array (`BfpGemmArray(pipelined=True)`, for a high clock): each PE multiplies
+# its registered operands and registers the product (+2 cycles), the column's BFP->FP stage
 # has COLUMN_ROUND_LATENCY register stages and its float adder COLUMN_ADD_LATENCY; the column
 # reads a row's accumulator entry one cycle before the adder and writes the sum back
 # COLUMN_ADD_LATENCY cycles after, so consecutive readouts of one row must be at least
@@ -77,7 +77,7 @@ class GemmTiming:
         """Cycles from a final launch L (length n) to the FIFO push of row 0, minus n + C."""
         if not self.pipelined:
             return PUSH_DELAY
-        # + the element register after the feeds and the PEs' product register
+        # + the PEs' operand and product registers
         return PUSH_DELAY + 2 + COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY
 
     @property

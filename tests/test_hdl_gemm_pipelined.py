@@ -32,7 +32,7 @@ from lpmac.sim.gemm_bench import operands, with_specials
 def test_pipelined_timing_model_by_hand():
     """2x2, T = 8: the column re-reads a row's entry COLUMN_ADD_LATENCY + 2 = 9 cycles later
     at the earliest and the feeds load in max(2, 2, FEED_LATENCY + 1) + 1 = 6, so q = 9 > T
-    and the period is 9; the drain grows by the element and PE product registers and the
+    and the period is 9; the drain grows by the PEs' operand and product registers and the
     column's stages: 8 + 2 + 2 + 6 + 2 + 5 + 7 = 32."""
     assert (COLUMN_ROUND_LATENCY, COLUMN_ADD_LATENCY, FEED_LATENCY) == (5, 7, 4)
     plain, piped = GemmTiming(2, 2, 8, 4), GemmTiming(2, 2, 8, 4, pipelined=True)
