@@ -1,7 +1,7 @@
 """Adders and accumulators (SPEC §3) and the full MAC.
 
 `fp_add` is one correctly rounded step acc <- round_A(acc + x), the classic adder datapath
-that hdl/accum.py's FpAdd builds: both significands on S = max(m_a, m_x) + 1 bits, the
+that hdl/fpadd.py's FpAdd builds: both significands on S = max(m_a, m_x) + 1 bits, the
 operands ordered by magnitude, the smaller one shifted right to the bigger one's LSB minus
 G guard bits (the bits it loses fold into a sticky bit), added or subtracted (never
 negative), one round_pack. That is exact for every mode: after at most a one-bit

@@ -98,6 +98,22 @@ has R credits: with an always-ready consumer, output tile u-D//R's last row must
 by then, i.e. L_final(u) >= L_final(u - D//R) + T + C + R + 6. With D = 2R this never binds
 when 2·k_tiles·P >= T + C + R + 6, which holds whenever K >= 8·max(R, C).
 `launch_schedule` evaluates the recurrence exactly; the tests check it against simulation.
+
+Pipelined (`pipelined=True`, for a high clock; same results, gemm_timing.py's constants):
+* each feed's FloatToBfp has FEED_LATENCY register stages (gemm_feed.py), and a pipelined
+  feed takes no block in a launch cycle (the launch stays off the stream's ready);
+* each PE multiplies its own `a_out`/`b_out` registers and registers the product (+2 cycles
+  to every readout; the side registers are delayed to match);
+* each column registers |P|, converts it in a RoundPack with 4 register stages and adds it
+  with `FpAdd(latency=COLUMN_ADD_LATENCY)`; the R accumulator entries become an addressed
+  store (read one cycle before the adder, written when the sum leaves it);
+* the LaunchController samples the first-block strobe and `k_tiles`/`k_tail` one cycle late.
+In the cycle model max(R, C) becomes q = max(max(R, C, FEED_LATENCY + 1) + 1,
+COLUMN_ADD_LATENCY + 2) in the period P = max(T, q) and in the slots and lengths of final
+K-tiles (a row's accumulator entry is read again only after its sum is written back), the
+first launch is max(R, C, FEED_LATENCY + 1), and the drain is T + C + R + 6 + 2 +
+COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY (`GemmTiming(..., pipelined=True)`). With T >= q
+(e.g. BFP8/24 on 16x4 or 16x16) the steady state is unchanged: T MACs per PE per T cycles.
 """
 
 from __future__ import annotations

@@ -265,7 +265,7 @@ def run_gemm_bench(
     return GemmBenchResult(
         rows,
         cols,
-        str(cfg),
+        f"{cfg}{' pipelined' if pipelined else ''}",
         built.simulator,
         len(jobs),
         elements,
