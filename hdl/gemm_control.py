@@ -54,12 +54,8 @@ class LaunchController(wiring.Component):
         inputs = {"first": self.a_first_block, "k_tiles": self.k_tiles, "k_tail": self.k_tail}
         inputs = cut(m, timing.pipelined, "sampled", inputs)
         k_tiles, k_tail, first_block = inputs["k_tiles"], inputs["k_tail"], inputs["first"]
-        kidx = Signal(self.ktile_bits)  # K-tile being loaded in its output tile
-        k_total = Signal(self.ktile_bits)
-        tail_saved = Signal(range(T + 1))
-        kt = Mux(kidx == 0, k_tiles, k_total)
-        tail = Mux(kidx == 0, k_tail, tail_saved)
-        final = kidx + 1 >= kt
+        count = self._count_down if timing.pipelined else self._count_up
+        opening, final, tail, updates, on_open, on_rest = count(k_tiles, k_tail)
         # GemmTiming.shape: length = min(T, max(t, Q)) with t = T for k_tail 0 or >= T.
         if T > Q:
             tail_length = Mux((tail == 0) | (tail >= T), T, Mux(tail > Q, tail, Q))
@@ -67,13 +63,16 @@ class LaunchController(wiring.Component):
             tail_length = T
         with m.If(first_block):
             m.d.sync += [
-                self.first.eq(kidx == 0),
+                self.first.eq(opening),
                 self.final.eq(final),
-                kidx.eq(Mux(final, 0, kidx + 1)),
+                *updates,
                 self.length.eq(Mux(final, tail_length, T)),
             ]
-            with m.If(kidx == 0):
-                m.d.sync += [k_total.eq(k_tiles), tail_saved.eq(k_tail)]
+            with m.If(opening):
+                m.d.sync += on_open
+            if on_rest:
+                with m.Else():
+                    m.d.sync += on_rest
 
         # slot = max(length, Q): `length` itself when T > Q (then length >= Q), else P = Q.
         gap = Signal(range(P))
@@ -87,3 +86,29 @@ class LaunchController(wiring.Component):
             m.d.sync += gap.eq(gap - 1)
         m.d.sync += free.eq(free - Mux(self.launch & self.final, R, 0) + self.pop)
         return m
+
+    def _count_up(self, k_tiles, k_tail):
+        """The K-tile whose first block is being taken: (opening its output tile, final in
+        it, its output tile's k_tail, and the statements for that block / when it opens / when
+        not). An index counts up to the K-tile count read with the output tile's first block."""
+        T = self.timing.T
+        kidx = Signal(self.ktile_bits)  # K-tile being loaded in its output tile
+        k_total = Signal(self.ktile_bits)
+        tail_saved = Signal(range(T + 1))
+        kt = Mux(kidx == 0, k_tiles, k_total)
+        tail = Mux(kidx == 0, k_tail, tail_saved)
+        final = kidx + 1 >= kt
+        updates = [kidx.eq(Mux(final, 0, kidx + 1))]
+        return kidx == 0, final, tail, updates, [k_total.eq(k_tiles), tail_saved.eq(k_tail)], []
+
+    def _count_down(self, k_tiles, k_tail):
+        """As `_count_up`, for a high clock: a flag marks an output tile's first K-tile and a
+        counter holds its K-tiles not yet opened, so `final` is a zero test, not a compare."""
+        T = self.timing.T
+        opening = Signal(init=1)
+        left = Signal(self.ktile_bits)
+        tail_saved = Signal(range(T + 1))
+        final = Mux(opening, k_tiles[1:] == 0, left == 0)  # k_tiles 0 counts as 1
+        tail = Mux(opening, k_tail, tail_saved)
+        on_open = [left.eq(k_tiles - 2), tail_saved.eq(k_tail)]
+        return opening, final, tail, [opening.eq(final)], on_open, [left.eq(left - 1)]
