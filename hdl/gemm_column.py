@@ -12,6 +12,7 @@ from lpmac.specials import special_encoding
 
 from .accum import FpAdd
 from .convert import bfp_exp_range, bfp_exp_shape
+from .gemm_feed import mux_tree
 from .gemm_timing import COLUMN_ADD_LATENCY, COLUMN_ROUND_LATENCY
 from .pipeline import delay
 from .rounding import ROUND_PACK_CUTS, round_signed
@@ -40,7 +41,7 @@ class ColumnAccumulator(wiring.Component):
     (readouts come in row order) selects the entry, which is read into a register beside x
     and written back when the sum leaves the adder; the array's launch slots keep readouts
     of one row COLUMN_ADD_LATENCY + 2 cycles apart (GemmTiming.q). `push`/`value` come
-    1 + COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY - 1 cycles later than unpipelined."""
+    COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY cycles later than unpipelined."""
 
     def __init__(self, cfg: GemmConfig, rows: int, acc_width: int, pipelined: bool = False):
         self.cfg, self.rows, self.acc_width, self.pipelined = cfg, rows, acc_width, pipelined
@@ -149,9 +150,7 @@ class ColumnAccumulator(wiring.Component):
         with m.If(v_in):
             m.d.sync += row_in.eq(Mux(row_in == R - 1, 0, row_in + 1))
         acc1, row1 = Signal(entry, name="acc1"), Signal(range(R), name="row1")
-        read = store[0]
-        for i in range(1, R):
-            read = Mux(row_in == i, store[i], read)
+        read = mux_tree(m, [e.as_value() for e in store], row_in, "read")
         m.d.sync += [acc1.eq(read), row1.eq(row_in)]
 
         m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt, latency=COLUMN_ADD_LATENCY)

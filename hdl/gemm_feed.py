@@ -12,14 +12,14 @@ from lpmac.formats import BfpFormat, FloatFormat
 from .convert import FloatToBfp, bfp_exp_shape
 from .convert_bfp import TOBFP_CUTS, tobfp_cuts
 
-__all__ = ["OperandFeed", "FEED_CUTS"]
+__all__ = ["OperandFeed", "FEED_CUTS", "mux_tree"]
 
 # The converter cuts of a pipelined feed (k = 4): fp32 blocks of 8 -> BFP8 feeds of 2 and 4
 # lanes reach 141-146 MHz on ECP5, 114-127 with the first 3 (benchmarks/timing_feed.py).
 FEED_CUTS = tobfp_cuts(4)
 
 
-def _mux_tree(m: Module, values: list, index, name: str):
+def mux_tree(m: Module, values: list, index, name: str):
     """values[index] as a balanced tree of 2:1 multiplexers on the bits of `index` (an
     out-of-range index gives some element)."""
     level = 0
@@ -212,7 +212,7 @@ class OperandFeed(wiring.Component):
             with m.If(start[lane]):
                 m.d.sync += emit.eq(buf)
             elems = [emit.man[t * mb : (t + 1) * mb] for t in range(T)]
-            picked = _mux_tree(m, elems, steps[lane].pos, f"pick{lane}")
+            picked = mux_tree(m, elems, steps[lane].pos, f"pick{lane}")
             if self.zero_idle:
                 picked = Mux(steps[lane].active, picked, 0)
             m.d.comb += self.elem[lane].eq(picked)
