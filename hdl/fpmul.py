@@ -33,19 +33,29 @@ plan without `partials` has `denormalizing` as its 6th cut. Latency 0..4 build t
 hardware as before cuts 5..7 existed; fp32 keeps 2 DSP48E2 (xcup) and 4 MULT18X18D (ecp5)
 with `partials`.
 
+ECP5 registered DSP (`ecp5_dsp=True`, use_dsp only, significands of <= 17 bits, latency >= 4
+so that both `operands` and `product` are cut): the significands cross the `operands` cut in
+a MULT18X18D's own input registers (hdl/dsp_ecp5.py) instead of fabric registers, the rest of
+the unpacked operands in fabric registers as before, and `product` stays a fabric register
+after the DSP: the same cycles and results, but a path register -> multiplier -> register
+that nextpnr-ecp5 times near 200 MHz. `dsp_primitive=False` swaps the instance for its
+behavioural equivalent (Amaranth's simulator cannot run the primitive).
+
 FixedMul (FIXED_MUL_PLAN): 1 `product`, 2 + `rounded` (after the rounding increment, before
 saturation and the sign restore), 3 + `operands` (registered DSP inputs).
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from lpmac.config import MulConfig
 from lpmac.formats import FixedFormat
 
 from .checked import CheckedComponent
+from .dsp_ecp5 import registered_product
 from .multiply import DSP_MAX_OPERAND, DSP_MIN_PRODUCT_BITS, multiply
 from .pipeline import cut, cuts_for, delay
 from .raw import Unpack, raw_max_lz
@@ -79,11 +89,34 @@ class FpMul(CheckedComponent):
     """p = a*b for a MulConfig; `latency` register stages at the MUL_PLAN cut points.
 
     `use_dsp=False` builds the significand product from LUTs (`multiply.booth_multiply`)
-    instead of leaving `*` to a DSP block."""
+    instead of leaving `*` to a DSP block; `ecp5_dsp=True` puts the significands into an
+    instantiated MULT18X18D's input registers (module docstring)."""
 
     @staticmethod
-    def check(cfg: MulConfig, latency: int = 0, use_dsp: bool = True) -> None:
-        cuts_for(MUL_PLAN, latency)  # refuses latency < 0
+    def check(
+        cfg: MulConfig,
+        latency: int = 0,
+        use_dsp: bool = True,
+        ecp5_dsp: bool = False,
+        dsp_primitive: bool = True,
+    ) -> None:
+        cuts, _ = cuts_for(MUL_PLAN, latency)  # refuses latency < 0
+        if not ecp5_dsp:
+            return
+        if not use_dsp:
+            raise ValueError("ecp5_dsp needs use_dsp=True (it instantiates a MULT18X18D)")
+        sig = cfg.in_format.m + 1
+        if sig > DSP_MAX_OPERAND:
+            raise ValueError(
+                f"ecp5_dsp: the {sig}-bit significands of {cfg.in_format} do not fit one "
+                f"MULT18X18D; valid formats have m <= {DSP_MAX_OPERAND - 1} (E4M3, fp16, bf16, ...)"
+            )
+        if not {"operands", "product"} <= cuts:
+            raise ValueError(
+                f"ecp5_dsp needs latency >= {MUL_PLAN.index('operands') + 1} (the `operands` "
+                f"and `product` cuts: the DSP's input registers and the register after it), "
+                f"got {latency}"
+            )
 
     @property
     def plan(self) -> tuple[str, ...]:
@@ -96,8 +129,16 @@ class FpMul(CheckedComponent):
             split = 2 * sig >= DSP_MIN_PRODUCT_BITS
         return MUL_PLAN if split else tuple(p for p in MUL_PLAN if p != "partials")
 
-    def __init__(self, cfg: MulConfig, latency: int = 0, use_dsp: bool = True):
+    def __init__(
+        self,
+        cfg: MulConfig,
+        latency: int = 0,
+        use_dsp: bool = True,
+        ecp5_dsp: bool = False,
+        dsp_primitive: bool = True,
+    ):
         self.cfg, self.latency, self.use_dsp = cfg, latency, use_dsp
+        self.ecp5_dsp, self.dsp_primitive = ecp5_dsp, dsp_primitive
         super().__init__(
             {
                 "a": In(cfg.in_format.width),
@@ -114,13 +155,15 @@ class FpMul(CheckedComponent):
         m.submodules.unpack_a = ua = Unpack(fin, cfg.sub_in)
         m.submodules.unpack_b = ub = Unpack(fin, cfg.sub_in)
         m.d.comb += [ua.bits.eq(self.a), ub.bits.eq(self.b)]
-        ops = cut(m, "operands" in cuts, "operands", {"a": ua.raw, "b": ub.raw})
-        a, b = ops["a"], ops["b"]
-
-        if "partials" in cuts:
-            sig, a, b = self._partial_products(m, a, b)
+        if self.ecp5_dsp:
+            sig, a, b = self._ecp5_operands(m, ua.raw, ub.raw)
         else:
-            sig = multiply(m, a.sig, b.sig, use_dsp=self.use_dsp, name="sig")
+            ops = cut(m, "operands" in cuts, "operands", {"a": ua.raw, "b": ub.raw})
+            a, b = ops["a"], ops["b"]
+            if "partials" in cuts:
+                sig, a, b = self._partial_products(m, a, b)
+            else:
+                sig = multiply(m, a.sig, b.sig, use_dsp=self.use_dsp, name="sig")
         lo, hi = ua.exp_range
         max_lz = raw_max_lz(fin, cfg.sub_in)
         zero = a.zero | b.zero
@@ -155,6 +198,19 @@ class FpMul(CheckedComponent):
         m.d.comb += [getattr(rp, name).eq(value) for name, value in product.items()]
         m.d.comb += self.p.eq(delay(m, rp.bits, extra, "p"))
         return m
+
+    def _ecp5_operands(self, m: Module, raw_a, raw_b):
+        """The `operands` cut with the significands in the MULT18X18D's input registers: the
+        product (a cycle later) and both raw records through fabric registers without their
+        significand bits, except the hidden bit (the subnormal test reads it); the other
+        significand bits read as zero after the cut and nothing uses them."""
+        sig = registered_product(m, raw_a.sig, raw_b.sig, primitive=self.dsp_primitive, name="sig")
+        hidden = self.cfg.in_format.m  # sig is the layout's first field: bit m is its top
+        kept = {"a": raw_a.as_value()[hidden:], "b": raw_b.as_value()[hidden:]}
+        kept = cut(m, True, "operands", kept)
+        layout = raw_a.shape()
+        a, b = (data.View(layout, Cat(Const(0, hidden), kept[k])) for k in ("a", "b"))
+        return sig, a, b
 
     def _partial_products(self, m: Module, a, b):
         """a.sig * b.sig as two products of half of `a` by all of `b` (one DSP48 each, or two

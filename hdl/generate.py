@@ -45,16 +45,21 @@ def _suffix(latency: int, use_dsp: bool = True) -> str:
     return (f"_l{latency}" if latency else "") + ("" if use_dsp else "_nodsp")
 
 
-def mul_unit(cfg: MulConfig, latency: int = 0, use_dsp: bool = True) -> Unit:
+def mul_unit(
+    cfg: MulConfig, latency: int = 0, use_dsp: bool = True, ecp5_dsp: bool = False
+) -> Unit:
+    """`ecp5_dsp`: the significands in an instantiated MULT18X18D's input registers (ECP5
+    only; the cocotb benches simulate it with lpmac's model, sim/models/mult18x18d.v)."""
     from .fpmul import FpMul
 
     return Unit(
         "mul",
-        FpMul(cfg, latency, use_dsp),
-        module_name(f"mul_{cfg}") + _suffix(latency, use_dsp),
+        FpMul(cfg, latency, use_dsp, ecp5_dsp=ecp5_dsp),
+        module_name(f"mul_{cfg}") + _suffix(latency, use_dsp) + ("_ecp5dsp" if ecp5_dsp else ""),
         str(cfg),
         latency,
-        {"in_format": str(cfg.in_format), "out_format": str(cfg.out_format)},
+        {"in_format": str(cfg.in_format), "out_format": str(cfg.out_format)}
+        | ({"ecp5_dsp": True} if ecp5_dsp else {}),
     )
 
 

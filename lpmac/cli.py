@@ -155,6 +155,11 @@ def _synth(unit: str, values: dict, extra: dict):
     from lpmac.hdl.generate import to_verilog
     from lpmac.synth.flow import SynthError, synthesize
 
+    if values.get("ecp5_dsp") and extra["target"] != "ecp5":
+        raise UserError(
+            f"--ecp5-dsp instantiates an ECP5 MULT18X18D: it needs --target ecp5, "
+            f"not {extra['target']}"
+        )
     fmax = extra["target"] == "ecp5" if extra["fmax"] is None else extra["fmax"]
     if fmax and extra["target"] != "ecp5":
         raise UserError(

@@ -85,10 +85,16 @@ def mul_options():
         click.Option(
             ["--no-dsp"], is_flag=True, help="Keep the significand product out of DSP blocks."
         ),
+        click.Option(
+            ["--ecp5-dsp"],
+            is_flag=True,
+            help="ECP5 only: the significands in a MULT18X18D's input registers "
+            "(significands <= 17 bits, --latency >= 4).",
+        ),
     ]
 
 
-def mul_resolve(fmt, cfg, sub_in, rnd, sub_out, latency, no_dsp):
+def mul_resolve(fmt, cfg, sub_in, rnd, sub_out, latency, no_dsp, ecp5_dsp=False):
     # Strictly 1..6, cfg1..cfg6 or CFG-1..CFG-6: `--cfg -1` is not CFG-1.
     match = re.fullmatch(r"(?:cfg-?)?([1-6])", str(cfg).strip(), re.IGNORECASE)
     if match is None:
@@ -97,11 +103,27 @@ def mul_resolve(fmt, cfg, sub_in, rnd, sub_out, latency, no_dsp):
     knobs = [f"cfg{preset}"] + [
         f"{k}={v}" for k, v in (("sub_in", sub_in), ("round", rnd), ("sub_out", sub_out)) if v
     ]
-    return {
-        "cfg": MulConfig.parse(f"{fmt}:{','.join(knobs)}"),
+    resolved = {
+        "cfg": (mul_cfg := MulConfig.parse(f"{fmt}:{','.join(knobs)}")),
         "latency": latency,
         "use_dsp": not no_dsp,
     }
+    if not ecp5_dsp:  # the keyword only when asked: sweep points and benches as before
+        return resolved
+    # The hdl builder refuses these too; here they stop the command before any tool starts.
+    if no_dsp:
+        raise ConfigError("--ecp5-dsp puts the product into a DSP: drop --no-dsp")
+    if mul_cfg.in_format.m > 16:
+        raise ConfigError(
+            f"--ecp5-dsp: the {mul_cfg.in_format.m + 1}-bit significands of {fmt} do not fit one "
+            "MULT18X18D (at most 17 bits: E4M3, fp16, bf16, ...)"
+        )
+    if latency < 4:
+        raise ConfigError(
+            f"--ecp5-dsp needs --latency >= 4 (the DSP's input registers are the 4th pipeline "
+            f"cut, `operands`), got {latency}"
+        )
+    return resolved | {"ecp5_dsp": True}
 
 
 def fixmul_options():

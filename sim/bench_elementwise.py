@@ -23,7 +23,19 @@ def product_pairs(fmt_width: int, float_fmt: FloatFormat | None, n, rng):
     )
 
 
-def bench_mul(unit, verilog, *, cfg, latency=0, use_dsp=True, vectors=None, rng, lanes, simulator):
+def bench_mul(
+    unit,
+    verilog,
+    *,
+    cfg,
+    latency=0,
+    use_dsp=True,
+    ecp5_dsp=False,
+    vectors=None,
+    rng,
+    lanes,
+    simulator,
+):
     w = cfg.in_format.width
     a, b = product_pairs(w, cfg.in_format, vectors, rng)
     ports = [Port("a", w), Port("b", w)]

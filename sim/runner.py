@@ -16,6 +16,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -201,8 +202,24 @@ def build_key(source: str, toplevel: str, simulator: str) -> str:
     )
 
 
+# lpmac's behavioural Verilog models (sim/models/) of the vendor primitives the generators
+# may instantiate, by module name: added to a design that instantiates one.
+_PRIMITIVE_MODELS = {"MULT18X18D": "mult18x18d.v"}
+
+
+def with_models(source: str) -> str:
+    """`source` followed by the model of each primitive it instantiates and does not define."""
+    for cell, file in _PRIMITIVE_MODELS.items():
+        used = re.search(rf"^\s*{cell}\b", source, re.MULTILINE)
+        if used and not re.search(rf"\bmodule\s+{cell}\b", source):
+            source += "\n" + (Path(__file__).parent / "models" / file).read_text()
+    return source
+
+
 def build(source: str, toplevel: str, simulator: str | None = None) -> Build:
-    """Compile Verilog `source` (one text) with `toplevel` as root, or reuse the cached build."""
+    """Compile Verilog `source` (one text) with `toplevel` as root, or reuse the cached build;
+    the models of the primitives it instantiates are added (`with_models`)."""
+    source = with_models(source)
     simulator = pick_simulator(simulator)
     start = time.perf_counter()
     root = cache_dir()
