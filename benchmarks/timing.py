@@ -6,6 +6,7 @@ Fmax wrapper of synth/flow.py), one point per (kind, unit, latency).
     .venv/bin/python benchmarks/timing.py --kind acc -o docs/results/timing.jsonl
     .venv/bin/python benchmarks/timing.py --kind mac --latencies 1 2 3 -o docs/results/timing.jsonl
     .venv/bin/python benchmarks/timing.py --units fp16:cfg1 --latencies 0 3 -o /tmp/t.jsonl
+    .venv/bin/python benchmarks/timing.py --ecp5-dsp --jobs 1 -o docs/results/timing.jsonl
 
 Units: mul `FMT:cfgN` (= `lpmac synth mul --fmt FMT --cfg N --latency L --target ecp5`); acc
 `CONFIG@INPUT` or `CONFIG` (latency 1 = `lpmac synth acc --config CONFIG --in INPUT --target
@@ -17,9 +18,11 @@ recomputes the rows whose sha differs (or that have none), so a generator change
 a stale row; `--refresh` recomputes every point asked for. Rows go to the JSON-lines file as
 they arrive (rewritten in place, one row per point); Markdown tables of everything in the
 file are printed at the end. Synthesis goes through the sweep's result cache, so an unchanged
-design is read back. `luts` is the flow's LUT count: on ECP5 every LUT is a LUT4 (inverters
-included), so it is LUT1..6 + INV by construction. `MAC/s per LUT` = results per cycle (one
-for each unit here) x Fmax / LUTs.
+design is read back. `--ecp5-dsp` (kind `mul_ecp5dsp`, rows of their own) measures the
+multipliers with their significands in a MULT18X18D's input registers (`lpmac synth mul ...
+--ecp5-dsp --target ecp5`, latency >= 4). `luts` is the flow's LUT count: on ECP5 every LUT
+is a LUT4 (inverters included), so it is LUT1..6 + INV by construction. `MAC/s per LUT` =
+results per cycle (one for each unit here) x Fmax / LUTs.
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ UNITS = {
         "fp32:cfg1+fp32",
         "E4M3:cfg1+E6M5",
     ],
+    "mul_ecp5dsp": ["E4M3:cfg1", "fp16:cfg1", "bf16:cfg1"],
 }
-LATENCIES = {"mul": [0, 1, 2, 3, 4], "acc": [1], "mac": [1, 2, 3]}
+LATENCIES = {"mul": [0, 1, 2, 3, 4], "acc": [1], "mac": [1, 2, 3], "mul_ecp5dsp": [6, 7]}
 KINDS = tuple(UNITS)
 
 
@@ -65,6 +69,8 @@ def build(kind: str, unit: str, latency: int) -> Unit:
     """The unit of one point, named as the CLI names it where the CLI can build it."""
     if kind == "mul":
         return mul_unit(MulConfig.parse(unit), latency)
+    if kind == "mul_ecp5dsp":
+        return mul_unit(MulConfig.parse(unit), latency, ecp5_dsp=True)
     if kind == "acc":
         spec, _, x_name = unit.partition("@")
         cfg = AccConfig.parse(spec)
@@ -148,12 +154,19 @@ def table(rows: list[dict], kind: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kind", choices=KINDS, default="mul")
+    parser.add_argument(
+        "--ecp5-dsp", action="store_true", help="multipliers with the registered MULT18X18D"
+    )
     parser.add_argument("--units", nargs="+", default=None, help="default: the kind's matrix")
     parser.add_argument("--latencies", nargs="+", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=2, help="points run at the same time")
     parser.add_argument("--refresh", action="store_true", help="recompute every point asked for")
     parser.add_argument("-o", "--out", type=Path, required=True, help="JSON-lines results")
     args = parser.parse_args()
+    if args.ecp5_dsp:
+        if args.kind != "mul":
+            parser.error("--ecp5-dsp applies to --kind mul")
+        args.kind = "mul_ecp5dsp"
     units = args.units or UNITS[args.kind]
     latencies = args.latencies or LATENCIES[args.kind]
     rows = [json.loads(x) for x in args.out.read_text().splitlines()] if args.out.exists() else []
