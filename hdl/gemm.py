@@ -137,7 +137,7 @@ from .gemm_timing import (
     launch_schedule,
     tail_length,
 )
-from .pipeline import delay
+from .pipeline import cut, delay
 
 __all__ = [
     "ProcessingElement",
@@ -222,6 +222,10 @@ class BfpGemmArray(wiring.Component):
         wiring.connect(m, wiring.flipped(self.b), fb.blocks)
 
         m.submodules.control = ctl = LaunchController(self.timing, self.ktile_bits)
+        # Pipelined: the feeds act on a launch one cycle after the controller decides it (a
+        # register, not the decision's logic, drives both feeds across the chip).
+        launch = {"go": ctl.launch, "final": ctl.final, "length": ctl.length}
+        launch = cut(m, self.pipelined, "launch", launch)
         m.d.comb += [
             ctl.k_tiles.eq(self.k_tiles),
             ctl.k_tail.eq(self.k_tail),
@@ -229,11 +233,11 @@ class BfpGemmArray(wiring.Component):
             ctl.a_full.eq(fa.full),
             ctl.b_full.eq(fb.full),
             ctl.pop.eq(self.c.valid & self.c.ready),
-            fa.launch.eq(ctl.launch),
-            fb.launch.eq(ctl.launch),
-            fa.tags.eq(ctl.final),
-            fa.length.eq(ctl.length),
-            fb.length.eq(ctl.length),
+            fa.launch.eq(launch["go"]),
+            fb.launch.eq(launch["go"]),
+            fa.tags.eq(launch["final"]),
+            fa.length.eq(launch["length"]),
+            fb.length.eq(launch["length"]),
         ]
 
         m.d.comb += [arr.a.eq(fa.elem), arr.last.eq(fa.last), arr.b.eq(fb.elem)]

@@ -66,10 +66,11 @@ class GemmTiming:
         """The shortest launch slot: max(R, C) (R readouts per column, C columns reading a row
         side register), and for the pipelined array at least the column's read-to-reuse
         distance of an accumulator entry (COLUMN_ADD_LATENCY + 2) and the feeds' converter
-        latency + 1; a pipelined feed takes no block in a launch cycle, so there one more."""
+        latency + 1; a pipelined feed acts on a launch one cycle late and takes no block in
+        that cycle, so there two more."""
         if not self.pipelined:
             return max(self.rows, self.cols)
-        feed = max(self.rows, self.cols, FEED_LATENCY + 1) + 1
+        feed = max(self.rows, self.cols, FEED_LATENCY + 1) + 2
         return max(feed, COLUMN_ADD_LATENCY + 2)
 
     @property
@@ -77,8 +78,8 @@ class GemmTiming:
         """Cycles from a final launch L (length n) to the FIFO push of row 0, minus n + C."""
         if not self.pipelined:
             return PUSH_DELAY
-        # + the PEs' operand and product registers
-        return PUSH_DELAY + 2 + COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY
+        # + the launch register, the PEs' operand and product registers
+        return PUSH_DELAY + 3 + COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY
 
     @property
     def out_delay(self) -> int:
