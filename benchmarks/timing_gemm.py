@@ -9,7 +9,8 @@ Designs (BFP8/8: fp32 in and out, T = 8, rne, the config of `lpmac synth gemm --
 --tile 8 --mant 8`): `pe` one ProcessingElement; `column2` a ColumnAccumulator for 2 rows;
 `feed_a2` / `feed_b2` the array's A / B OperandFeed with 2 lanes; `array2x2` / `array4x4` the
 whole BfpGemmArray (= `lpmac synth gemm --rows R --cols C --tile 8 --target ecp5 --flat
-[--pipelined]`). Each row records the sha256 of the Verilog and the commit; a rerun recomputes
+[--pipelined]`); `+dsp`: pipelined with `--ecp5-dsp` (the PEs' operand registers inside the
+MULT18X18D blocks). Each row records the sha256 of the Verilog and the commit; a rerun recomputes
 the rows whose Verilog changed. Synthesis goes through the sweep's result cache. On ECP5 every
 LUT is a LUT4 (inverters included), so `luts` is LUT1..6 + INV by construction. `MAC/s per
 LUT` for the arrays = R*C MACs per cycle (steady state, T >= max(R, C)) x Fmax / LUTs.
@@ -40,7 +41,17 @@ from lpmac.synth.flow import SynthError
 from lpmac.synth.sweep import cached_synthesize
 
 CFG = GemmConfig.parse("BFP8/8")
-DESIGNS = ("pe", "column2", "feed_a2", "feed_b2", "array2x2", "array4x4")
+DESIGNS = (
+    "pe",
+    "column2",
+    "feed_a2",
+    "feed_b2",
+    "array2x2",
+    "array4x4",
+    "pe+dsp",
+    "array2x2+dsp",
+    "array4x4+dsp",
+)
 MACS_PER_CYCLE = {"array2x2": 4, "array4x4": 16}
 
 
@@ -58,20 +69,22 @@ def _feed(lanes: int, side: str, pipelined: bool) -> OperandFeed:
 
 
 def component(design: str, pipelined: bool):
+    """`+dsp`: pipelined with the PEs' operand registers in MULT18X18D blocks (--ecp5-dsp)."""
     acc_width = gemm_acc_width(CFG.m, CFG.T)
+    design, dsp = design.removesuffix("+dsp"), design.endswith("+dsp")
     if design == "pe":
-        return ProcessingElement(CFG.m, acc_width, True, pipelined)
+        return ProcessingElement(CFG.m, acc_width, True, pipelined, dsp)
     if design == "column2":
         return ColumnAccumulator(CFG, 2, acc_width, pipelined)
     if design.startswith("feed_"):
         return _feed(int(design[-1]), design[5], pipelined)
     rows, cols = (int(x) for x in design.removeprefix("array").split("x"))
-    return BfpGemmArray(rows, cols, CFG, pipelined=pipelined)
+    return BfpGemmArray(rows, cols, CFG, pipelined=pipelined, ecp5_dsp=dsp)
 
 
 def verilog_of(design: str, pipelined: bool) -> tuple[str, str, str]:
     os.environ["AMARANTH_USE_YOSYS"] = "builtin"
-    top = f"{design}{'_pipe' if pipelined else ''}"
+    top = f"{design.replace('+dsp', '_ecp5dsp')}{'_pipe' if pipelined else ''}"
     text = verilog.convert(
         component(design, pipelined), name=top, emit_src=False, strip_internal_attrs=True
     )
@@ -107,7 +120,7 @@ def table(rows: list[dict]) -> str:
         if "error" in r:
             lines.append(f"| {r['design']} | {yes} | {r['error']} |||||")
             continue
-        macs = MACS_PER_CYCLE.get(r["design"])
+        macs = MACS_PER_CYCLE.get(r["design"].removesuffix("+dsp"))
         per_lut = f"{macs * r['fmax_mhz'] * 1e6 / r['luts']:,.0f}" if macs else "–"
         lines.append(
             f"| {r['design']} | {yes} | {r['luts']:,} | {r['ffs']:,} | {r['dsps']} "
@@ -126,7 +139,8 @@ def main() -> None:
     have = {(r["design"], r["pipelined"]): r for r in rows}
     head = commit()
     for design in args.designs:
-        for pipelined in (False,) if args.plain_only else (False, True):
+        builds = (False,) if args.plain_only else (False, True)
+        for pipelined in (True,) if design.endswith("+dsp") else builds:
             old = have.get((design, pipelined))
             if old and old.get("verilog_sha256") == verilog_of(design, pipelined)[2]:
                 continue
