@@ -107,13 +107,15 @@ Pipelined (`pipelined=True`, for a high clock; same results, gemm_timing.py's co
 * each column registers |P|, converts it in a RoundPack with 4 register stages and adds it
   with `FpAdd(latency=COLUMN_ADD_LATENCY)`; the R accumulator entries become an addressed
   store (read one cycle before the adder, written when the sum leaves it);
-* the LaunchController samples the first-block strobe and `k_tiles`/`k_tail` one cycle late.
-In the cycle model max(R, C) becomes q = max(max(R, C, FEED_LATENCY + 1) + 1,
+* the LaunchController samples the first-block strobe and `k_tiles`/`k_tail` one cycle late
+  and counts K-tiles down; the feeds act on its launch one cycle after it (a register).
+In the cycle model max(R, C) becomes q = max(max(R, C, FEED_LATENCY + 1) + 2,
 COLUMN_ADD_LATENCY + 2) in the period P = max(T, q) and in the slots and lengths of final
 K-tiles (a row's accumulator entry is read again only after its sum is written back), the
-first launch is max(R, C, FEED_LATENCY + 1), and the drain is T + C + R + 6 + 2 +
+first launch is max(R, C, FEED_LATENCY + 1), and the drain is T + C + R + 6 + 3 +
 COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY (`GemmTiming(..., pipelined=True)`). With T >= q
 (e.g. BFP8/24 on 16x4 or 16x16) the steady state is unchanged: T MACs per PE per T cycles.
+`ecp5_dsp` puts the PEs' operand registers into MULT18X18D blocks (ECP5; same cycles).
 """
 
 from __future__ import annotations
