@@ -32,7 +32,7 @@ from lpmac.formats import parse_format
 from lpmac.golden.convert import bfp_random_bits
 from lpmac.hdl.convert_bfp import TOBFP_CUTS, TOBFP_PLAN, FloatToBfp, tobfp_cuts
 from lpmac.hdl.gemm_feed import FEED_CUTS, OperandFeed
-from lpmac.hdl.gemm_timing import GemmTiming, launch_schedule
+from lpmac.hdl.gemm_timing import GemmTiming
 
 F = parse_format
 
@@ -394,14 +394,7 @@ def test_array_with_pipelined_feeds(monkeypatch, spec, R, C, shapes, depth, cuts
         tg.assert_bits_equal(out, G.bfp_gemm(a, b, cfg, array=(R, C)), cfg)
     timing = PipelinedFeedTiming(R, C, cfg.T, dut.out_depth, len(cuts))
     counts, tails = tg.k_tile_plan(shapes, R, C, cfg.T)
-    launches = launch_schedule(timing, counts, tails)
-    finals = np.cumsum(counts) - 1
-    expect = [
-        launches[f] + timing.drain_after(timing.shape(t)[0]) - R + i
-        for f, t in zip(finals, tails)
-        for i in range(R)
-    ]
-    assert hs.first_in == 0 and hs.c_cycles == expect
+    assert hs.first_in == 0 and hs.c_cycles == tg.c_beat_cycles(timing, counts, tails)
 
 
 @pytest.mark.slow

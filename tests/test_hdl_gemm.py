@@ -157,15 +157,17 @@ def test_extreme_dot_products_are_exact():
     assert_bits_equal(got, golden.bfp_gemm(a, b, cfg, array=(2, 2)), cfg)
 
 
-def test_back_to_back_products_with_runtime_k_tiles():
-    """Four products of different K (1..5 K-tiles) stream through without a pause; k_tiles
-    is driven with each product's own count (0 for a single K-tile: counts as 1)."""
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_back_to_back_products_with_runtime_k_tiles(pipelined):
+    """Five products of different K (1..5 K-tiles) stream through without a pause; k_tiles
+    is driven with each product's own count (0 for a single K-tile: counts as 1). Pipelined:
+    the controller's count-down sees every output-tile boundary."""
     cfg = GemmConfig.parse("BFP6/4:in=bf16,out=fp32,round=rna")
     rng = np.random.default_rng(5)
-    shapes = [(3, 17, 2), (2, 4, 3), (4, 9, 4), (1, 3, 1)]
+    shapes = [(3, 17, 2), (2, 4, 3), (4, 9, 4), (1, 3, 1), (2, 13, 2)]
     jobs = [operands(rng, (M, K), (K, N), cfg) for M, K, N in shapes]
     got, _ = run_amaranth(
-        BfpGemmArray(2, 3, cfg),
+        BfpGemmArray(2, 3, cfg, pipelined=pipelined),
         jobs,
         0.8,
         0.8,
@@ -175,6 +177,18 @@ def test_back_to_back_products_with_runtime_k_tiles():
     )
     for n, (out, (a, b)) in enumerate(zip(got, jobs)):
         assert_bits_equal(out, golden.bfp_gemm(a, b, cfg, array=(2, 3)), cfg, f" in product {n}")
+
+
+def c_beat_cycles(timing: GemmTiming, counts, tails) -> list[int]:
+    """The model's cycle of every `c` beat: each output tile's R rows leave in consecutive
+    cycles, ending `drain_after` its final launch."""
+    launches = launch_schedule(timing, counts, tails)
+    finals = np.cumsum(counts) - 1
+    return [
+        launches[f] + timing.drain_after(timing.shape(t)[0]) - timing.rows + i
+        for f, t in zip(finals, tails)
+        for i in range(timing.rows)
+    ]
 
 
 # (spec, R, C, jobs, out_depth): T >= max(R, C) runs back to back; T < max(R, C) is
@@ -207,15 +221,7 @@ def test_cycle_counts(spec, R, C, shapes, depth):
     measured = hs.c_cycles[-1] + 1 - hs.first_in
     assert hs.first_in == 0
     assert measured == dut.timing.cycles(counts, tails)
-    # Every output tile's rows leave R cycles in a row, drain after its final launch.
-    launches = launch_schedule(dut.timing, counts, tails)
-    finals = np.cumsum(counts) - 1
-    expect = [
-        launches[f] + dut.timing.drain_after(dut.timing.shape(t)[0]) - R + i
-        for f, t in zip(finals, tails)
-        for i in range(R)
-    ]
-    assert hs.c_cycles == expect
+    assert hs.c_cycles == c_beat_cycles(dut.timing, counts, tails)
 
 
 def test_back_to_back_tiles_keep_pes_busy():
