@@ -11,13 +11,13 @@ about 200 MHz where the fabric-register version stops near 147 MHz
 `registered_product(..., primitive=True)` emits the instance (for ECP5 synthesis and for the
 cocotb benches, which add lpmac's Verilog model sim/models/mult18x18d.v);
 `primitive=False` builds the same cycle behaviour from registers and `*` for Amaranth's
-simulator. Neither resets its registers (RST0 is tied low, as the DSP's are not on the
-design's reset).
+simulator. Both reset their input registers with the sync domain's reset (RST0, synchronous),
+like the fabric registers around them.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import ClockSignal, Const, Instance, Module, Signal, signed
+from amaranth.hdl import ClockSignal, Const, Instance, Module, ResetSignal, Signal, signed
 
 from .multiply import DSP_MAX_OPERAND
 
@@ -47,8 +47,8 @@ def registered_product(
     width = len(a) + len(b)
     product = Signal(signed(width) if signed_ops else width, name=f"{name}_p")
     if not primitive:
-        a_reg = Signal(a.shape() if signed_ops else len(a), name=f"{name}_a", reset_less=True)
-        b_reg = Signal(b.shape() if signed_ops else len(b), name=f"{name}_b", reset_less=True)
+        a_reg = Signal(a.shape() if signed_ops else len(a), name=f"{name}_a")
+        b_reg = Signal(b.shape() if signed_ops else len(b), name=f"{name}_b")
         m.d.sync += [a_reg.eq(a), b_reg.eq(b)]
         if signed_ops:
             m.d.comb += product.eq(a_reg.as_signed() * b_reg.as_signed())
@@ -70,7 +70,9 @@ def registered_product(
     ports |= {"i_SIGNEDA": sign, "i_SIGNEDB": sign, "i_SOURCEA": Const(0, 1)}
     ports |= {"i_SOURCEB": Const(0, 1), "i_CLK0": ClockSignal()}
     ports |= {f"i_CE{i}": Const(int(i == 0), 1) for i in range(4)}
-    ports |= {f"i_RST{i}": Const(0, 1) for i in range(4)}
+    # RST0 is the domain's reset (RESETMODE "SYNC"): the input registers clear with the
+    # fabric ones, so a unit behaves after a reset exactly as its all-fabric twin
+    ports |= {f"i_RST{i}": ResetSignal() if i == 0 else Const(0, 1) for i in range(4)}
     ports |= {f"i_CLK{i}": Const(0, 1) for i in (1, 2, 3)}
     m.submodules[f"{name}_mult"] = Instance(
         "MULT18X18D",
