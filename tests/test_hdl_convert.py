@@ -671,8 +671,19 @@ def check_bfp(what, fmt, bfp, blocks, got, ref, extra_rows=None):
 
 
 def run_f2b(
-    fmt, bfp, blocks, mode="rne", latency=0, valid=None, sr_bits=8, sr_seed=1, lane_offset=0
+    fmt,
+    bfp,
+    blocks,
+    mode="rne",
+    latency=0,
+    valid=None,
+    sr_bits=8,
+    sr_seed=1,
+    lane_offset=0,
+    cuts=(),
 ):
+    """Blocks back to back through FloatToBfp (register stages `latency` and `cuts`),
+    checked against golden.to_bfp."""
     dut = FloatToBfp(
         fmt,
         bfp,
@@ -681,12 +692,14 @@ def run_f2b(
         sr_seed=sr_seed,
         latency=latency,
         lane_offset=lane_offset,
+        **({"cuts": cuts} if cuts else {}),
     )
+    assert dut.depth == latency + len(set(cuts))
     inputs = {"x": [pack(b, fmt.width) for b in blocks]}
     if mode == "sr":
         valid = np.ones(len(blocks), np.int64) if valid is None else np.asarray(valid, np.int64)
         inputs["valid"] = valid
-    res = simulate(dut, inputs, ["exp", "man", "special"], latency=latency)
+    res = simulate(dut, inputs, ["exp", "man", "special"], latency=dut.depth)
     got = list(zip(res["exp"], res["man"], res["special"]))
     u, rows = None, None
     if mode == "sr":
@@ -696,8 +709,8 @@ def run_f2b(
         rows = [f" (valid={valid[i]}, generator step {before[i]})" for i in range(len(blocks))]
     ref = G.to_bfp(blocks, fmt, bfp, mode=mode, u=u, sr_bits=sr_bits, seed=sr_seed)
     return check_bfp(
-        f"FloatToBfp {fmt}->{bfp} {mode} latency={latency} seed={sr_seed} "
-        f"lane_offset={lane_offset}",
+        f"FloatToBfp {fmt}->{bfp} {mode} latency={latency} cuts={sorted(cuts)} "
+        f"seed={sr_seed} lane_offset={lane_offset}",
         fmt,
         bfp,
         blocks,

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from amaranth.hdl import UnusedElaboratable
 from amaranth.sim import Simulator
-from test_hdl_convert import bfp_blocks, check_bfp, pack, simulate
+from test_hdl_convert import bfp_blocks, pack, run_f2b
 
 from lpmac import golden as G
 from lpmac.formats import parse_format
@@ -42,33 +42,9 @@ def rng_for(*key) -> np.random.Generator:
 
 
 def run_cut_f2b(fmt, bfp, blocks, cuts, *, mode="rne", latency=0, valid=None, **kw):
-    """Blocks back to back through FloatToBfp(cuts=cuts), checked against golden.to_bfp."""
-    sr_bits, sr_seed, lane_offset = kw.get("sr_bits", 8), kw.get("sr_seed", 1), kw.get("off", 0)
-    dut = FloatToBfp(
-        fmt,
-        bfp,
-        mode=mode,
-        sr_bits=sr_bits,
-        sr_seed=sr_seed,
-        latency=latency,
-        lane_offset=lane_offset,
-        cuts=cuts,
-    )
-    assert dut.depth == latency + len(set(cuts))
-    inputs = {"x": [pack(b, fmt.width) for b in blocks]}
-    u, rows = None, None
-    if mode == "sr":
-        valid = np.ones(len(blocks), np.int64) if valid is None else np.asarray(valid, np.int64)
-        inputs["valid"] = valid
-        before = np.concatenate([[0], np.cumsum(valid)[:-1]])
-        u_all = bfp_random_bits((int(valid.sum()) + 1,), bfp.T, sr_seed, sr_bits, lane_offset)
-        u = u_all[before][:, None, :]
-        rows = [f" (valid={valid[i]}, generator step {before[i]})" for i in range(len(blocks))]
-    res = simulate(dut, inputs, ["exp", "man", "special"], latency=dut.depth)
-    got = list(zip(res["exp"], res["man"], res["special"]))
-    ref = G.to_bfp(blocks, fmt, bfp, mode=mode, u=u, sr_bits=sr_bits, seed=sr_seed)
-    what = f"FloatToBfp {fmt}->{bfp} {mode} cuts={sorted(cuts)} latency={latency}"
-    return check_bfp(what, fmt, bfp, blocks, got, ref, rows)
+    """test_hdl_convert's FloatToBfp check (golden.to_bfp) with register stages `cuts`."""
+    off = kw.pop("off", 0)
+    return run_f2b(fmt, bfp, blocks, mode, latency, valid, lane_offset=off, cuts=cuts, **kw)
 
 
 SINGLE = [frozenset([c]) for c in TOBFP_CUTS]
