@@ -118,13 +118,20 @@ CASES = [
 
 @pytest.mark.parametrize("spec,R,C,M,K,N,specials,gaps", CASES)
 def test_array_matches_golden(spec, R, C, M, K, N, specials, gaps):
+    check_case(spec, R, C, M, K, N, specials, gaps)
+
+
+def check_case(spec, R, C, M, K, N, specials, gaps, pipelined=False):
+    """One random product of a CASES row through the (pipelined) array, against golden."""
     cfg = GemmConfig.parse(spec)
-    rng = np.random.default_rng(zlib.crc32(f"{spec} {R} {C} {M}".encode()))
+    key = f"{spec} {R} {C} {M}" + (" pipe" if pipelined else "")
+    rng = np.random.default_rng(zlib.crc32(key.encode()))
     a, b = operands(rng, (M, K), (K, N), cfg)
     if specials:
         a, b = with_specials(rng, a, b, cfg.in_fmt)
     g = (0.6, 0.7, 0.5) if gaps else (1.0, 1.0, 1.0)
-    (got,), _ = run_amaranth(BfpGemmArray(R, C, cfg), [(a, b)], *g, seed=R * 7 + C)
+    dut = BfpGemmArray(R, C, cfg, pipelined=pipelined)
+    (got,), _ = run_amaranth(dut, [(a, b)], *g, seed=R * 7 + C)
     expected = golden.bfp_gemm(a, b, cfg, array=(R, C))
     assert finite_fraction(expected, cfg) >= (0.25 if specials else 0.6)  # not a degenerate test
     assert_bits_equal(got, expected, cfg)

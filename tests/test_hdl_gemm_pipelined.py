@@ -18,6 +18,7 @@ from test_hdl_gemm import (
     CYCLE_CASES,
     assert_bits_equal,
     c_beat_cycles,
+    check_case,
     k_tile_plan,
     run_amaranth,
     verilator_ok,
@@ -63,15 +64,7 @@ PIPE_CASES = CASES[::3] + [
 
 @pytest.mark.parametrize("spec,R,C,M,K,N,specials,gaps", PIPE_CASES)
 def test_pipelined_array_matches_golden(spec, R, C, M, K, N, specials, gaps):
-    cfg = GemmConfig.parse(spec)
-    rng = np.random.default_rng(zlib.crc32(f"{spec} {R} {C} {M} pipe".encode()))
-    a, b = operands(rng, (M, K), (K, N), cfg)
-    if specials:
-        a, b = with_specials(rng, a, b, cfg.in_fmt)
-    g = (0.6, 0.7, 0.5) if gaps else (1.0, 1.0, 1.0)
-    dut = BfpGemmArray(R, C, cfg, pipelined=True)
-    (got,), _ = run_amaranth(dut, [(a, b)], *g, seed=R * 5 + C)
-    assert_bits_equal(got, golden.bfp_gemm(a, b, cfg, array=(R, C)), cfg)
+    check_case(spec, R, C, M, K, N, specials, gaps, pipelined=True)
 
 
 @pytest.mark.parametrize(
