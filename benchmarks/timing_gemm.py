@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import inspect
 import json
 import os
 import subprocess
@@ -61,11 +60,7 @@ def _feed(lanes: int, side: str, pipelined: bool) -> OperandFeed:
         kwargs.update(tag_bits=1, zero_idle=False, serial_side=True)
     else:
         kwargs.update(lane_offset=CFG.T)
-    if "pipelined" in inspect.signature(OperandFeed).parameters:
-        kwargs["pipelined"] = pipelined
-    elif pipelined:
-        raise SystemExit("OperandFeed has no `pipelined` option in this version")
-    return OperandFeed(CFG.in_fmt, CFG.bfp, lanes, CFG.rounding, **kwargs)
+    return OperandFeed(CFG.in_fmt, CFG.bfp, lanes, CFG.rounding, pipelined=pipelined, **kwargs)
 
 
 def component(design: str, pipelined: bool):
