@@ -10,8 +10,8 @@ from amaranth.lib.wiring import In, Out
 from lpmac.config import AccConfig, GemmConfig
 from lpmac.specials import special_encoding
 
-from .accum import FpAdd
 from .convert import bfp_exp_range, bfp_exp_shape
+from .fpadd import FpAdd
 from .gemm_feed import mux_tree
 from .gemm_timing import COLUMN_ADD_LATENCY, COLUMN_ROUND_LATENCY
 from .pipeline import delay
