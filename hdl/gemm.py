@@ -116,6 +116,7 @@ first launch is max(R, C, FEED_LATENCY + 1), and the drain is T + C + R + 6 + 3 
 COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY (`GemmTiming(..., pipelined=True)`). With T >= q
 (e.g. BFP8/24 on 16x4 or 16x16) the steady state is unchanged: T MACs per PE per T cycles.
 `ecp5_dsp` puts the PEs' operand registers into MULT18X18D blocks (ECP5; same cycles).
+`xcup_dsp` puts each PE's multiply-accumulate into one DSP48E2 (UltraScale+; same cycles).
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ from amaranth.lib.wiring import In, Out
 from lpmac.config import GemmConfig
 
 from .checked import CheckedComponent
+from .dsp_xcup import check_dsp48e2_mac
 from .gemm_column import ColumnAccumulator
 from .gemm_control import LaunchController
 from .gemm_feed import OperandFeed
@@ -168,7 +170,9 @@ class BfpGemmArray(CheckedComponent):
     model is `GemmTiming(..., pipelined=True)` (a longer drain, launch slots of at least
     COLUMN_ADD_LATENCY + 2 cycles). `ecp5_dsp` (with `pipelined`): the PEs' multiplier operand
     registers are instantiated MULT18X18D input registers (ECP5 only; same cycles, same results;
-    `dsp_primitive=False` builds them from registers for Amaranth's simulator)."""
+    `dsp_primitive=False` builds them from registers for Amaranth's simulator). `xcup_dsp`:
+    each PE's multiply-accumulate is an instantiated DSP48E2 accumulating in its P register
+    (UltraScale+ only, hdl/dsp_xcup.py; plain or pipelined; same cycles, same results)."""
 
     @staticmethod
     def check(
@@ -182,6 +186,7 @@ class BfpGemmArray(CheckedComponent):
         pipelined: bool = False,
         ecp5_dsp: bool = False,
         dsp_primitive: bool = True,
+        xcup_dsp: bool = False,
     ):
         if rows < 1 or cols < 1:
             raise ValueError(f"the array needs rows, cols >= 1, got {rows} x {cols}")
@@ -189,6 +194,12 @@ class BfpGemmArray(CheckedComponent):
             raise ValueError(f"out_depth must be >= rows ({rows}), got {out_depth}")
         if ecp5_dsp and not (pipelined and use_dsp):
             raise ValueError("ecp5_dsp (the PEs' MULT18X18D input registers) needs pipelined=True")
+        if xcup_dsp and not use_dsp:
+            raise ValueError("xcup_dsp (the PEs' DSP48E2 accumulators) needs use_dsp=True")
+        if xcup_dsp and ecp5_dsp:
+            raise ValueError("the PEs take ecp5_dsp or xcup_dsp, not both")
+        if xcup_dsp:
+            check_dsp48e2_mac(cfg.m, cfg.m, gemm_acc_width(cfg.m, cfg.T))
 
     def __init__(
         self,
@@ -202,11 +213,13 @@ class BfpGemmArray(CheckedComponent):
         pipelined: bool = False,
         ecp5_dsp: bool = False,
         dsp_primitive: bool = True,
+        xcup_dsp: bool = False,
     ):
         out_depth = 2 * rows if out_depth is None else out_depth
         self.rows, self.cols, self.cfg = rows, cols, cfg
         self.out_depth, self.ktile_bits, self.use_dsp = out_depth, ktile_bits, use_dsp
         self.pipelined, self.ecp5_dsp, self.dsp_primitive = pipelined, ecp5_dsp, dsp_primitive
+        self.xcup_dsp = xcup_dsp
         self.acc_width = gemm_acc_width(cfg.m, cfg.T)
         self.timing = GemmTiming(rows, cols, cfg.T, out_depth, pipelined)
         super().__init__(
@@ -246,6 +259,7 @@ class BfpGemmArray(CheckedComponent):
             self.pipelined,
             self.ecp5_dsp,
             self.dsp_primitive,
+            self.xcup_dsp,
         )
 
         wiring.connect(m, wiring.flipped(self.a), fa.blocks)

@@ -9,6 +9,7 @@ from amaranth.lib.wiring import In, Out
 
 from .checked import CheckedComponent
 from .dsp_ecp5 import registered_product
+from .dsp_xcup import accumulate_product, check_dsp48e2_mac
 from .multiply import multiply
 
 __all__ = ["ProcessingElement", "SystolicArray"]
@@ -28,12 +29,29 @@ class ProcessingElement(CheckedComponent):
     `last_out`), `result` in the cycle after that. `a_out`, `b_out`, `last_out` keep their
     timing (the systolic flow). `ecp5_dsp` (pipelined only): the operand registers in front of
     the multiplier are an instantiated MULT18X18D's own input registers (hdl/dsp_ecp5.py;
-    `dsp_primitive=False`: the same cycle behaviour from registers, for Amaranth's simulator)."""
+    `dsp_primitive=False`: the same cycle behaviour from registers, for Amaranth's simulator).
+    `xcup_dsp`: the multiplier, its operand and product registers (pipelined) and `acc` are an
+    instantiated DSP48E2 with its post-adder accumulating (hdl/dsp_xcup.py; UltraScale+; same
+    cycles; `dsp_primitive=False` as above)."""
 
     @staticmethod
-    def check(m, acc_width, use_dsp=True, pipelined=False, ecp5_dsp=False, dsp_primitive=True):
+    def check(
+        m,
+        acc_width,
+        use_dsp=True,
+        pipelined=False,
+        ecp5_dsp=False,
+        dsp_primitive=True,
+        xcup_dsp=False,
+    ):
         if ecp5_dsp and not (pipelined and use_dsp):
             raise ValueError("a PE's ecp5_dsp needs pipelined=True and use_dsp=True")
+        if xcup_dsp and not use_dsp:
+            raise ValueError("a PE's xcup_dsp needs use_dsp=True")
+        if xcup_dsp and ecp5_dsp:
+            raise ValueError("a PE takes ecp5_dsp or xcup_dsp, not both")
+        if xcup_dsp:
+            check_dsp48e2_mac(m, m, acc_width)
 
     def __init__(
         self,
@@ -43,9 +61,10 @@ class ProcessingElement(CheckedComponent):
         pipelined: bool = False,
         ecp5_dsp: bool = False,
         dsp_primitive: bool = True,
+        xcup_dsp: bool = False,
     ):
         self.m, self.acc_width, self.use_dsp, self.pipelined = m, acc_width, use_dsp, pipelined
-        self.ecp5_dsp, self.dsp_primitive = ecp5_dsp, dsp_primitive
+        self.ecp5_dsp, self.dsp_primitive, self.xcup_dsp = ecp5_dsp, dsp_primitive, xcup_dsp
         extra = {"finished": Out(1)} if pipelined else {}
         super().__init__(
             {
@@ -63,6 +82,38 @@ class ProcessingElement(CheckedComponent):
 
     def elaborate(self, platform):
         m = Module()
+        product = None if self.xcup_dsp else self._product(m)
+        finished = self.last_out
+        if self.pipelined:  # the product is two register stages later than a_in, b_in
+            late = Signal(name="last_late")
+            m.d.sync += [late.eq(self.last_out), self.finished.eq(late)]
+            finished = self.finished
+        if self.xcup_dsp:
+            acc = accumulate_product(
+                m,
+                self.a_in,
+                self.b_in,
+                finished,
+                acc_width=self.acc_width,
+                registered=self.pipelined,
+                primitive=self.dsp_primitive,
+                name="mac",
+            )
+            m.d.comb += self.acc.eq(acc)
+        else:
+            m.d.sync += self.acc.eq(Mux(finished, 0, self.acc) + product)
+        m.d.sync += [
+            self.a_out.eq(self.a_in),
+            self.b_out.eq(self.b_in),
+            self.last_out.eq(self.last_in),
+            # the finished product one cycle later, +0 otherwise: a register with a
+            # synchronous reset (no LUT), so the column readout is a plain OR
+            self.result.eq(Mux(finished, self.acc, 0)),
+        ]
+        return m
+
+    def _product(self, m: Module):
+        """a*b in the fabric or an inferred DSP, registered when pipelined."""
         # |a|, |b| <= 2^(m-1) - 1, so the product fits 2m - 1 bits
         if self.ecp5_dsp:  # a_in, b_in through the DSP's input registers: a_out * b_out
             product = registered_product(
@@ -72,26 +123,11 @@ class ProcessingElement(CheckedComponent):
             a, b = (self.a_out, self.b_out) if self.pipelined else (self.a_in, self.b_in)
             product = multiply(m, a, b, signed_ops=True, use_dsp=self.use_dsp, name="prod")
         product = product[: 2 * self.m - 1].as_signed()
-        finished = self.last_out
-        if self.pipelined:
-            registered = Signal(signed(2 * self.m - 1), name="prod_r")
-            late = Signal(name="last_late")
-            m.d.sync += [
-                registered.eq(product),
-                late.eq(self.last_out),
-                self.finished.eq(late),
-            ]
-            product, finished = registered, self.finished
-        m.d.sync += [
-            self.acc.eq(Mux(finished, 0, self.acc) + product),
-            self.a_out.eq(self.a_in),
-            self.b_out.eq(self.b_in),
-            self.last_out.eq(self.last_in),
-            # the finished product one cycle later, +0 otherwise: a register with a
-            # synchronous reset (no LUT), so the column readout is a plain OR
-            self.result.eq(Mux(finished, self.acc, 0)),
-        ]
-        return m
+        if not self.pipelined:
+            return product
+        registered = Signal(signed(2 * self.m - 1), name="prod_r")
+        m.d.sync += registered.eq(product)
+        return registered
 
 
 class SystolicArray(wiring.Component):
@@ -111,10 +147,11 @@ class SystolicArray(wiring.Component):
         pipelined: bool = False,
         ecp5_dsp: bool = False,
         dsp_primitive: bool = True,
+        xcup_dsp: bool = False,
     ):
         self.rows, self.cols, self.m, self.acc_width = rows, cols, m, acc_width
         self.use_dsp, self.pipelined = use_dsp, pipelined
-        self.ecp5_dsp, self.dsp_primitive = ecp5_dsp, dsp_primitive
+        self.ecp5_dsp, self.dsp_primitive, self.xcup_dsp = ecp5_dsp, dsp_primitive, xcup_dsp
         super().__init__(
             {
                 "a": In(data.ArrayLayout(signed(m), rows)),
@@ -137,6 +174,7 @@ class SystolicArray(wiring.Component):
                     self.pipelined,
                     self.ecp5_dsp,
                     self.dsp_primitive,
+                    self.xcup_dsp,
                 )
                 for _ in range(C)
             ]

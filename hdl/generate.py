@@ -182,13 +182,19 @@ def frombfp_unit(bfp: BfpFormat, dst: FloatFormat, *, latency: int = 0) -> Unit:
 
 
 def gemm_unit(
-    rows: int, cols: int, cfg: GemmConfig, pipelined: bool = False, ecp5_dsp: bool = False
+    rows: int,
+    cols: int,
+    cfg: GemmConfig,
+    pipelined: bool = False,
+    ecp5_dsp: bool = False,
+    xcup_dsp: bool = False,
 ) -> Unit:
     from .gemm import BfpGemmArray
 
-    comp = BfpGemmArray(rows, cols, cfg, pipelined=pipelined, ecp5_dsp=ecp5_dsp)
+    comp = BfpGemmArray(rows, cols, cfg, pipelined=pipelined, ecp5_dsp=ecp5_dsp, xcup_dsp=xcup_dsp)
     name = module_name(f"gemm_{rows}x{cols}_{cfg}") + ("_pipe" if pipelined else "")
     name += "_ecp5dsp" if ecp5_dsp else ""
+    name += "_xcupdsp" if xcup_dsp else ""
     return Unit("gemm", comp, name, f"{rows}x{cols}:{cfg}", 1)
 
 

@@ -160,6 +160,11 @@ def _synth(unit: str, values: dict, extra: dict):
             f"--ecp5-dsp instantiates an ECP5 MULT18X18D: it needs --target ecp5, "
             f"not {extra['target']}"
         )
+    if values.get("xcup_dsp") and extra["target"] != "xcup":
+        raise UserError(
+            f"--xcup-dsp instantiates an UltraScale+ DSP48E2: it needs --target xcup, "
+            f"not {extra['target']}"
+        )
     fmax = extra["target"] == "ecp5" if extra["fmax"] is None else extra["fmax"]
     if fmax and extra["target"] != "ecp5":
         raise UserError(

@@ -316,12 +316,25 @@ def gemm_options():
             help="With --pipelined, ECP5 only: the PEs' operand registers inside instantiated "
             "MULT18X18D blocks (same cycles and results).",
         ),
+        click.Option(
+            ["--xcup-dsp"],
+            is_flag=True,
+            help="UltraScale+ (xcup) only: each PE's multiply-accumulate in one instantiated "
+            "DSP48E2 accumulating in its P register, as Vivado infers it (same cycles and "
+            "results).",
+        ),
     ]
 
 
-def gemm_resolve(rows, cols, mant, tile, in_fmt, out_fmt, rnd, pipelined=False, ecp5_dsp=False):
+def gemm_resolve(
+    rows, cols, mant, tile, in_fmt, out_fmt, rnd, pipelined=False, ecp5_dsp=False, xcup_dsp=False
+):
     cfg = GemmConfig(BfpFormat(mant, tile), _float(in_fmt), _float(out_fmt), rnd)
     resolved = {"rows": rows, "cols": cols, "cfg": cfg, "pipelined": pipelined}
+    if ecp5_dsp and xcup_dsp:
+        raise ConfigError("--ecp5-dsp and --xcup-dsp are for different devices: give one")
+    if xcup_dsp:  # BfpGemmArray refuses a BFP format whose MAC does not fit one DSP48E2
+        return resolved | {"xcup_dsp": True}
     if not ecp5_dsp:
         return resolved
     if not pipelined:

@@ -112,6 +112,7 @@ def _build(
     simulator: str | None,
     pipelined: bool = False,
     ecp5_dsp: bool = False,
+    xcup_dsp: bool = False,
 ):
     from amaranth.back import verilog
 
@@ -121,7 +122,7 @@ def _build(
 
     simulator = runner.pick_simulator(simulator)
     name = f"gemm_{rows}x{cols}_bench"
-    array = BfpGemmArray(rows, cols, cfg, pipelined=pipelined, ecp5_dsp=ecp5_dsp)
+    array = BfpGemmArray(rows, cols, cfg, pipelined=pipelined, ecp5_dsp=ecp5_dsp, xcup_dsp=xcup_dsp)
     text = verilog.convert(array, name=name, emit_src=False, strip_internal_attrs=True)
     return runner.build(text, name, simulator)
 
@@ -234,6 +235,7 @@ def run_gemm_bench(
     jobs=None,
     pipelined: bool = False,
     ecp5_dsp: bool = False,
+    xcup_dsp: bool = False,
 ) -> GemmBenchResult:
     """Check `matrices` random products (default 3), or the given `jobs` [(A bits, B bits)]."""
     from lpmac.hdl.gemm import GemmTiming
@@ -242,7 +244,7 @@ def run_gemm_bench(
     rng = np.random.default_rng(seed)
     if jobs is None:
         jobs = random_products(rows, cols, cfg, matrices or 3, rng)
-    built = _build(rows, cols, cfg, simulator, pipelined, ecp5_dsp)
+    built = _build(rows, cols, cfg, simulator, pipelined, ecp5_dsp, xcup_dsp)
     expected = [golden.bfp_gemm(a, b, cfg, array=(rows, cols)) for a, b in jobs]
     mismatches, elements, failures = 0, 0, []
     timed = None
@@ -273,7 +275,8 @@ def run_gemm_bench(
     return GemmBenchResult(
         rows,
         cols,
-        f"{cfg}{' pipelined' if pipelined else ''}{' ecp5-dsp' if ecp5_dsp else ''}",
+        f"{cfg}{' pipelined' if pipelined else ''}{' ecp5-dsp' if ecp5_dsp else ''}"
+        f"{' xcup-dsp' if xcup_dsp else ''}",
         built.simulator,
         len(jobs),
         elements,
@@ -301,4 +304,5 @@ def run_gemm_command(
         simulator=simulator,
         pipelined=kwargs.get("pipelined", False),
         ecp5_dsp=kwargs.get("ecp5_dsp", False),
+        xcup_dsp=kwargs.get("xcup_dsp", False),
     )

