@@ -14,6 +14,7 @@ from .convert import bfp_exp_range, bfp_exp_shape
 from .fpadd import FpAdd
 from .gemm_feed import mux_tree
 from .gemm_timing import COLUMN_ADD_LATENCY, COLUMN_ROUND_LATENCY
+from .gemm_tofloat import biased_lead_exp_range, fits, signed_to_float
 from .pipeline import delay
 from .rounding import ROUND_PACK_CUTS, round_signed
 
@@ -43,8 +44,20 @@ class ColumnAccumulator(wiring.Component):
     of one row COLUMN_ADD_LATENCY + 2 cycles apart (GemmTiming.q). `push`/`value` come
     COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY cycles later than unpipelined."""
 
-    def __init__(self, cfg: GemmConfig, rows: int, acc_width: int, pipelined: bool = False):
+    def __init__(
+        self,
+        cfg: GemmConfig,
+        rows: int,
+        acc_width: int,
+        pipelined: bool = False,
+        use_dsp: bool = False,
+        fast_convert: bool = True,
+        add_dsp: bool = False,
+    ):
         self.cfg, self.rows, self.acc_width, self.pipelined = cfg, rows, acc_width, pipelined
+        self.use_dsp, self.add_dsp = use_dsp, add_dsp
+        # x from a shorter path (hdl/gemm_tofloat.py) when the output format allows it.
+        self.fast = fast_convert and not pipelined and fits(cfg.out_fmt, acc_width - 1)
         self.exp_shape = bfp_exp_shape(cfg.in_fmt)
         super().__init__(
             {
@@ -66,6 +79,10 @@ class ColumnAccumulator(wiring.Component):
         fmt, mb = cfg.out_fmt, cfg.m
         lo, hi = bfp_exp_range(cfg.in_fmt)
         scale_range = (2 * lo - 2 * (mb - 2), 2 * hi - 2 * (mb - 2))
+        mag_w = self.acc_width - 1
+        # The fast path takes c = s + bias + W - 1 (the same adder, another constant).
+        offset = biased_lead_exp_range(fmt, mag_w, (0, 0))[0] if self.fast else 0
+        scale_range = (scale_range[0] + offset, scale_range[1] + offset)
 
         # Stage 0: the readout and both sides, registered.
         row_exp, row_special, final = self.row_exp, self.row_special, self.final
@@ -79,28 +96,30 @@ class ColumnAccumulator(wiring.Component):
         m.d.sync += [
             v0.eq(self.valid),
             p0.eq(self.p),
-            e0.eq(row_exp + self.col_exp - 2 * (mb - 2)),
+            e0.eq(row_exp + self.col_exp - 2 * (mb - 2) + offset),
             sp0.eq(row_special | self.col_special),
             final0.eq(final),
         ]
 
         # Stage 1: BFP -> float (rne), the HBFP paper's BFP-to-FP unit.
-        mag_w = self.acc_width - 1
         cuts = ROUND_PACK_CUTS | {"magnitude"} if self.pipelined else frozenset()
         assert len(cuts) == (COLUMN_ROUND_LATENCY if self.pipelined else 0)
-        x1_bits = round_signed(
-            m,
-            p0,
-            mag_w,
-            e0,
-            fmt,
-            scale_range,
-            mode="rne",
-            sub_out="ieee",
-            module="to_float",
-            cuts=cuts,
-            early_overflow=self.pipelined,
-        )
+        if self.fast:
+            x1_bits = signed_to_float(m, p0, mag_w, e0, fmt, self.use_dsp)
+        else:
+            x1_bits = round_signed(
+                m,
+                p0,
+                mag_w,
+                e0,
+                fmt,
+                scale_range,
+                mode="rne",
+                sub_out="ieee",
+                module="to_float",
+                cuts=cuts,
+                early_overflow=self.pipelined,
+            )
         if self.pipelined:  # the flags wait for RoundPack's register stages
             late = delay(m, Cat(v0, sp0, final0), len(cuts), "flags")
             v0, sp0, final0 = late[0], late[1], late[2]
@@ -120,7 +139,7 @@ class ColumnAccumulator(wiring.Component):
         # adds to +0 without a first flag or a multiplexer (a flip-flop's synchronous reset).
         entry = data.StructLayout({"bits": fmt.width, "special": 1})
         ring = [Signal(entry, name=f"ring{i}") for i in range(R)]
-        m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt)
+        m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt, use_dsp=self.add_dsp)
         special = Signal()
         m.d.comb += [
             add.acc.eq(ring[0].bits),

@@ -1,0 +1,80 @@
+"""The column's BFP->float step (hdl/gemm_column.py) for an output format whose significand
+holds the whole tile product: x = round_rne(p * 2^s) into an IEEE-specials format, bit for bit
+what `round_signed` gives, with less logic.
+
+With W = |p|'s width <= m + 1, p * 2^s is exact whenever its lowest bit lies on the format's
+grid (>= 2^(emin - m)), so only two shifts are left:
+* a left shift by L = min(leading zeros, c - 1) (c: the biased exponent p would have with no
+  leading zeros), which normalises a normal result and stops where a subnormal one sits at its
+  place; the field is then c - L - 1 + (the shifted value's top bit), one adder;
+* for c <= 0 (the lowest bit below the grid: "tiny") a right shift onto the grid with rne; the
+  result is always subnormal and its increment never reaches the field.
+Overflow is decided on the field alone (a normal result is exact). `fits` says when it applies.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+
+from lpmac.formats import FloatFormat
+
+from .normalize_capped import normalize_capped
+
+__all__ = ["fits", "biased_lead_exp_range", "signed_to_float"]
+
+
+def fits(fmt: FloatFormat, mag_width: int) -> bool:
+    """Whether `signed_to_float` applies: IEEE specials and |p| fits the significand."""
+    return fmt.specials == "ieee" and mag_width <= fmt.m + 1
+
+
+def biased_lead_exp_range(fmt: FloatFormat, mag_width: int, scale_range) -> tuple[int, int]:
+    """Range of c = s + bias + W - 1 (the input `c` of `signed_to_float`) for s in
+    scale_range."""
+    off = fmt.bias + mag_width - 1
+    return scale_range[0] + off, scale_range[1] + off
+
+
+def signed_to_float(m: Module, value, mag_width: int, c, fmt: FloatFormat, use_dsp: bool):
+    """Bits of round_rne(value * 2^s) in `fmt` for the signed integer `value` (|value| <
+    2^mag_width) and c = s + bias + mag_width - 1; zero is +0."""
+    W, M, E = mag_width, fmt.m, fmt.e
+    pad = M + 1 - W  # |value| << pad is the significand with its top bit at the hidden bit
+    sign, zero = value[-1], value == 0
+    mag = Signal(W, name="tf_mag")  # ones' complement plus the sign: one carry chain
+    m.d.comb += mag.eq((value[:W] ^ sign.replicate(W)) + sign)
+
+    # |value| at the bottom of K + W bits, K = W + pad + 1 fraction bits below it: a left
+    # shift by K + min(lz, c - 1) (capped at K + c - 1, clamped at 0) puts Y = |value| *
+    # 2^min(lz, c - 1) in the top W bits and its fraction below, enough for rne on the grid.
+    K = W + pad + 1
+    wide = K + W
+    cap = Signal(range(wide), name="tf_cap")
+    lowered = K - 1 + c
+    m.d.comb += cap.eq(Mux(lowered < 0, 0, Mux(lowered > wide - 1, wide - 1, lowered)))
+    shifted, shift, _ = normalize_capped(m, Cat(mag, Const(0, K)), cap)
+    hidden = shifted[wide - 1]
+    tiny = c < 1
+    # A normal result: field = c - lz; one in the subnormal range: 0 = c - (c - 1) - 1.
+    field = Signal(signed(len(c) + 2), name="tf_field")
+    m.d.comb += field.eq(c + K - 1 + hidden - shift)
+
+    # The fraction: Y's W - 1 bits below the hidden bit and pad bits more, rne on them (only a
+    # tiny result has nonzero bits below; its increment reaches the field only when pad = 0).
+    exact = shifted[K - pad : wide - 1]
+    guard = shifted[K - pad - 1]
+    sticky = shifted[: K - pad - 1] != 0
+    rounded = Signal(M + 1, name="tf_rounded")
+    m.d.comb += rounded.eq(exact + (guard & (sticky | exact[0])))
+    exp_field = Signal(E, name="tf_exp")
+    m.d.comb += exp_field.eq(Mux(tiny, rounded[M], field))
+    overflow = ~tiny & (field >= (1 << E) - 1)
+    bits = Signal(fmt.width, name="tf_bits")
+    inf = Const(((1 << E) - 1) << M, E + M)
+    with m.If(zero):
+        m.d.comb += bits.eq(0)
+    with m.Elif(overflow):
+        m.d.comb += bits.eq(Cat(inf, sign))
+    with m.Else():
+        m.d.comb += bits.eq(Cat(rounded[:M], exp_field, sign))
+    return bits
