@@ -18,7 +18,12 @@ from lpmac.config import AccConfig
 from lpmac.formats import FloatFormat
 
 from .checked import CheckedComponent
-from .normalize_capped import normalize_capped, normalize_capped_dsp
+from .normalize_capped import (
+    DSP_A_BITS,
+    normalize_capped,
+    normalize_capped_dsp,
+    shift_right_sticky_dsp,
+)
 from .pipeline import check_latency, cut, cuts_for, delay
 from .raw import Unpack, raw_exp_range
 from .rounding import ROUND_PACK_CUTS, RoundPack, normalize, shift_right_sticky
@@ -107,7 +112,9 @@ class FpAdd(CheckedComponent):
     the exponent difference (the bits it loses fold into sticky), add or subtract (the
     difference is never negative), normalise no further than to 2^emin (`_normalize`), one
     RoundPack (round, pack). `use_dsp`: the normalising shift of a wide significand
-    (>= NORM_DSP_MIN_SIG bits) is a product with a one-hot in DSP blocks.
+    (>= NORM_DSP_MIN_SIG bits) is a product with a one-hot in DSP blocks. `align_dsp` (at
+    latency 0 or without the `aligning` cut): the alignment shift's low bits are one DSP
+    product (`shift_right_sticky_dsp`); off by default, which keeps FpAcc's and Mac's Verilog.
 
     Pipeline: `latency=N` enables the first N cut points of `cut_plan` (FP_ADD_CUTS, see
     hdl/pipeline.py); `s` then reflects the operands (and `u`) applied N cycles earlier, one
@@ -133,7 +140,12 @@ class FpAdd(CheckedComponent):
 
     @staticmethod
     def check(
-        cfg: AccConfig, x_fmt: FloatFormat | None = None, use_dsp: bool = False, latency: int = 0
+        cfg: AccConfig,
+        x_fmt: FloatFormat | None = None,
+        use_dsp: bool = False,
+        latency: int = 0,
+        *,
+        align_dsp: bool = False,
     ):
         check_latency(latency)
         if cfg.is_fixed:
@@ -147,9 +159,12 @@ class FpAdd(CheckedComponent):
         x_fmt: FloatFormat | None = None,
         use_dsp: bool = False,
         latency: int = 0,
+        *,
+        align_dsp: bool = False,
     ):
         x_fmt = cfg.fmt if x_fmt is None else x_fmt
         self.cfg, self.fmt, self.x_fmt, self.use_dsp = cfg, cfg.fmt, x_fmt, use_dsp
+        self.align_dsp = align_dsp
         self.latency = latency
         self.r_bits = cfg.sr_bits if cfg.rounding == "sr" else 0
         self.plan = AddPlan.of(cfg.fmt, x_fmt, self.r_bits)
@@ -255,6 +270,8 @@ class FpAdd(CheckedComponent):
             )
             sticky = stage["sticky_hi"] | sticky_lo
             ops = _pick(stage, ["big_sig", "sub"])
+        elif self.align_dsp and len(small) <= DSP_A_BITS:
+            small_al, sticky = shift_right_sticky_dsp(m, small, stage["d"], "align")
         else:
             small_al, sticky = shift_right_sticky(m, small, stage["d"], "align")
         # With cuts, the normaliser's cap is computed here, beside the (second half of the)

@@ -105,7 +105,8 @@ class ColumnAccumulator(wiring.Component):
         cuts = ROUND_PACK_CUTS | {"magnitude"} if self.pipelined else frozenset()
         assert len(cuts) == (COLUMN_ROUND_LATENCY if self.pipelined else 0)
         if self.fast:
-            x1_bits = signed_to_float(m, p0, mag_w, e0, fmt, self.use_dsp)
+            shifter = "dsp" if self.use_dsp else "lut"
+            x1_bits = signed_to_float(m, p0, mag_w, e0, fmt, shifter)
         else:
             x1_bits = round_signed(
                 m,
@@ -139,7 +140,8 @@ class ColumnAccumulator(wiring.Component):
         # adds to +0 without a first flag or a multiplexer (a flip-flop's synchronous reset).
         entry = data.StructLayout({"bits": fmt.width, "special": 1})
         ring = [Signal(entry, name=f"ring{i}") for i in range(R)]
-        m.submodules.add = add = FpAdd(AccConfig(fmt, "rne"), fmt, use_dsp=self.add_dsp)
+        acc_cfg = AccConfig(fmt, "rne")
+        m.submodules.add = add = FpAdd(acc_cfg, fmt, use_dsp=self.add_dsp, align_dsp=self.use_dsp)
         special = Signal()
         m.d.comb += [
             add.acc.eq(ring[0].bits),

@@ -35,7 +35,9 @@ def biased_lead_exp_range(fmt: FloatFormat, mag_width: int, scale_range) -> tupl
     return scale_range[0] + off, scale_range[1] + off
 
 
-def signed_to_float(m: Module, value, mag_width: int, c, fmt: FloatFormat, use_dsp: bool):
+def signed_to_float(
+    m: Module, value, mag_width: int, c, fmt: FloatFormat, shifter: str = "greedy"
+):
     """Bits of round_rne(value * 2^s) in `fmt` for the signed integer `value` (|value| <
     2^mag_width) and c = s + bias + mag_width - 1; zero is +0."""
     W, M, E = mag_width, fmt.m, fmt.e
@@ -52,7 +54,18 @@ def signed_to_float(m: Module, value, mag_width: int, c, fmt: FloatFormat, use_d
     cap = Signal(range(wide), name="tf_cap")
     lowered = K - 1 + c
     m.d.comb += cap.eq(Mux(lowered < 0, 0, Mux(lowered > wide - 1, wide - 1, lowered)))
-    shifted, shift, _ = normalize_capped(m, Cat(mag, Const(0, K)), cap)
+    if shifter == "greedy":
+        shifted, shift, _ = normalize_capped(m, Cat(mag, Const(0, K)), cap)
+    else:
+        lz = leading_zeros(m, mag, "tf_lz")
+        shift = Signal(range(wide), name="tf_shift")
+        m.d.comb += shift.eq(Mux(lz + K < cap, lz + K, cap))
+        if shifter == "dsp":
+            top, below = dsp_left_shift(m, mag, shift, wide, K - pad - 1, "tf")
+            shifted = Cat(Const(0, K - pad - 2), below, top)  # the OR stands for the bits
+        else:
+            shifted = Signal(wide, name="tf_shifted")
+            m.d.comb += shifted.eq(mag << shift)
     hidden = shifted[wide - 1]
     tiny = c < 1
     # A normal result: field = c - lz; one in the subnormal range: 0 = c - (c - 1) - 1.
@@ -78,3 +91,31 @@ def signed_to_float(m: Module, value, mag_width: int, c, fmt: FloatFormat, use_d
     with m.Else():
         m.d.comb += bits.eq(Cat(rounded[:M], exp_field, sign))
     return bits
+
+
+def leading_zeros(m: Module, value, name: str):
+    """Leading zeros of a nonzero `value` (a priority encoder; any count for zero)."""
+    W = len(value)
+    lz = Signal(range(W), name=name)
+    for i in range(W):  # the highest set bit assigns last
+        with m.If(value[i]):
+            m.d.comb += lz.eq(W - 1 - i)
+    return lz
+
+
+def dsp_left_shift(m: Module, value, shift, width: int, low: int, name: str):
+    """((value << shift)[low:width], OR of (value << shift)[:low]): the shift's low 4 bits as
+    a product with a one-hot in one DSP block, its multiples of 16 as a choice between the
+    product's windows (and of the product's bits below `low` for the OR)."""
+    fine = Signal(16, name=f"{name}_fine")
+    m.d.comb += fine.eq(Cat(*(shift[:4] == i for i in range(16))))
+    product = Signal(len(value) + 16, name=f"{name}_product")
+    m.d.comb += product.eq(value * fine)
+    out = Signal(width - low, name=f"{name}_shifted")
+    below = Signal(name=f"{name}_below")
+    with m.Switch(shift[4:]):
+        for k in range((width - 1 >> 4) + 1):
+            with m.Case(k):
+                window = Cat(Const(0, 16 * k), product)
+                m.d.comb += [out.eq(window[low:width]), below.eq(window[:low] != 0)]
+    return out, below

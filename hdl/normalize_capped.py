@@ -2,17 +2,21 @@
 (mag << L, L) for L = min(leading zeros of mag, cap), as a LUT multiplexer tree
 (`normalize_capped`) or as a product with a one-hot 2^L in DSP blocks
 (`normalize_capped_dsp`). Both take optional pipeline cuts (hdl/pipeline.py `cut`) that
-register their partial state together with the caller's `carry` values."""
+register their partial state together with the caller's `carry` values. Also a right shift
+with sticky whose low bits are a DSP product (`shift_right_sticky_dsp`, FpAdd's `align_dsp`)."""
 
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 
 from .pipeline import cut
+from .rounding import shift_right_sticky
 
-__all__ = ["normalize_capped", "normalize_capped_dsp", "dsp_product"]
+__all__ = ["normalize_capped", "normalize_capped_dsp", "dsp_product", "shift_right_sticky_dsp"]
 
+DSP_A_BITS = 26  # unsigned bits of a DSP48E2 multiplier's wide (27-bit signed) input
 DSP_B_BITS = 17  # unsigned bits of a DSP48E2 multiplier's narrow (18-bit signed) input
+DSP_FINE_BITS = 4  # shift bits a one-hot of at most DSP_B_BITS positions covers
 
 
 def dsp_product(m: Module, value, onehot, name: str):
@@ -109,3 +113,19 @@ def normalize_capped_dsp(
     out = Signal(W, name="norm_out")
     m.d.comb += out.eq(product[:W] | (top << (W - 1)))
     return out, shift, carry
+
+
+def shift_right_sticky_dsp(m: Module, value, amount, name: str):
+    """(value >> amount, OR of the bits shifted out), as `shift_right_sticky` gives it, for a
+    `value` of at most DSP_A_BITS bits: the low DSP_FINE_BITS bits of `amount` as one DSP
+    product value * 2^(15 - amount[:4]) (the bits below 2^15 are the ones shifted out), the
+    rest as shift_right_sticky's LUT stages (a shift by 16, everything beyond)."""
+    W, top = len(value), (1 << DSP_FINE_BITS) - 1
+    fine = amount[:DSP_FINE_BITS]
+    onehot = Signal(top + 1, name=f"{name}_onehot")
+    m.d.comb += onehot.eq(Cat(*(fine == top - i for i in range(top + 1))))
+    product = Signal(W + top + 1, name=f"{name}_product")
+    m.d.comb += product.eq(value * onehot)
+    coarse = Cat(Const(0, DSP_FINE_BITS), amount[DSP_FINE_BITS:])
+    shifted, sticky = shift_right_sticky(m, product[top:], coarse, name)
+    return shifted, sticky | (product[:top] != 0)
