@@ -22,6 +22,7 @@ from lpmac.formats import BfpFormat, FloatFormat
 from lpmac.modes import NEAREST_ROUND
 from lpmac.xorshift import lane_seed
 
+from .bfp_exponent import bitwise_max, max_levels, shift_amounts, shift_low_bits
 from .convert_checks import SUB_OUT, _check, _check_sr, _signed_range, _stages
 from .pipeline import check_latency, cut, cuts_for, delay
 from .raw import Unpack
@@ -61,25 +62,6 @@ def bfp_exp_range(fmt: FloatFormat) -> tuple[int, int]:
 def bfp_exp_shape(fmt: FloatFormat) -> Shape:
     """Signed shape of `FloatToBfp.exp` for input format `fmt`."""
     return _signed_range(*bfp_exp_range(fmt))
-
-
-def _max_tree(m: Module, values: list, name: str):
-    """Largest of `values` (unsigned, equal widths), a balanced tree of comparisons."""
-    return _max_levels(m, values, name, 0, len(values))[0]
-
-
-def _max_levels(m: Module, values: list, name: str, level: int, levels: int) -> list:
-    """`levels` levels (from level `level` on) of `_max_tree`: the partial maxima."""
-    while len(values) > 1 and levels > 0:
-        nxt = []
-        for i in range(0, len(values) - 1, 2):
-            s = Signal(len(values[i]), name=f"{name}_{level}_{i // 2}")
-            m.d.comb += s.eq(Mux(values[i] >= values[i + 1], values[i], values[i + 1]))
-            nxt.append(s)
-        if len(values) % 2:
-            nxt.append(values[-1])
-        values, level, levels = nxt, level + 1, levels - 1
-    return values
 
 
 class FloatToBfp(wiring.Component):
@@ -148,7 +130,7 @@ class FloatToBfp(wiring.Component):
         # Biased effective exponent max(field, 1) per lane (1 = emin for subnormals and
         # zeros); specials take no part in E (1 in the maximum), and their elements are
         # masked or unspecified, so their own shift may use the raw field.
-        lanes, eff, special, eff_max = [], [], [], []
+        lanes, eff, special = [], [], []
         for t in range(T):
             m.submodules[f"unpack{t}"] = up = Unpack(fmt, "ieee")
             bits = x_in[t * w : (t + 1) * w]
@@ -158,16 +140,12 @@ class FloatToBfp(wiring.Component):
             m.d.comb += sp.eq(up.raw.inf | up.raw.nan)
             e_t = Signal(fmt.e, name=f"eff{t}")
             m.d.comb += e_t.eq(Cat(field[0] | (field == 0), field[1:]))  # max(field, 1)
-            e_m = Signal(fmt.e, name=f"eff_max{t}")
-            m.d.comb += e_m.eq(Mux(sp, 1, e_t))
             lanes.append(up.raw)
             eff.append(e_t)
-            eff_max.append(e_m)
             special.append(sp)
         if self.cuts:
-            self._pipelined(m, lanes, eff, eff_max, special, step if sr else None, out_st)
+            self._pipelined(m, lanes, eff, special, step if sr else None, out_st)
             return m
-        e_max = _max_tree(m, eff_max, "emax")
 
         # k = round(sig * 2^(exp - (E - (m_b - 2)))); exp = eff - m, so the right shift is
         # (E - eff) + c with c = m - (m_b - 2); a negative c is a constant left shift.
@@ -175,20 +153,32 @@ class FloatToBfp(wiring.Component):
         left, base = max(-c, 0), max(c, 0)
         width = fmt.m + 1 + left
         kmax = bfp.kmax
+        # Shifts of 2^n or more empty RoundShift's run-time window (G + m + 1 + left - base
+        # bits): each lane needs E - eff mod 2^n and whether it reaches 2^n, most of which the
+        # maximum's ties on the exponent bits n and above already say.
+        n = shift_low_bits(width - base + (self.sr_bits if sr else 1))
+        tie_bit = n if n < fmt.e else 0
+        top, ties = bitwise_max(m, eff, special, tie_bit, "emax")
+        e_max = Signal(fmt.e, name="e_max")  # emin (field 1) when every element is special
+        m.d.comb += e_max.eq(Cat(top[0] | (top[1:] == 0), top[1:]))
+        if n < fmt.e:
+            amounts = shift_amounts(m, top, eff, ties, n, "amount")
+        else:
+            amounts = [e_max - e for e in eff]
         mans = []
         for t, x in enumerate(lanes):
             # The constant part `base` of the shift is sliced off (those bits only feed the
             # sticky), so each lane's run-time shifter is m_b + window bits wide, not m + 1.
             m.submodules[f"round{t}"] = rnd = RoundShift(
                 width,
-                fmt.max_field - 1,
+                (1 << (n + 1)) - 1 if n < fmt.e else fmt.max_field - 1,
                 self.mode,
                 sr_bits=self.sr_bits if sr else 0,
                 fixed_shift=base,
             )
             m.d.comb += [
                 rnd.mag.eq(Cat(Const(0, left), x.sig) if left else x.sig),
-                rnd.shift.eq(e_max - eff[t]),
+                rnd.shift.eq(amounts[t]),
             ]
             if sr:
                 m.submodules[f"rng{t}"] = rng = XorShift32(
@@ -214,7 +204,7 @@ class FloatToBfp(wiring.Component):
         ]
         return m
 
-    def _pipelined(self, m, lanes, eff, eff_max, special, step, out_st):
+    def _pipelined(self, m, lanes, eff, special, step, out_st):
         """The datapath of `elaborate` with the registers of `self.cuts`: the same function,
         with the alignment shift and the rounding decision of each lane's RoundShift split
         apart (the decision is a RoundShift with no run-time shift) so a cut fits between."""
@@ -238,15 +228,17 @@ class FloatToBfp(wiring.Component):
             vals[f"hi{t}"] = ext[base:] if base else ext
             vals[f"sign{t}"] = x.sign
             vals[f"eff{t}"] = eff[t]
-            vals[f"effmax{t}"] = eff_max[t]
+            e_m = Signal(fmt.e, name=f"eff_max{t}")  # specials take no part in E
+            m.d.comb += e_m.eq(Mux(special[t], 1, eff[t]))
+            vals[f"effmax{t}"] = e_m
         vals = cut(m, "unpack" in cuts, "unpack", vals)
 
         half = -(-(T - 1).bit_length() // 2)  # ceil(levels / 2)
-        part = _max_levels(m, [vals.pop(f"effmax{t}") for t in range(T)], "emax", 0, half)
+        part = max_levels(m, [vals.pop(f"effmax{t}") for t in range(T)], "emax", 0, half)
         vals.update({f"part{i}": p for i, p in enumerate(part)})
         vals = cut(m, "tree" in cuts, "tree", vals)
         part = [vals.pop(f"part{i}") for i in range(len(part))]
-        vals["emax"] = _max_levels(m, part, "emax", half, T)[0]
+        vals["emax"] = max_levels(m, part, "emax", half, T)[0]
         vals = cut(m, "max" in cuts, "max", vals)
 
         for t in range(T):

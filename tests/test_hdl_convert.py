@@ -755,6 +755,39 @@ def test_float_to_bfp_every_e4m3_value():
     run_f2b(fmt, bfp, np.concatenate([lanes, with_anchor]), "rne")
 
 
+@pytest.mark.parametrize("mode", ["rne", "rna"])
+def test_float_to_bfp_every_distance(mode):
+    """fp32 -> BFP8/24 (the GEMM feeds' converter): the block maximum's field at every
+    residue mod 8 and at the ends of the range, the other lanes 0..22 fields below it (so
+    the distances 0..7 cross every boundary of the exponent's high bits, 8 and beyond shift
+    everything out), frac all ones (the clamp), ties and random; then specials among them
+    and blocks of nothing but specials (E = emin)."""
+    fmt, bfp = F("fp32"), F("BFP8/24")
+    rng = rng_for("f2b-distance", mode)
+    T, m = bfp.T, fmt.m
+    tops = [*range(1, 26), *range(120, 136), *range(235, 255)]
+    fracs = [(1 << m) - 1, 1 << (m - 8), 3 << (m - 9), 0]
+    blocks = []
+    for top in tops:
+        for _ in range(2):
+            field = np.maximum(top - rng.permutation(T), 0).astype(np.uint64)
+            field[0] = top
+            frac = rng.integers(0, 1 << m, T, dtype=np.uint64)
+            pick = rng.random(T) < 0.5
+            frac[pick] = rng.choice(np.array(fracs, np.uint64), int(pick.sum()))
+            sign = rng.integers(0, 2, T, dtype=np.uint64)
+            blocks.append((sign << np.uint64(31)) | (field << np.uint64(m)) | frac)
+    blocks = np.array(blocks)
+    special = blocks[rng.choice(len(blocks), 40, replace=False)].copy()
+    lanes = rng.integers(0, T, (40, 2))
+    for row, (a, b) in zip(special, lanes):
+        row[a] = np.uint64(0xFF << m)  # inf
+        row[b] = np.uint64(0xFF << m | 1)  # NaN
+    only = np.full((2, T), np.uint64(0xFF << m))
+    only[1, ::2] = np.uint64(0x1FF << m | 5)  # -NaN
+    run_f2b(fmt, bfp, np.concatenate([blocks, special, only]), mode)
+
+
 @pytest.mark.parametrize("latency", [0, 2])
 def test_float_to_bfp_sr(latency):
     """BFP8/32 sr: lane t steps the generator lane_seed(seed, t) once per valid block."""
