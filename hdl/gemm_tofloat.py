@@ -36,10 +36,12 @@ def biased_lead_exp_range(fmt: FloatFormat, mag_width: int, scale_range) -> tupl
 
 
 def signed_to_float(
-    m: Module, value, mag_width: int, c, fmt: FloatFormat, shifter: str = "greedy"
+    m: Module, value, mag_width: int, c, fmt: FloatFormat, out, shifter: str = "greedy"
 ):
-    """Bits of round_rne(value * 2^s) in `fmt` for the signed integer `value` (|value| <
-    2^mag_width) and c = s + bias + mag_width - 1; zero is +0."""
+    """Register `out` <- bits of round_rne(value * 2^s) in `fmt` for the signed integer
+    `value` (|value| < 2^mag_width) and c = s + bias + mag_width - 1; zero is +0. `shifter`:
+    "greedy" (normalize_capped), "lut" (leading zeros, then a barrel shift) or "dsp" (leading
+    zeros, then `dsp_left_shift`)."""
     W, M, E = mag_width, fmt.m, fmt.e
     pad = M + 1 - W  # |value| << pad is the significand with its top bit at the hidden bit
     sign, zero = value[-1], value == 0
@@ -67,7 +69,7 @@ def signed_to_float(
             shifted = Signal(wide, name="tf_shifted")
             m.d.comb += shifted.eq(mag << shift)
     hidden = shifted[wide - 1]
-    tiny = c < 1
+    tiny = (c < 1) | zero  # zero shifts to 0 and packs as the tiny +0
     # A normal result: field = c - lz; one in the subnormal range: 0 = c - (c - 1) - 1.
     field = Signal(signed(len(c) + 2), name="tf_field")
     m.d.comb += field.eq(c + K - 1 + hidden - shift)
@@ -82,15 +84,10 @@ def signed_to_float(
     exp_field = Signal(E, name="tf_exp")
     m.d.comb += exp_field.eq(Mux(tiny, rounded[M], field))
     overflow = ~tiny & (field >= (1 << E) - 1)
-    bits = Signal(fmt.width, name="tf_bits")
-    inf = Const(((1 << E) - 1) << M, E + M)
-    with m.If(zero):
-        m.d.comb += bits.eq(0)
-    with m.Elif(overflow):
-        m.d.comb += bits.eq(Cat(inf, sign))
-    with m.Else():
-        m.d.comb += bits.eq(Cat(rounded[:M], exp_field, sign))
-    return bits
+    # Registered, overflow's infinity as the flip-flops' synchronous set/reset (no LUTs).
+    m.d.sync += out.eq(Cat(rounded[:M], exp_field, sign))
+    with m.If(overflow):
+        m.d.sync += out[: E + M].eq(((1 << E) - 1) << M)
 
 
 def leading_zeros(m: Module, value, name: str):

@@ -30,8 +30,7 @@ class Harness(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
-        bits = signed_to_float(m, self.p, self.W, self.c, self.fmt, self.shifter)
-        m.d.comb += self.bits.eq(bits)
+        signed_to_float(m, self.p, self.W, self.c, self.fmt, self.bits, self.shifter)
         return m
 
 
@@ -56,9 +55,11 @@ def run(fmt: FloatFormat, W: int, scales: range, shifter: str, seed: int):
         for p, s in cases:
             ctx.set(dut.p, p)
             ctx.set(dut.c, s + off)
+            await ctx.tick()
             got.append(ctx.get(dut.bits))
 
     sim = Simulator(dut)
+    sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
     p = np.array([c[0] for c in cases], dtype=np.int64)
