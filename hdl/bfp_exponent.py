@@ -47,7 +47,7 @@ def bitwise_max(m: Module, values: list, excluded: list, tie_bit: int, name: str
     tied = [~x for x in excluded]
     bits, ties = [], tied
     for b in reversed(range(width)):
-        top = Signal(name=f"{name}_bit{b}")
+        top = Signal(name=f"{name}_bit{b}", attrs={"keep": 1})
         m.d.comb += top.eq(Cat(*(t & v[b] for t, v in zip(tied, values))).any())
         bits.append(top)
         nxt = []
