@@ -18,7 +18,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 
 from lpmac.formats import FloatFormat
 
-from .normalize_capped import normalize_capped
+from .normalize_capped import dsp_left_shift, leading_zeros, normalize_capped
 
 __all__ = ["fits", "biased_lead_exp_range", "signed_to_float"]
 
@@ -88,31 +88,3 @@ def signed_to_float(
     m.d.sync += out.eq(Cat(rounded[:M], exp_field, sign))
     with m.If(overflow):
         m.d.sync += out[: E + M].eq(((1 << E) - 1) << M)
-
-
-def leading_zeros(m: Module, value, name: str):
-    """Leading zeros of a nonzero `value` (a priority encoder; any count for zero)."""
-    W = len(value)
-    lz = Signal(range(W), name=name)
-    for i in range(W):  # the highest set bit assigns last
-        with m.If(value[i]):
-            m.d.comb += lz.eq(W - 1 - i)
-    return lz
-
-
-def dsp_left_shift(m: Module, value, shift, width: int, low: int, name: str):
-    """((value << shift)[low:width], OR of (value << shift)[:low]): the shift's low 4 bits as
-    a product with a one-hot in one DSP block, its multiples of 16 as a choice between the
-    product's windows (and of the product's bits below `low` for the OR)."""
-    fine = Signal(16, name=f"{name}_fine")
-    m.d.comb += fine.eq(Cat(*(shift[:4] == i for i in range(16))))
-    product = Signal(len(value) + 16, name=f"{name}_product")
-    m.d.comb += product.eq(value * fine)
-    out = Signal(width - low, name=f"{name}_shifted")
-    below = Signal(name=f"{name}_below")
-    with m.Switch(shift[4:]):
-        for k in range((width - 1 >> 4) + 1):
-            with m.Case(k):
-                window = Cat(Const(0, 16 * k), product)
-                m.d.comb += [out.eq(window[low:width]), below.eq(window[:low] != 0)]
-    return out, below

@@ -12,7 +12,14 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from .pipeline import cut
 from .rounding import shift_right_sticky
 
-__all__ = ["normalize_capped", "normalize_capped_dsp", "dsp_product", "shift_right_sticky_dsp"]
+__all__ = [
+    "normalize_capped",
+    "normalize_capped_dsp",
+    "dsp_product",
+    "dsp_left_shift",
+    "leading_zeros",
+    "shift_right_sticky_dsp",
+]
 
 DSP_A_BITS = 26  # unsigned bits of a DSP48E2 multiplier's wide (27-bit signed) input
 DSP_B_BITS = 17  # unsigned bits of a DSP48E2 multiplier's narrow (18-bit signed) input
@@ -129,3 +136,31 @@ def shift_right_sticky_dsp(m: Module, value, amount, name: str):
     coarse = Cat(Const(0, DSP_FINE_BITS), amount[DSP_FINE_BITS:])
     shifted, sticky = shift_right_sticky(m, product[top:], coarse, name)
     return shifted, sticky | (product[:top] != 0)
+
+
+def leading_zeros(m: Module, value, name: str):
+    """Leading zeros of a nonzero `value` (a priority encoder; any count for zero)."""
+    W = len(value)
+    lz = Signal(range(W), name=name)
+    for i in range(W):  # the highest set bit assigns last
+        with m.If(value[i]):
+            m.d.comb += lz.eq(W - 1 - i)
+    return lz
+
+
+def dsp_left_shift(m: Module, value, shift, width: int, low: int, name: str):
+    """((value << shift)[low:width], OR of (value << shift)[:low]): the shift's low 4 bits as
+    a product with a one-hot in one DSP block, its multiples of 16 as a choice between the
+    product's windows (and of the product's bits below `low` for the OR)."""
+    fine = Signal(16, name=f"{name}_fine")
+    m.d.comb += fine.eq(Cat(*(shift[:4] == i for i in range(16))))
+    product = Signal(len(value) + 16, name=f"{name}_product")
+    m.d.comb += product.eq(value * fine)
+    out = Signal(width - low, name=f"{name}_shifted")
+    below = Signal(name=f"{name}_below")
+    with m.Switch(shift[4:]):
+        for k in range((width - 1 >> 4) + 1):
+            with m.Case(k):
+                window = Cat(Const(0, 16 * k), product)
+                m.d.comb += [out.eq(window[low:width]), below.eq(window[:low] != 0)]
+    return out, below
