@@ -10,6 +10,9 @@ through the tree (after ceil(levels/2) of its ceil(log2 T) levels), `max` after 
 after each element's shift amount E - e, `shift` after the alignment shift itself, `round`
 after the rounding decision (before the one adder of rounding, sign and clamp). TOBFP_PLAN
 orders them by what they buy on ECP5 for fp32 blocks of 8 (`tobfp_cuts(n)`: the first n).
+Without cuts the block maximum is bitwise and feeds each lane's shift amount from its ties
+(hdl/bfp_exponent.py, the smaller form); with cuts it stays the comparator tree, which the
+`tree` cut halves.
 """
 
 from __future__ import annotations

@@ -815,6 +815,14 @@ def test_float_to_bfp_sr_lane_offset():
     )
 
 
+def test_float_to_bfp_sr_wide_window():
+    """E4M3 -> BFP8/8 with an 8-bit sr window: the shifts that matter (0..15) need every
+    exponent bit, so the distance is the plain E - e (no high bits left to tie on)."""
+    fmt, bfp = F("E4M3"), F("BFP8/8")
+    rng = rng_for("f2b-sr-wide")
+    run_f2b(fmt, bfp, bfp_blocks(fmt, bfp, 40, rng), "sr", sr_bits=8, sr_seed=7)
+
+
 def test_float_to_bfp_sr_matches_golden_default():
     """With every block valid the unit reproduces golden.to_bfp(mode='sr', seed=...) as is."""
     fmt, bfp = F("bf16"), F("BFP4/8")
