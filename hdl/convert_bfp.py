@@ -179,10 +179,8 @@ class FloatToBfp(wiring.Component):
                 sr_bits=self.sr_bits if sr else 0,
                 fixed_shift=base,
             )
-            m.d.comb += [
-                rnd.mag.eq(Cat(Const(0, left), x.sig) if left else x.sig),
-                rnd.shift.eq(amounts[t]),
-            ]
+            mag = Cat(Const(0, left), x.sig) if left else x.sig
+            m.d.comb += [rnd.mag.eq(mag), rnd.shift.eq(amounts[t])]
             if sr:
                 m.submodules[f"rng{t}"] = rng = XorShift32(
                     lane_seed(self.sr_seed, self.lane_offset + t), self.sr_bits
@@ -190,8 +188,11 @@ class FloatToBfp(wiring.Component):
                 m.d.comb += [rng.step.eq(step), rnd.u.eq(rng.u)]
             # trunc has m_b - 1 bits, so only trunc = kmax can round past kmax (the clamp
             # then drops the increment), and +-(trunc + up) is one adder: (trunc ^ s) + (up ^ s).
+            # trunc = mag[base:] >> shift, so kmax (all ones) needs shift 0: the clamp is
+            # decided before the shifter, beside it (1,525 -> 1,466 LUTs for fp32 BFP8/24).
+            at_kmax = (amounts[t] == 0) & (mag[base:] == kmax)
             up = Signal(name=f"up{t}")
-            m.d.comb += up.eq(rnd.up & (rnd.trunc != kmax))
+            m.d.comb += up.eq(rnd.up & ~at_kmax)
             man = Signal(mb, name=f"man{t}")
             m.d.comb += man.eq((rnd.trunc ^ x.sign.replicate(mb)) + (up ^ x.sign))
             if self.zero_special:
