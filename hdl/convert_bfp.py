@@ -172,15 +172,18 @@ class FloatToBfp(wiring.Component):
         for t, x in enumerate(lanes):
             # The constant part `base` of the shift is sliced off (those bits only feed the
             # sticky), so each lane's run-time shifter is m_b + window bits wide, not m + 1.
-            m.submodules[f"round{t}"] = rnd = RoundShift(
-                width,
-                (1 << (n + 1)) - 1 if n < fmt.e else fmt.max_field - 1,
-                self.mode,
-                sr_bits=self.sr_bits if sr else 0,
-                fixed_shift=base,
-            )
             mag = Cat(Const(0, left), x.sig) if left else x.sig
-            m.d.comb += [rnd.mag.eq(mag), rnd.shift.eq(amounts[t])]
+            if n < fmt.e:
+                rnd = self._align_round(m, mag, base, amounts[t], n, t)
+            else:
+                m.submodules[f"round{t}"] = rnd = RoundShift(
+                    width,
+                    fmt.max_field - 1,
+                    self.mode,
+                    sr_bits=self.sr_bits if sr else 0,
+                    fixed_shift=base,
+                )
+                m.d.comb += [rnd.mag.eq(mag), rnd.shift.eq(amounts[t])]
             if sr:
                 m.submodules[f"rng{t}"] = rng = XorShift32(
                     lane_seed(self.sr_seed, self.lane_offset + t), self.sr_bits
@@ -207,6 +210,38 @@ class FloatToBfp(wiring.Component):
             self.special.eq(delay(m, Cat(*special).any(), out_st, "special")),
         ]
         return m
+
+    def _align_round(self, m, mag, base, amount, n, t):
+        """RoundShift(mag >> base, `amount`) for an amount Cat(d mod 2^n, d >= 2^n) (see
+        bfp_exponent.shift_amounts): the n-stage alignment shift, then a rounding decision
+        with no run-time shift. A shift by 2^n or more zeroes the window and the kept bits,
+        so no mode rounds up and its dropped bits need not reach the sticky (one wide OR
+        per lane saved)."""
+        G = self.sr_bits if self.mode == "sr" else 1  # RoundShift's window
+        ext = Cat(Const(0, G), mag)
+        lo = mag[: base - G] != 0 if base > G else Const(0, 1)
+        hi = ext[base:] if base else ext
+        # Largest stage first (measured: 1,432 LUTs for fp32 BFP8/24 against 1,546 with
+        # shift_right_sticky's smallest first).
+        cur, sticky = hi, lo
+        for k in reversed(range(n)):
+            s = 1 << k
+            nxt = Signal(len(hi), name=f"align{t}_s{k}")
+            m.d.comb += nxt.eq(Mux(amount[k], cur >> s, cur))
+            sticky = sticky | (amount[k] & (cur[:s] != 0))
+            cur = nxt
+        aligned = Signal(len(hi), name=f"aligned{t}")
+        m.d.comb += aligned.eq(Mux(amount[n], 0, cur))
+        m.submodules[f"round{t}"] = rnd = RoundShift(
+            len(hi),
+            0,
+            self.mode,
+            sr_bits=G if self.mode == "sr" else 0,
+            has_sticky=True,
+            fixed_shift=G,
+        )
+        m.d.comb += [rnd.mag.eq(aligned), rnd.shift.eq(0), rnd.sticky.eq(sticky)]
+        return rnd
 
     def _pipelined(self, m, lanes, eff, special, step, out_st):
         """The datapath of `elaborate` with the registers of `self.cuts`: the same function,
