@@ -42,7 +42,13 @@ class ColumnAccumulator(wiring.Component):
     (readouts come in row order) selects the entry, which is read into a register beside x
     and written back when the sum leaves the adder; the array's launch slots keep readouts
     of one row COLUMN_ADD_LATENCY + 2 cycles apart (GemmTiming.q). `push`/`value` come
-    COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY cycles later than unpipelined."""
+    COLUMN_ROUND_LATENCY + COLUMN_ADD_LATENCY cycles later than unpipelined.
+
+    Unpipelined, when the output format has IEEE specials and holds the whole product
+    (BFP8/24 into fp32), stage 1 is `signed_to_float` (hdl/gemm_tofloat.py: one shift instead
+    of RoundPack's normalising and denormalising ones; `fast_convert=False` keeps RoundPack).
+    `use_dsp` (DSP48E2 allowed): that shift is a product in one DSP block and the adder's
+    alignment shift too (FpAdd `align_dsp`), 2 DSPs per column."""
 
     def __init__(
         self,
@@ -52,10 +58,9 @@ class ColumnAccumulator(wiring.Component):
         pipelined: bool = False,
         use_dsp: bool = False,
         fast_convert: bool = True,
-        add_dsp: bool = False,
     ):
         self.cfg, self.rows, self.acc_width, self.pipelined = cfg, rows, acc_width, pipelined
-        self.use_dsp, self.add_dsp = use_dsp, add_dsp
+        self.use_dsp = use_dsp
         # x from a shorter path (hdl/gemm_tofloat.py) when the output format allows it.
         self.fast = fast_convert and not pipelined and fits(cfg.out_fmt, acc_width - 1)
         self.exp_shape = bfp_exp_shape(cfg.in_fmt)
@@ -141,7 +146,7 @@ class ColumnAccumulator(wiring.Component):
         entry = data.StructLayout({"bits": fmt.width, "special": 1})
         ring = [Signal(entry, name=f"ring{i}") for i in range(R)]
         acc_cfg = AccConfig(fmt, "rne")
-        m.submodules.add = add = FpAdd(acc_cfg, fmt, use_dsp=self.add_dsp, align_dsp=self.use_dsp)
+        m.submodules.add = add = FpAdd(acc_cfg, fmt, align_dsp=self.use_dsp)
         special = Signal()
         m.d.comb += [
             add.acc.eq(ring[0].bits),

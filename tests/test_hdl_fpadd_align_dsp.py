@@ -35,6 +35,9 @@ def operand_pairs(rng, n: int):
     specials = [0, 1 << 31, 0x7F800000, 0xFF800000, 0x7FC00000, 1, 0x807FFFFF, 0x7F7FFFFF]
     pairs += [(a, b) for a in specials for b in specials]
     pairs += [(0x3F800000, 0xBF7FFFFF), (0x00800000, 0x807FFFFF), (0x4B000001, 0xCB000000)]
+    # ties to even (down and up), a subnormal sum carrying into the normal range, overflow
+    pairs += [(0x3F800000, 0x33800000), (0x3F800001, 0x33800000), (0xBF800001, 0xB3800000)]
+    pairs += [(0x007FFFFF, 0x00000001), (0x7F7FFFFF, 0x73000000), (0x7F7FFFFF, 0x72FFFFFF)]
     return pairs
 
 
