@@ -9,10 +9,10 @@
                     leaves after the high bits.
 
 Area (fp32 blocks of 24 -> BFP8 on xcup, as the GEMM feeds build it: 1,697 LUTs with the
-comparator tree and a full subtractor per element, 1,525 with these): the bitwise maximum
-excludes specials by starting them untied (no per-element multiplexer to a small exponent),
-and its ties on the high exponent bits give each element most of "E - e < 2^n" for free, so
-the distance needs no full subtractor.
+comparator tree and a full subtractor per element, 1,364 with these and the lanes of
+convert_bfp.py): the bitwise maximum excludes specials by starting them untied (no
+per-element multiplexer to a small exponent), and its ties on the high exponent bits give
+each element most of "E - e < 2^n" for free, so the distance needs no full subtractor.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def bitwise_max(m: Module, values: list, excluded: list, tie_bit: int, name: str
     tied = [~x for x in excluded]
     bits, ties = [], tied
     for b in reversed(range(width)):
-        top = Signal(name=f"{name}_bit{b}", attrs={"keep": 1})  # see shift_amounts
+        top = Signal(name=f"{name}_bit{b}")
         m.d.comb += top.eq(Cat(*(t & v[b] for t, v in zip(tied, values))).any())
         bits.append(top)
         nxt = []
@@ -84,10 +84,7 @@ def shift_amounts(m: Module, e_max, values: list, ties: list, n: int, name: str)
             borrow = (~e_max[j] & e[j]) | (~diff & borrow)
         near = Signal(name=f"{name}{i}_near")
         m.d.comb += near.eq(tie | ((e[n:] == below) & borrow))
-        # `keep` (here and on the maximum's bits): left alone, ABC merges this logic into
-        # what it drives and maps the whole larger; fp32 blocks of 24 -> BFP8 on xcup take
-        # 1,525 LUTs with both, 1,570 with this one only, 1,638 with the other only.
-        amount = Signal(n + 1, name=f"{name}{i}", attrs={"keep": 1})
+        amount = Signal(n + 1, name=f"{name}{i}")
         m.d.comb += amount.eq(Cat(*low, ~near))
         amounts.append(amount)
     return amounts
