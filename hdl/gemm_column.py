@@ -101,7 +101,7 @@ class ColumnAccumulator(wiring.Component):
         m.d.sync += [
             v0.eq(self.valid),
             p0.eq(self.p),
-            e0.eq(row_exp + self.col_exp - 2 * (mb - 2) + offset),
+            e0.eq(row_exp + self.col_exp - (2 * (mb - 2) - offset)),
             sp0.eq(row_special | self.col_special),
             final0.eq(final),
         ]
@@ -109,12 +109,7 @@ class ColumnAccumulator(wiring.Component):
         # Stage 1: BFP -> float (rne), the HBFP paper's BFP-to-FP unit.
         cuts = ROUND_PACK_CUTS | {"magnitude"} if self.pipelined else frozenset()
         assert len(cuts) == (COLUMN_ROUND_LATENCY if self.pipelined else 0)
-        v1, x1, sp1, final1 = (
-            Signal(name="v1"),
-            Signal(fmt.width, name="x1"),
-            Signal(name="special1"),
-            Signal(name="final1"),
-        )
+        x1 = Signal(fmt.width, name="x1")
         if self.fast:  # drives x1 itself
             signed_to_float(m, p0, mag_w, e0, fmt, x1, "dsp" if self.use_dsp else "lut")
         else:
@@ -131,11 +126,12 @@ class ColumnAccumulator(wiring.Component):
                 cuts=cuts,
                 early_overflow=self.pipelined,
             )
-            m.d.sync += x1.eq(x1_bits)
         if self.pipelined:  # the flags wait for RoundPack's register stages
             late = delay(m, Cat(v0, sp0, final0), len(cuts), "flags")
             v0, sp0, final0 = late[0], late[1], late[2]
-        m.d.sync += [v1.eq(v0), sp1.eq(sp0), final1.eq(final0)]
+        v1, sp1, final1 = Signal(name="v1"), Signal(name="special1"), Signal(name="final1")
+        x1_next = [] if self.fast else [x1.eq(x1_bits)]
+        m.d.sync += [v1.eq(v0), *x1_next, sp1.eq(sp0), final1.eq(final0)]
         if self.pipelined:
             self._store(m, v1, x1, sp1, final1, v0)
             return m
