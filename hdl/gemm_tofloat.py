@@ -3,13 +3,15 @@ holds the whole tile product: x = round_rne(p * 2^s) into an IEEE-specials forma
 what `round_signed` gives, with less logic.
 
 With W = |p|'s width <= m + 1, p * 2^s is exact whenever its lowest bit lies on the format's
-grid (>= 2^(emin - m)), so only two shifts are left:
-* a left shift by L = min(leading zeros, c - 1) (c: the biased exponent p would have with no
-  leading zeros), which normalises a normal result and stops where a subnormal one sits at its
-  place; the field is then c - L - 1 + (the shifted value's top bit), one adder;
-* for c <= 0 (the lowest bit below the grid: "tiny") a right shift onto the grid with rne; the
-  result is always subnormal and its increment never reaches the field.
-Overflow is decided on the field alone (a normal result is exact). `fits` says when it applies.
+grid (>= 2^(emin - m)). With c = s + bias + W - 1 (the biased exponent p would have with no
+leading zeros) the result is |p| * 2^min(lz, c - 1) on the grid: normalised (L = lz) when
+normal, at its place when subnormal, shifted right with rne when c <= 0 ("tiny"). One left
+shift does all three: |p| at the bottom of K + W bits (K fraction bits) shifted left by
+K + min(lz, c - 1), clamped at 0. The field is c - L - 1 + (the shifted value's top bit), one
+adder; the rne increment only ever acts on a tiny result; overflow is decided on the field
+alone (a normal result is exact), as the output register's synchronous set/reset. The shift
+is a greedy capped normaliser, a barrel shifter after a priority encoder, or a product with a
+one-hot in one DSP48E2 (`dsp_left_shift`). `fits` says when the unit applies.
 """
 
 from __future__ import annotations
