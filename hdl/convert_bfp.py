@@ -10,9 +10,6 @@ through the tree (after ceil(levels/2) of its ceil(log2 T) levels), `max` after 
 after each element's shift amount E - e, `shift` after the alignment shift itself, `round`
 after the rounding decision (before the one adder of rounding, sign and clamp). TOBFP_PLAN
 orders them by what they buy on ECP5 for fp32 blocks of 8 (`tobfp_cuts(n)`: the first n).
-Without cuts the block maximum is bitwise and feeds each lane's shift amount from its ties
-(hdl/bfp_exponent.py, the smaller form); with cuts it stays the comparator tree, which the
-`tree` cut halves.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from lpmac.formats import BfpFormat, FloatFormat
 from lpmac.modes import NEAREST_ROUND
 from lpmac.xorshift import lane_seed
 
-from .bfp_exponent import bitwise_max, max_levels, shift_amounts, shift_low_bits
+from .bfp_exponent import max_levels, max_of_included, saturated_distance, shift_low_bits
 from .convert_checks import SUB_OUT, _check, _check_sr, _signed_range, _stages
 from .pipeline import check_latency, cut, cuts_for, delay
 from .raw import Unpack
@@ -157,15 +154,13 @@ class FloatToBfp(wiring.Component):
         width = fmt.m + 1 + left
         kmax = bfp.kmax
         # Shifts of 2^n or more empty RoundShift's run-time window (G + m + 1 + left - base
-        # bits): each lane needs E - eff mod 2^n and whether it reaches 2^n, most of which the
-        # maximum's ties on the exponent bits n and above already say.
+        # bits): each lane needs E - eff mod 2^n and whether it reaches 2^n.
         n = shift_low_bits(width - base + (self.sr_bits if sr else 1))
-        tie_bit = n if n < fmt.e else 0
-        top, ties = bitwise_max(m, eff, special, tie_bit, "emax")
+        top, any_finite = max_of_included(m, eff, special, "emax")
         e_max = Signal(fmt.e, name="e_max")  # emin (field 1) when every element is special
-        m.d.comb += e_max.eq(Cat(top[0] | (top[1:] == 0), top[1:]))
+        m.d.comb += e_max.eq(Mux(any_finite, top, 1))
         if n < fmt.e:
-            amounts = shift_amounts(m, top, eff, ties, n, "amount")
+            amounts = [saturated_distance(m, e_max, e, n, f"amount{t}") for t, e in enumerate(eff)]
         else:
             amounts = [e_max - e for e in eff]
         mans = []
@@ -192,7 +187,7 @@ class FloatToBfp(wiring.Component):
             # trunc has m_b - 1 bits, so only trunc = kmax can round past kmax (the clamp
             # then drops the increment), and +-(trunc + up) is one adder: (trunc ^ s) + (up ^ s).
             # trunc = mag[base:] >> shift, so kmax (all ones) needs shift 0: the clamp is
-            # decided before the shifter, beside it (1,380 -> 1,364 LUTs for fp32 BFP8/24).
+            # decided before the shifter, beside it (1,447 -> 1,369 LUTs for fp32 BFP8/24).
             at_kmax = (amounts[t] == 0) & (mag[base:] == kmax)
             up = Signal(name=f"up{t}")
             m.d.comb += up.eq(rnd.up & ~at_kmax)
@@ -213,7 +208,7 @@ class FloatToBfp(wiring.Component):
 
     def _align_round(self, m, mag, base, amount, n, t):
         """RoundShift(mag >> base, `amount`) for an amount Cat(d mod 2^n, d >= 2^n) (see
-        bfp_exponent.shift_amounts): the n-stage alignment shift, then a rounding decision
+        bfp_exponent.saturated_distance): the n-stage alignment shift, then a rounding decision
         with no run-time shift. A shift by 2^n or more zeroes the window and the kept bits,
         so no mode rounds up and its dropped bits need not reach the sticky (one wide OR
         per lane saved)."""
@@ -221,7 +216,7 @@ class FloatToBfp(wiring.Component):
         ext = Cat(Const(0, G), mag)
         lo = mag[: base - G] != 0 if base > G else Const(0, 1)
         hi = ext[base:] if base else ext
-        # Largest stage first: 1,364 LUTs for fp32 BFP8/24 on xcup, 1,417 with
+        # Largest stage first: 1,369 LUTs for fp32 BFP8/24 on xcup, 1,480 with
         # shift_right_sticky's smallest first.
         cur, sticky = hi, lo
         for k in reversed(range(n)):
