@@ -72,7 +72,10 @@ class FpAcc(CheckedComponent):
         valid = delay(m, self.valid, stages, "valid")
         clear = delay(m, self.clear, stages, "clear")
 
-        m.submodules.add = add = FpAdd(cfg, self.x_fmt, self.use_dsp)
+        # With DSPs, a wide significand's alignment shift is a product too (as its
+        # normalising shift is): the HBFP array's column adder is built the same way.
+        align_dsp = self.use_dsp and cfg.fmt.m + 1 >= NORM_DSP_MIN_SIG
+        m.submodules.add = add = FpAdd(cfg, self.x_fmt, self.use_dsp, align_dsp=align_dsp)
         m.d.comb += [add.acc.eq(Mux(clear, 0, self.acc)), add.x.eq(x)]
         if cfg.rounding == "sr":
             m.submodules.rng = rng = XorShift32(cfg.sr_seed, cfg.sr_bits)

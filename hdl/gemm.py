@@ -309,7 +309,7 @@ class BfpGemmArray(CheckedComponent):
         fifos = []
         for j in range(C):
             m.submodules[f"col{j}"] = col = ColumnAccumulator(
-                cfg, R, self.acc_width, self.pipelined
+                cfg, R, self.acc_width, self.pipelined, use_dsp=self.use_dsp
             )
             # SyncFIFOBuffered refuses a write while its output register is refilling (level
             # may then be depth - 1): one spare entry keeps `out_depth` credits writable.
