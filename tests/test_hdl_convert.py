@@ -32,6 +32,7 @@ from lpmac.hdl.convert import (
     FloatToFloat,
     bfp_exp_range,
 )
+from lpmac.hdl.convert_bfp import TOBFP_CUTS
 
 F = parse_format
 
@@ -755,8 +756,9 @@ def test_float_to_bfp_every_e4m3_value():
     run_f2b(fmt, bfp, np.concatenate([lanes, with_anchor]), "rne")
 
 
+@pytest.mark.parametrize("cuts", [(), TOBFP_CUTS])
 @pytest.mark.parametrize("mode", ["rne", "rna"])
-def test_float_to_bfp_every_distance(mode):
+def test_float_to_bfp_every_distance(mode, cuts):
     """fp32 -> BFP8/24 (the GEMM feeds' converter): the block maximum's field at every
     residue mod 8 and at the ends of the range, the other lanes 0..22 fields below it (so
     the distances 0..7 cross every boundary of the exponent's high bits, 8 and beyond shift
@@ -785,7 +787,7 @@ def test_float_to_bfp_every_distance(mode):
         row[b] = np.uint64(0xFF << m | 1)  # NaN
     only = np.full((2, T), np.uint64(0xFF << m))
     only[1, ::2] = np.uint64(0x1FF << m | 5)  # -NaN
-    run_f2b(fmt, bfp, np.concatenate([blocks, special, only]), mode)
+    run_f2b(fmt, bfp, np.concatenate([blocks, special, only]), mode, cuts=cuts)
 
 
 @pytest.mark.parametrize("latency", [0, 2])
