@@ -56,6 +56,7 @@ from lpmac.formats import FixedFormat
 
 from .checked import CheckedComponent
 from .dsp_ecp5 import registered_product
+from .fpmul_round import JointRoundPack, single_shift_applies
 from .multiply import DSP_MAX_OPERAND, DSP_MIN_PRODUCT_BITS, multiply
 from .pipeline import cut, cuts_for, delay
 from .raw import Unpack, raw_max_lz
@@ -175,14 +176,20 @@ class FpMul(CheckedComponent):
             prod_lz = max_lz + 1
         else:
             prod_lz = 2 * max_lz + 1
-        m.submodules.round_pack = rp = RoundPack(
+        round_cuts = cuts & ROUND_PACK_CUTS
+        # One shifter for normalisation and denormalisation (hdl/fpmul_round.py); the
+        # pipelined forms that cut inside the rounding step keep RoundPack and its cuts.
+        single = not round_cuts and single_shift_applies(
+            len(sig), prod_lz, cfg.out_format.m, cfg.sub_out
+        )
+        m.submodules.round_pack = rp = (JointRoundPack if single else RoundPack)(
             cfg.out_format,
             len(sig),
             (2 * lo, 2 * hi),
             max_lz=prod_lz,
             mode="rne",
             sub_out=cfg.sub_out,
-            cuts=cuts & ROUND_PACK_CUTS,
+            cuts=round_cuts,
         )
         nan = a.nan | b.nan | (a.inf & b.zero) | (a.zero & b.inf)
         inf = ~nan & (a.inf | b.inf)
