@@ -31,7 +31,10 @@ round+pack, 3 unpack+product | normalise | shift | pack, 4 unpack | product | no
 shift | pack, 5 unpack | product | normalise (upper) | normalise (lower) | shift | pack; a
 plan without `partials` has `denormalizing` as its 6th cut. Latency 0..4 build the same
 hardware as before cuts 5..7 existed; fp32 keeps 2 DSP48E2 (xcup) and 4 MULT18X18D (ecp5)
-with `partials`.
+with `partials`. Exception: with subnormal outputs and at most W - 1 - m leading zeros in
+the product (CFG-1 of the formats whose subnormal squares vanish), latency 0 and 1 (no cut
+inside the rounding step) round through `JointRoundPack` (hdl/fpmul_round.py: one right
+shift instead of normaliser + denormaliser); latency >= 2 keeps RoundPack and its cuts.
 
 ECP5 registered DSP (`ecp5_dsp=True`, use_dsp only, significands of <= 17 bits, latency >= 4
 so that both `operands` and `product` are cut): the significands cross the `operands` cut in
