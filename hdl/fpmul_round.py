@@ -17,8 +17,9 @@ bf16 171 -> 154, fp32 407 -> 382 (+ 2 DSP); the 8-bit formats within ABC's noise
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal
+from amaranth.hdl import Cat, Module, Mux, Shape, Signal
 
+from .normalize_capped import leading_zeros
 from .rounding import RoundPack, RoundShift
 
 
@@ -26,19 +27,6 @@ def single_shift_applies(sig_width: int, max_lz: int, m: int, sub_out: str) -> b
     """Whether `JointRoundPack` can round this product: subnormal outputs (else there is
     no second shifter to save) and a normal result's kept LSB inside the product."""
     return sub_out == "ieee" and sig_width >= m + 1 and max_lz <= sig_width - 1 - m
-
-
-def leading_zeros(m: Module, value, max_lz: int, name: str = "lz") -> Signal:
-    """Leading zeros of `value`, for a caller that guarantees at most `max_lz` of them:
-    a priority encoder over the top max_lz bits (mapped smaller than a normaliser's
-    zero-test stages when nothing needs the shifted value)."""
-    W = len(value)
-    count = Const(max_lz, range(max_lz + 1))
-    for i in reversed(range(max_lz)):
-        count = Mux(value[W - 1 - i], i, count)
-    lz = Signal(range(max_lz + 1), name=name)
-    m.d.comb += lz.eq(count)
-    return lz
 
 
 class JointRoundPack(RoundPack):
@@ -66,7 +54,7 @@ class JointRoundPack(RoundPack):
         sig = self.sig
         exp_offset = W - 1 + f.bias  # eb = exp + exp_offset - lz
         eb_lo, eb_hi = lo + exp_offset - self.max_lz, hi + exp_offset
-        lz = leading_zeros(m, sig, self.max_lz)
+        lz = leading_zeros(m, sig, "lz", self.max_lz)
         eb = Signal(Shape.cast(range(min(eb_lo, -1), max(eb_hi, f.exp_all_ones) + 2)), name="eb")
         m.d.comb += eb.eq(self.exp + exp_offset - lz)
         tiny = eb < 1
@@ -83,25 +71,6 @@ class JointRoundPack(RoundPack):
         m.d.comb += field.eq(Mux(tiny, 0, eb))
         packed = Signal(e + mb + 1)
         m.d.comb += packed.eq(Cat(rnd.trunc[:mb], field) + rnd.up)
-        carry, field_ones, frac_ones = packed[e + mb], packed[mb : e + mb].all(), packed[:mb].all()
-        if f.specials == "ieee":
-            overflow = carry | field_ones
-        elif f.specials == "inf_only":
-            overflow = carry | (field_ones & frac_ones)
-        else:
-            overflow = carry
-        if eb_hi > f.exp_all_ones:
-            overflow = overflow | (eb > f.exp_all_ones)
-        sign = self.sign
-        to_inf = f.has_inf and self.mode != "rz" and not self.saturate
-        with m.If(self.nan):
-            m.d.comb += self.bits.eq(self._special("nan", sign))
-        with m.Elif(self.inf):
-            m.d.comb += self.bits.eq(self._special("max" if self.saturate else "inf", sign))
-        with m.Elif(self.zero):
-            m.d.comb += self.bits.eq(Cat(Const(0, f.width - 1), sign))
-        with m.Elif(overflow):
-            m.d.comb += self.bits.eq(self._special("inf" if to_inf else "max", sign))
-        with m.Else():
-            m.d.comb += self.bits.eq(Cat(packed[: e + mb], sign))
+        flags = {"nan": self.nan, "inf": self.inf, "sign": self.sign}
+        self._select(m, packed, eb, eb_hi, flags, self.zero)
         return m

@@ -138,13 +138,18 @@ def shift_right_sticky_dsp(m: Module, value, amount, name: str):
     return shifted, sticky | (product[:top] != 0)
 
 
-def leading_zeros(m: Module, value, name: str):
-    """Leading zeros of a nonzero `value` (a priority encoder; any count for zero)."""
+def leading_zeros(m: Module, value, name: str = "lz", max_lz: int | None = None) -> Signal:
+    """Leading zeros of `value` for a caller that guarantees at most `max_lz` of them (default
+    len(value) - 1: any nonzero value; zero gives that maximum): a priority encoder over the
+    top max_lz bits, no shifting (mapped smaller than a normaliser's zero-test stages when
+    nothing needs the shifted value)."""
     W = len(value)
-    lz = Signal(range(W), name=name)
-    for i in range(W):  # the highest set bit assigns last
-        with m.If(value[i]):
-            m.d.comb += lz.eq(W - 1 - i)
+    max_lz = W - 1 if max_lz is None else max_lz
+    count = Const(max_lz, range(max_lz + 1))
+    for i in reversed(range(max_lz)):
+        count = Mux(value[W - 1 - i], i, count)
+    lz = Signal(range(max_lz + 1), name=name)
+    m.d.comb += lz.eq(count)
     return lz
 
 
