@@ -166,17 +166,27 @@ def test_ecp5_dsp_refusals(capsys):
         assert len(err.strip().splitlines()) == 1, err
 
 
-@pytest.mark.parametrize("ecp5_dsp", [False, True])
-def test_pipelined_pe_after_a_one_cycle_reset(ecp5_dsp):
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(pipelined=True),
+        dict(pipelined=True, ecp5_dsp=True),
+        dict(pipelined=False, xcup_dsp=True),
+        dict(pipelined=True, xcup_dsp=True),
+    ],
+    ids=["pipelined", "ecp5_dsp", "xcup_dsp", "xcup_dsp-pipelined"],
+)
+def test_pe_after_a_one_cycle_reset(options):
     """A one-cycle reset in the middle of a K-tile, then a K-tile of 6 products: the PE's
     result is that tile's exact dot product (Python integers), nothing of before the reset —
-    the DSP's input registers (the simulator's model of them) clear with the fabric ones."""
+    the DSP's registers (the simulator's model of them: MULT18X18D input registers, DSP48E2
+    A/B/M/P) clear with the fabric ones."""
     from amaranth.hdl import ClockDomain, Module
     from amaranth.sim import Simulator
 
     from lpmac.hdl.gemm_pe import ProcessingElement
 
-    pe = ProcessingElement(8, 18, True, True, ecp5_dsp, dsp_primitive=False)
+    pe = ProcessingElement(8, 18, use_dsp=True, dsp_primitive=False, **options)
     top = Module()
     top.domains.sync = cd = ClockDomain()
     top.submodules.pe = pe

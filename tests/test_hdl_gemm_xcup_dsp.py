@@ -4,6 +4,8 @@ The array must give golden.bfp_gemm's bits and the cycle model's cycles, plain a
 under Amaranth's simulator with the register twin of the DSP (`dsp_primitive=False`), and as
 generated Verilog (the instances) under cocotb + Verilator with lpmac's model of the DSP48E2
 (sim/models/dsp48e2.v). The PE's LUT count in the pinned Yosys shows where the accumulator went.
+A reset in the middle of a K-tile: tests/test_hdl_gemm_pipelined.py
+test_pe_after_a_one_cycle_reset (with xcup_dsp).
 """
 
 from __future__ import annotations
@@ -46,51 +48,6 @@ def test_xcup_dsp_verilog_under_cocotb(pipelined):
         run = play(built, R, C, cfg, [(a, b)], gaps, seed)
         assert_bits_equal(run.outputs[0], expected, cfg)
     assert run.cycles == GemmTiming(R, C, cfg.T, 2 * R, pipelined).cycles(counts, tails)
-
-
-@pytest.mark.parametrize("pipelined", [False, True])
-def test_xcup_dsp_pe_after_a_one_cycle_reset(pipelined):
-    """A one-cycle reset in the middle of a K-tile, then a K-tile of 6 products: the PE's
-    result is that tile's exact dot product (Python integers), nothing from before the reset
-    (the DSP's A/B/M/P registers clear with the domain's reset)."""
-    from amaranth.hdl import ClockDomain, Module
-    from amaranth.sim import Simulator
-
-    pe = ProcessingElement(8, 18, True, pipelined, xcup_dsp=True, dsp_primitive=False)
-    top = Module()
-    top.domains.sync = cd = ClockDomain()
-    top.submodules.pe = pe
-    rng = np.random.default_rng(10 + pipelined)
-    before = rng.integers(-127, 128, (5, 2))
-    tile = rng.integers(-127, 128, (6, 2))
-    results = []
-
-    async def bench(ctx):
-        for a, b in before:
-            ctx.set(pe.a_in, int(a))
-            ctx.set(pe.b_in, int(b))
-            await ctx.tick()
-        ctx.set(cd.rst, 1)
-        await ctx.tick()
-        ctx.set(cd.rst, 0)
-        for k, (a, b) in enumerate(tile):
-            ctx.set(pe.a_in, int(a))
-            ctx.set(pe.b_in, int(b))
-            ctx.set(pe.last_in, int(k == len(tile) - 1))
-            await ctx.tick()
-        ctx.set(pe.a_in, 0)
-        ctx.set(pe.b_in, 0)
-        ctx.set(pe.last_in, 0)
-        for _ in range(6):
-            await ctx.tick()
-            results.append(ctx.get(pe.result))
-
-    sim = Simulator(top)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
-    expected = int(sum(int(a) * int(b) for a, b in tile))
-    assert expected != 0 and [r for r in results if r != 0] == [expected]
 
 
 @pytest.mark.parametrize("pipelined", [False, True])
