@@ -31,10 +31,7 @@ round+pack, 3 unpack+product | normalise | shift | pack, 4 unpack | product | no
 shift | pack, 5 unpack | product | normalise (upper) | normalise (lower) | shift | pack; a
 plan without `partials` has `denormalizing` as its 6th cut. Latency 0..4 build the same
 hardware as before cuts 5..7 existed; fp32 keeps 2 DSP48E2 (xcup) and 4 MULT18X18D (ecp5)
-with `partials`. Exception: with subnormal outputs and at most W - 1 - m leading zeros in
-the product (CFG-1 of the formats whose subnormal squares vanish), latency 0 and 1 (no cut
-inside the rounding step) round through `JointRoundPack` (hdl/fpmul_round.py: one right
-shift instead of normaliser + denormaliser); latency >= 2 keeps RoundPack and its cuts.
+with `partials`.
 
 ECP5 registered DSP (`ecp5_dsp=True`, use_dsp only, significands of <= 17 bits, latency >= 4
 so that both `operands` and `product` are cut): the significands cross the `operands` cut in
@@ -59,7 +56,6 @@ from lpmac.formats import FixedFormat
 
 from .checked import CheckedComponent
 from .dsp_ecp5 import registered_product
-from .fpmul_round import JointRoundPack, single_shift_applies
 from .multiply import DSP_MAX_OPERAND, DSP_MIN_PRODUCT_BITS, multiply
 from .pipeline import cut, cuts_for, delay
 from .raw import Unpack, raw_max_lz
@@ -179,20 +175,14 @@ class FpMul(CheckedComponent):
             prod_lz = max_lz + 1
         else:
             prod_lz = 2 * max_lz + 1
-        round_cuts = cuts & ROUND_PACK_CUTS
-        # One shifter for normalisation and denormalisation (hdl/fpmul_round.py); the
-        # pipelined forms that cut inside the rounding step keep RoundPack and its cuts.
-        single = not round_cuts and single_shift_applies(
-            len(sig), prod_lz, cfg.out_format.m, cfg.sub_out
-        )
-        m.submodules.round_pack = rp = (JointRoundPack if single else RoundPack)(
+        m.submodules.round_pack = rp = RoundPack(
             cfg.out_format,
             len(sig),
             (2 * lo, 2 * hi),
             max_lz=prod_lz,
             mode="rne",
             sub_out=cfg.sub_out,
-            cuts=round_cuts,
+            cuts=cuts & ROUND_PACK_CUTS,
         )
         nan = a.nan | b.nan | (a.inf & b.zero) | (a.zero & b.inf)
         inf = ~nan & (a.inf | b.inf)

@@ -138,17 +138,15 @@ def shift_right_sticky_dsp(m: Module, value, amount, name: str):
     return shifted, sticky | (product[:top] != 0)
 
 
-def leading_zeros(m: Module, value, name: str = "lz", max_lz: int | None = None) -> Signal:
-    """Leading zeros of `value` for a caller that guarantees at most `max_lz` of them (default
-    len(value) - 1: any nonzero value; zero gives that maximum): a priority encoder over the
-    top max_lz bits, no shifting (mapped smaller than a normaliser's zero-test stages when
-    nothing needs the shifted value)."""
+def leading_zeros(m: Module, value, name: str = "lz") -> Signal:
+    """Leading zeros of a nonzero `value` (zero gives len(value) - 1): a priority encoder,
+    no shifting (mapped smaller than a normaliser's zero-test stages when nothing needs the
+    shifted value)."""
     W = len(value)
-    max_lz = W - 1 if max_lz is None else max_lz
-    count = Const(max_lz, range(max_lz + 1))
-    for i in reversed(range(max_lz)):
+    count = Const(W - 1, range(W))
+    for i in reversed(range(W - 1)):
         count = Mux(value[W - 1 - i], i, count)
-    lz = Signal(range(max_lz + 1), name=name)
+    lz = Signal(range(W), name=name)
     m.d.comb += lz.eq(count)
     return lz
 

@@ -241,20 +241,3 @@ def _check_fixmul(fmt, rounding, use_dsp, a, b):
     assert bad.size == 0, [
         (hex(int(a[i])), hex(int(b[i])), hex(int(got[i])), hex(int(want[i]))) for i in bad[:5]
     ]
-
-
-def test_joint_round_pack_refuses_what_it_cannot_round():
-    """JointRoundPack (hdl/fpmul_round.py) rounds with one right shift only when a normal
-    result's kept LSB lies inside the product; anything else is a one-line ValueError."""
-    from lpmac.formats import parse_float_format
-    from lpmac.hdl.fpmul_round import JointRoundPack
-
-    e4m3 = parse_float_format("E4M3")
-    JointRoundPack(e4m3, 8, (-14, 2), max_lz=4)  # the E4M3 CFG-1 product: accepted
-    for kwargs, message in (
-        (dict(max_lz=5), "max_lz <= 4"),
-        (dict(max_lz=4, sub_out="flush"), "sub_out=ieee"),
-        (dict(max_lz=4, cuts=frozenset({"normalizing"})), "no cuts"),
-    ):
-        with pytest.raises(ValueError, match=message):
-            JointRoundPack(e4m3, 8, (-14, 2), **kwargs)
