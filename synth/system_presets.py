@@ -43,7 +43,7 @@ SEED_SYSTEM_NOTES = (
     "for FP32, whose units it tabulates), the same for every format, which pulls every "
     "ratio toward 1. Ours carry 1,600-3,300 LUTs of surroundings (converters, readout, "
     "FIFOs, glue), so the ratio is nearly the MAC units' ratio: an E5M2 CFG-5 MAC is "
-    "189-232 LUTs and no DSP, the fp32 MAC 832 LUTs + 5 DSPs (the reference's fp32 "
+    "189-232 LUTs and no DSP, the fp32 MAC 853 LUTs + 5 DSPs (the reference's fp32 "
     "parts: 563 LUTs + 4 DSPs, see qor.md; its FP32 system has 320 DSPs, 5 per MAC, as "
     "ours). The LP rows use 0 DSPs as the reference's do.\n"
 )
