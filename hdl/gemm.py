@@ -128,7 +128,6 @@ from amaranth.lib.wiring import In, Out
 from lpmac.config import GemmConfig
 
 from .checked import CheckedComponent
-from .dsp_xcup import check_dsp48e2_mac
 from .gemm_column import ColumnAccumulator
 from .gemm_control import LaunchController
 from .gemm_feed import OperandFeed
@@ -192,14 +191,8 @@ class BfpGemmArray(CheckedComponent):
             raise ValueError(f"the array needs rows, cols >= 1, got {rows} x {cols}")
         if out_depth is not None and out_depth < rows:
             raise ValueError(f"out_depth must be >= rows ({rows}), got {out_depth}")
-        if ecp5_dsp and not (pipelined and use_dsp):
-            raise ValueError("ecp5_dsp (the PEs' MULT18X18D input registers) needs pipelined=True")
-        if xcup_dsp and not use_dsp:
-            raise ValueError("xcup_dsp (the PEs' DSP48E2 accumulators) needs use_dsp=True")
-        if xcup_dsp and ecp5_dsp:
-            raise ValueError("the PEs take ecp5_dsp or xcup_dsp, not both")
-        if xcup_dsp:
-            check_dsp48e2_mac(cfg.m, cfg.m, gemm_acc_width(cfg.m, cfg.T))
+        pe = dict(use_dsp=use_dsp, pipelined=pipelined, ecp5_dsp=ecp5_dsp, xcup_dsp=xcup_dsp)
+        ProcessingElement.check(cfg.m, gemm_acc_width(cfg.m, cfg.T), **pe)
 
     def __init__(
         self,
@@ -255,11 +248,11 @@ class BfpGemmArray(CheckedComponent):
             C,
             cfg.m,
             self.acc_width,
-            self.use_dsp,
-            self.pipelined,
-            self.ecp5_dsp,
-            self.dsp_primitive,
-            self.xcup_dsp,
+            use_dsp=self.use_dsp,
+            pipelined=self.pipelined,
+            ecp5_dsp=self.ecp5_dsp,
+            dsp_primitive=self.dsp_primitive,
+            xcup_dsp=self.xcup_dsp,
         )
 
         wiring.connect(m, wiring.flipped(self.a), fa.blocks)

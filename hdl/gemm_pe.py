@@ -45,11 +45,14 @@ class ProcessingElement(CheckedComponent):
         xcup_dsp=False,
     ):
         if ecp5_dsp and not (pipelined and use_dsp):
-            raise ValueError("a PE's ecp5_dsp needs pipelined=True and use_dsp=True")
+            raise ValueError(
+                "ecp5_dsp (the PEs' MULT18X18D input registers) needs pipelined=True and "
+                "use_dsp=True"
+            )
         if xcup_dsp and not use_dsp:
-            raise ValueError("a PE's xcup_dsp needs use_dsp=True")
+            raise ValueError("xcup_dsp (the PEs' DSP48E2 accumulators) needs use_dsp=True")
         if xcup_dsp and ecp5_dsp:
-            raise ValueError("a PE takes ecp5_dsp or xcup_dsp, not both")
+            raise ValueError("the PEs take ecp5_dsp or xcup_dsp, not both")
         if xcup_dsp:
             check_dsp48e2_mac(m, m, acc_width)
 
@@ -137,21 +140,12 @@ class SystolicArray(wiring.Component):
     given launches >= R cycles apart; the others' are +0, so it is an OR): `done[j]` (one-hot
     over rows, 0 when idle) and `result[j]`. `pipelined` PEs give both two cycles later."""
 
-    def __init__(
-        self,
-        rows: int,
-        cols: int,
-        m: int,
-        acc_width: int,
-        use_dsp: bool = True,
-        pipelined: bool = False,
-        ecp5_dsp: bool = False,
-        dsp_primitive: bool = True,
-        xcup_dsp: bool = False,
-    ):
+    def __init__(self, rows: int, cols: int, m: int, acc_width: int, **pe_options):
+        """`pe_options`: ProcessingElement's keyword arguments (use_dsp, pipelined, ...)."""
+        ProcessingElement.check(m, acc_width, **pe_options)
         self.rows, self.cols, self.m, self.acc_width = rows, cols, m, acc_width
-        self.use_dsp, self.pipelined = use_dsp, pipelined
-        self.ecp5_dsp, self.dsp_primitive, self.xcup_dsp = ecp5_dsp, dsp_primitive, xcup_dsp
+        self.pe_options = pe_options
+        self.pipelined = pe_options.get("pipelined", False)
         super().__init__(
             {
                 "a": In(data.ArrayLayout(signed(m), rows)),
@@ -166,18 +160,7 @@ class SystolicArray(wiring.Component):
         m = Module()
         R, C = self.rows, self.cols
         pe = [
-            [
-                ProcessingElement(
-                    self.m,
-                    self.acc_width,
-                    self.use_dsp,
-                    self.pipelined,
-                    self.ecp5_dsp,
-                    self.dsp_primitive,
-                    self.xcup_dsp,
-                )
-                for _ in range(C)
-            ]
+            [ProcessingElement(self.m, self.acc_width, **self.pe_options) for _ in range(C)]
             for _ in range(R)
         ]
         for i in range(R):

@@ -366,41 +366,31 @@ class RoundPack(CheckedComponent):
         # packed > max finite, spelled out for the three specials policies (no comparator):
         # ieee stops below the all-ones field, inf_only at its all-ones fraction, finite at
         # the carry.
-        early = (stage["beyond"], stage["at_max"], stage["up"]) if self.early_overflow else None
-        self._select(m, packed, eb, eb_hi, stage, stage["zero"] | underflow, early)
-        return m
-
-    def _select(self, m: Module, packed, eb, eb_hi: int, flags, zero, early=None) -> None:
-        """`bits` <- the rounded {field, fraction} `packed` with the sign, or the NaN, the
-        infinity / max for `flags["inf"]`, the signed zero for `zero`, the overflow value when
-        `packed` passed the largest finite value (`early`: (beyond, at_max, up), the
-        early-overflow parts, instead of the test on `packed`)."""
-        f, e, mb = self.fmt, self.fmt.e, self.fmt.m
         carry, field_ones, frac_ones = packed[e + mb], packed[mb : e + mb].all(), packed[:mb].all()
-        if early is not None:
-            beyond, at_max, up = early
-            overflow = beyond | (at_max & up)
+        if self.early_overflow:
+            overflow = stage["beyond"] | (stage["at_max"] & stage["up"])
         elif f.specials == "ieee":
             overflow = carry | field_ones
         elif f.specials == "inf_only":
             overflow = carry | (field_ones & frac_ones)
         else:
             overflow = carry
-        if eb_hi > f.exp_all_ones and early is None:
+        if eb_hi > f.exp_all_ones and not self.early_overflow:
             overflow = overflow | (eb > f.exp_all_ones)
-        sign = flags["sign"]
+        sign = stage["sign"]
         to_inf = f.has_inf and self.mode != "rz" and not self.saturate
 
-        with m.If(flags["nan"]):
+        with m.If(stage["nan"]):
             m.d.comb += self.bits.eq(self._special("nan", sign))
-        with m.Elif(flags["inf"]):
+        with m.Elif(stage["inf"]):
             m.d.comb += self.bits.eq(self._special("max" if self.saturate else "inf", sign))
-        with m.Elif(zero):
+        with m.Elif(stage["zero"] | underflow):
             m.d.comb += self.bits.eq(Cat(Const(0, f.width - 1), sign))
         with m.Elif(overflow):
             m.d.comb += self.bits.eq(self._special("inf" if to_inf else "max", sign))
         with m.Else():
             m.d.comb += self.bits.eq(Cat(packed[: e + mb], sign))
+        return m
 
 
 def round_signed(
