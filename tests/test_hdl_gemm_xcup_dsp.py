@@ -10,15 +10,12 @@ test_pe_after_a_one_cycle_reset (with xcup_dsp).
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from test_hdl_gemm import CASES, assert_bits_equal, check_case, k_tile_plan, verilator_ok
+from test_hdl_gemm import CASES, check_case, check_verilog_product, verilator_ok
 
-from lpmac import golden
 from lpmac.config import GemmConfig
-from lpmac.hdl.gemm import BfpGemmArray, GemmTiming
+from lpmac.hdl.gemm import BfpGemmArray
 from lpmac.hdl.gemm_pe import ProcessingElement
-from lpmac.sim.gemm_bench import operands, with_specials
 
 # CASES whose MAC fits one DSP48E2 (m <= 18, accumulator <= 48 bits): all but BFP24/3.
 DSP_CASES = [case for case in CASES if GemmConfig.parse(case[0]).m <= 18]
@@ -35,19 +32,10 @@ def test_xcup_dsp_array_matches_golden(spec, R, C, M, K, N, specials, gaps, pipe
 def test_xcup_dsp_verilog_under_cocotb(pipelined):
     """The Verilog with DSP48E2 instances: golden bit for bit with and without stream gaps,
     and the model's cycle count."""
-    from lpmac.sim.gemm_bench import _build, play
-
-    R, C = 3, 2
-    cfg = GemmConfig.parse("BFP8/8:round=sr,bits=6,seed=7")
-    rng = np.random.default_rng(23 + pipelined)
-    a, b = with_specials(rng, *operands(rng, (7, 29), (29, 5), cfg, spread=30), cfg.in_fmt)
-    built = _build(R, C, cfg, "verilator", pipelined=pipelined, xcup_dsp=True)
-    expected = golden.bfp_gemm(a, b, cfg, array=(R, C))
-    counts, tails = k_tile_plan([(7, 29, 5)], R, C, cfg.T)
-    for gaps, seed in (((0.7, 0.6, 0.5), 5), ((1.0, 1.0, 1.0), 0)):
-        run = play(built, R, C, cfg, [(a, b)], gaps, seed)
-        assert_bits_equal(run.outputs[0], expected, cfg)
-    assert run.cycles == GemmTiming(R, C, cfg.T, 2 * R, pipelined).cycles(counts, tails)
+    spec = "BFP8/8:round=sr,bits=6,seed=7"
+    check_verilog_product(
+        3, 2, spec, (7, 29, 5), 23 + pipelined, 5, pipelined=pipelined, xcup_dsp=True
+    )
 
 
 @pytest.mark.parametrize("pipelined", [False, True])
